@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod provenance;
-pub use provenance::{Provenance, fnv1a64_hex, program_version};
+pub use provenance::{InputIdentity, Provenance, fnv1a64_hex, program_version, write_atomic};
 
 /// One row of an extracellular electrodes table, as referenced by a series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,10 +165,7 @@ pub struct Epoch {
 /// Epochs that carry `tag` (case-insensitive).
 #[must_use]
 pub fn epochs_tagged<'a>(epochs: &'a [Epoch], tag: &str) -> Vec<&'a Epoch> {
-    epochs
-        .iter()
-        .filter(|e| e.tags.iter().any(|t| t.eq_ignore_ascii_case(tag)))
-        .collect()
+    epochs.iter().filter(|e| e.tags.iter().any(|t| t.eq_ignore_ascii_case(tag))).collect()
 }
 
 /// Session-level metadata from `/general` and the file root.

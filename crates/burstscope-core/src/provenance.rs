@@ -94,3 +94,27 @@ impl Provenance {
         }
     }
 }
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a
+/// rename, so readers never see a half-written output.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("bs-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let p = dir.join("x.json");
+/// burstscope_core::write_atomic(&p, b"{}").unwrap();
+/// assert_eq!(std::fs::read(&p).unwrap(), b"{}");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Errors
+/// The I/O error of writing or renaming.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

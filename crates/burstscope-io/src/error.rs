@@ -27,7 +27,7 @@ pub enum IoError {
     #[error(
         "{file}: HDF5 file is neither NWB (no root attribute neurodata_type=NWBFile) nor an MEA \
          spike-train file (/spikes, /sCount, /names); map it with --dataset PATH --rate HZ \
-         [--layout time-major|channel-major] or --map mapping.toml (see `burstscope inspect --help`)"
+         [--orientation time-major|channel-major] or --map mapping.toml (see `burstscope inspect --help`)"
     )]
     UnknownLayout {
         /// The file.

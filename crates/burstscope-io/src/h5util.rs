@@ -161,12 +161,9 @@ impl Ctx {
             TypeDescriptor::FixedAscii(n) if n <= 4096 => {
                 r.read_raw::<FixedAscii<4096>>().map_err(e)?.iter().map(|s| fixed_to_string(s.as_bytes())).collect()
             }
-            TypeDescriptor::FixedUnicode(n) if n <= 4096 => r
-                .read_raw::<FixedUnicode<4096>>()
-                .map_err(e)?
-                .iter()
-                .map(|s| fixed_to_string(s.as_bytes()))
-                .collect(),
+            TypeDescriptor::FixedUnicode(n) if n <= 4096 => {
+                r.read_raw::<FixedUnicode<4096>>().map_err(e)?.iter().map(|s| fixed_to_string(s.as_bytes())).collect()
+            }
             TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) | TypeDescriptor::Float(_) => {
                 self.read_f64s(c, h5path)?.iter().map(ToString::to_string).collect()
             }
@@ -245,11 +242,7 @@ pub(crate) fn deref_path(file: &Location, r: &ObjectReference1) -> hdf5::Result<
 
 /// Opens an attribute if it exists.
 pub(crate) fn open_attr(loc: &Location, name: &str) -> Option<Attribute> {
-    if loc.attr_names().map(|n| n.iter().any(|x| x == name)).unwrap_or(false) {
-        loc.attr(name).ok()
-    } else {
-        None
-    }
+    if loc.attr_names().map(|n| n.iter().any(|x| x == name)).unwrap_or(false) { loc.attr(name).ok() } else { None }
 }
 
 fn attr_path(loc: &Location, name: &str) -> String {

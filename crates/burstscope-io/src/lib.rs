@@ -30,4 +30,7 @@ pub use error::{IoError, Result};
 pub use mapping::{Mapping, Orientation};
 pub use reader::{Layout, Recording};
 pub use stream::SeriesReader;
-pub use writer::{ElectricalSeriesSpec, ElectricalSeriesWriter, NWB_VERSION, NwbSession, NwbWriter, SweepSpec, iso8601_from_unix, now_iso8601};
+pub use writer::{
+    ElectricalSeriesSpec, ElectricalSeriesWriter, NWB_VERSION, NwbSession, NwbWriter, SweepSpec, iso8601_from_unix,
+    now_iso8601,
+};

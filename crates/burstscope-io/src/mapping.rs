@@ -98,8 +98,8 @@ impl Mapping {
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| IoError::Mapping { file: path.to_path_buf(), reason: e.to_string() })?;
-        let mut m: Mapping = toml::from_str(&text)
-            .map_err(|e| IoError::Mapping { file: path.to_path_buf(), reason: e.to_string() })?;
+        let mut m: Mapping =
+            toml::from_str(&text).map_err(|e| IoError::Mapping { file: path.to_path_buf(), reason: e.to_string() })?;
         m.source = Some(path.to_path_buf());
         m.validate().map_err(|reason| IoError::Mapping { file: path.to_path_buf(), reason })?;
         Ok(m)
@@ -129,7 +129,9 @@ impl Mapping {
     pub fn channel_groups(&self, n_channels: usize) -> std::result::Result<Vec<String>, String> {
         match self.channels_per_group {
             None => Ok(vec!["group0".into(); n_channels]),
-            Some(k) if k > 0 && n_channels % k == 0 => Ok((0..n_channels).map(|c| format!("group{}", c / k)).collect()),
+            Some(k) if k > 0 && n_channels.is_multiple_of(k) => {
+                Ok((0..n_channels).map(|c| format!("group{}", c / k)).collect())
+            }
             Some(k) => Err(format!("channels_per_group = {k} does not divide the {n_channels} channels")),
         }
     }

@@ -5,8 +5,8 @@ use crate::h5util::{Ctx, basename, dtype_name, is_numeric, is_string, join, memb
 use crate::mapping::{Mapping, Orientation};
 use crate::stream::SeriesReader;
 use burstscope_core::{
-    ClampMode, ColumnValue, Electrode, Epoch, FileSummary, IcElectrode, SeriesInfo, SeriesKind, SessionMeta,
-    SweepInfo, Unit, UnitSummary,
+    ClampMode, ColumnValue, Electrode, Epoch, FileSummary, IcElectrode, SeriesInfo, SeriesKind, SessionMeta, SweepInfo,
+    Unit, UnitSummary,
 };
 use hdf5::types::TypeDescriptor;
 use hdf5::{Dataset, Group, ObjectReference1};
@@ -41,8 +41,8 @@ const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
 /// Checks the HDF5 signature at offset 0 or at a user-block offset (512, 1024, ...).
 fn check_signature(path: &Path) -> Result<()> {
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| IoError::Open { file: path.to_path_buf(), reason: e.to_string() })?;
+    let mut f =
+        std::fs::File::open(path).map_err(|e| IoError::Open { file: path.to_path_buf(), reason: e.to_string() })?;
     let meta = f.metadata().map_err(|e| IoError::Open { file: path.to_path_buf(), reason: e.to_string() })?;
     if meta.is_dir() {
         return Err(IoError::Open { file: path.to_path_buf(), reason: "is a directory, expected a file".into() });
@@ -370,7 +370,10 @@ impl Recording {
         let offset = c.attr_f64(&data, "offset")?.unwrap_or(0.0);
         let unit = c.attr_string(&data, "unit")?.unwrap_or_else(|| "volts".into());
         if !conversion.is_finite() || conversion == 0.0 {
-            return Err(c.invalid(&format!("{data_path}@conversion"), format!("{conversion}; expected a finite non-zero scale")));
+            return Err(c.invalid(
+                &format!("{data_path}@conversion"),
+                format!("{conversion}; expected a finite non-zero scale"),
+            ));
         }
         let (starting_time_s, rate_hz, has_timestamps) = self.time_base(&g, path, n_samples)?;
         let channel_conversion = if g.link_exists("channel_conversion") {
@@ -441,7 +444,8 @@ impl Recording {
             let p = join(path, "starting_time");
             let ds = c.dataset(g, "starting_time", "the first sample's time")?;
             let t0 = c.read_f64_scalar(&ds, &p)?;
-            let rate = c.attr_f64(&ds, "rate")?.ok_or_else(|| c.missing(&format!("{p}@rate"), "sampling rate in Hz"))?;
+            let rate =
+                c.attr_f64(&ds, "rate")?.ok_or_else(|| c.missing(&format!("{p}@rate"), "sampling rate in Hz"))?;
             if !(rate.is_finite() && rate > 0.0) {
                 return Err(c.invalid(&format!("{p}@rate"), format!("rate {rate}; expected a positive rate in Hz")));
             }
@@ -580,8 +584,13 @@ impl Recording {
         for name in members(&g) {
             let skip = matches!(
                 name.as_str(),
-                "id" | "spike_times" | "spike_times_index" | "electrode_group" | "obs_intervals_index"
-                    | "electrodes_index" | "waveforms_index" | "waveforms_index_index"
+                "id" | "spike_times"
+                    | "spike_times_index"
+                    | "electrode_group"
+                    | "obs_intervals_index"
+                    | "electrodes_index"
+                    | "waveforms_index"
+                    | "waveforms_index_index"
             ) || name.ends_with("_index");
             if skip {
                 continue;
@@ -610,7 +619,12 @@ impl Recording {
 
     /// Row ranges of a ragged column from its `<name>_index` (cumulative ends).
     fn ragged_ranges(
-        &self, g: &Group, gpath: &str, name: &str, n_rows: usize, n_values: usize,
+        &self,
+        g: &Group,
+        gpath: &str,
+        name: &str,
+        n_rows: usize,
+        n_values: usize,
     ) -> Result<Vec<(usize, usize)>> {
         let c = &self.ctx;
         let idx_name = format!("{name}_index");
@@ -626,7 +640,9 @@ impl Recording {
             if e < prev || e > n_values {
                 return Err(c.invalid(
                     &p,
-                    format!("index {e} out of order or beyond {n_values} values; expected non-decreasing cumulative ends"),
+                    format!(
+                        "index {e} out of order or beyond {n_values} values; expected non-decreasing cumulative ends"
+                    ),
                 ));
             }
             out.push((prev, e));
@@ -773,7 +789,12 @@ impl Recording {
         let mut responses = Vec::new();
         for top in ["acquisition", "processing"] {
             if let Ok(g) = self.file.group(top) {
-                self.find_typed(&g, &["VoltageClampSeries", "CurrentClampSeries", "IZeroClampSeries"], 0, &mut responses);
+                self.find_typed(
+                    &g,
+                    &["VoltageClampSeries", "CurrentClampSeries", "IZeroClampSeries"],
+                    0,
+                    &mut responses,
+                );
             }
         }
         if responses.is_empty() {
@@ -801,10 +822,8 @@ impl Recording {
         let mut out = Vec::with_capacity(responses.len());
         for path in &responses {
             let mut s = self.sweep_info(path, &mut electrodes)?;
-            s.stimulus_path = table_pairs
-                .get(path)
-                .cloned()
-                .or_else(|| s.sweep_number.and_then(|n| stim_by_sweep.get(&n).cloned()));
+            s.stimulus_path =
+                table_pairs.get(path).cloned().or_else(|| s.sweep_number.and_then(|n| stim_by_sweep.get(&n).cloned()));
             out.push(s);
         }
         out.sort_by(|a, b| {

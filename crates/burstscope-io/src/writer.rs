@@ -143,7 +143,16 @@ impl NwbWriter {
         ds_str(f, "session_start_time", &s.session_start_time)?;
         ds_str(f, "timestamps_reference_time", &s.session_start_time)?;
         ds_strs(f, "file_create_date", &[now_iso8601()])?;
-        for g in ["acquisition", "analysis", "processing", "stimulus", "stimulus/presentation", "stimulus/templates", "general", "general/devices"] {
+        for g in [
+            "acquisition",
+            "analysis",
+            "processing",
+            "stimulus",
+            "stimulus/presentation",
+            "stimulus/templates",
+            "general",
+            "general/devices",
+        ] {
             f.create_group(g)?;
         }
         let general = f.group("general")?;
@@ -343,7 +352,14 @@ impl NwbWriter {
     ///
     /// # Errors
     /// HDF5 write errors.
-    pub fn add_ic_electrode(&self, name: &str, device: &str, description: &str, location: &str, cell_id: &str) -> Result<()> {
+    pub fn add_ic_electrode(
+        &self,
+        name: &str,
+        device: &str,
+        description: &str,
+        location: &str,
+        cell_id: &str,
+    ) -> Result<()> {
         let path = format!("/general/intracellular_ephys/{name}");
         (|| {
             let ie = ensure_group(self.f(), "general/intracellular_ephys")?;
@@ -371,7 +387,15 @@ impl NwbWriter {
             .map_err(|e| self.err(&spath, e))
     }
 
-    fn patch_series(&self, path: &str, ty: &str, unit: &str, data: &[f32], s: &SweepSpec<'_>, stim: &str) -> hdf5::Result<()> {
+    fn patch_series(
+        &self,
+        path: &str,
+        ty: &str,
+        unit: &str,
+        data: &[f32],
+        s: &SweepSpec<'_>,
+        stim: &str,
+    ) -> hdf5::Result<()> {
         let g = self.f().create_group(path)?;
         attr_str(&g, "comments", "no comments")?;
         attr_str(&g, "description", "no description")?;
@@ -456,7 +480,7 @@ impl ElectricalSeriesWriter<'_> {
     /// # Errors
     /// Length not a multiple of the channel count, or an HDF5 error.
     pub fn write_block(&self, start: usize, samples: &[i16]) -> Result<()> {
-        if samples.len() % self.n_channels != 0 {
+        if !samples.len().is_multiple_of(self.n_channels) {
             return Err(IoError::Invalid {
                 file: self.writer.dest.clone(),
                 h5path: self.path.clone(),
@@ -514,9 +538,7 @@ fn ds_strs(g: &Group, name: &str, values: &[String]) -> hdf5::Result<()> {
 /// The current UTC time as ISO 8601 with offset.
 #[must_use]
 pub fn now_iso8601() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     iso8601_from_unix(secs)
 }
 

@@ -1,0 +1,175 @@
+//! Command-line definitions (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// burstscope: from NWB recordings to burst statistics, NMDAR-current
+/// comparisons and paper figures.
+#[derive(Debug, Parser)]
+#[command(name = "burstscope", version, about, long_about = None, propagate_version = true)]
+#[command(
+    after_help = "Examples:\n  burstscope demo --out out/demo\n  burstscope generate tetrode --out session.nwb --tetrodes 8 --duration 300\n  burstscope inspect session.nwb\n  burstscope inspect lab.h5 --dataset /raw --rate 20000 --orientation channel-major"
+)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipeline end to end on a synthetic dataset (what the README's first command does).
+    #[command(after_help = "Example:\n  burstscope demo --out out/demo")]
+    Demo(DemoArgs),
+    /// Generate synthetic recordings with ground truth.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+    /// Summarise recording files: series, channel groups, units, epochs, sweeps.
+    #[command(
+        after_help = "Examples:\n  burstscope inspect session.nwb\n  burstscope inspect session.nwb --json > summary.json\n  burstscope inspect cells/*.nwb\n  burstscope inspect lab.h5 --dataset /data/raw --rate 30000 --channels-per-group 4\n  burstscope inspect lab.h5 --map mapping.toml\n\nA mapping.toml for plain HDF5 files:\n  dataset = \"/data/raw\"\n  rate_hz = 30000.0\n  orientation = \"time-major\"   # or \"channel-major\"\n  conversion = 1.95e-7         # volts per stored unit\n  channels_per_group = 4"
+    )]
+    Inspect(InspectArgs),
+}
+
+/// `burstscope demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output folder.
+    #[arg(long, default_value = "out/demo")]
+    pub out: PathBuf,
+    /// Session length, s.
+    #[arg(long, default_value_t = 300.0)]
+    pub duration: f64,
+    /// Number of tetrodes in the session.
+    #[arg(long, default_value_t = 4)]
+    pub tetrodes: usize,
+    /// Slice cells per region (LHb and CA1).
+    #[arg(long, default_value_t = 4)]
+    pub cells_per_region: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `burstscope generate ...`.
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// An in vivo tetrode session (NWB with raw signal, /units truth, epochs) and a truth JSON.
+    #[command(
+        after_help = "Examples:\n  burstscope generate tetrode --out session.nwb\n  burstscope generate tetrode --out long.nwb --tetrodes 8 --duration 1200 --injection 600 --gzip 4\n  burstscope generate tetrode --out s.nwb --config tetrode.toml   # any TetrodeParams field"
+    )]
+    Tetrode(TetrodeArgs),
+    /// A slice dataset: one voltage-clamp NWB file per cell, LHb and CA1, with truth JSON.
+    #[command(
+        after_help = "Examples:\n  burstscope generate slices --out slices/\n  burstscope generate slices --out slices/ --cells-per-region 6 --drift-cells 1"
+    )]
+    Slices(SlicesArgs),
+}
+
+/// `burstscope generate tetrode`.
+#[derive(Debug, Args)]
+pub struct TetrodeArgs {
+    /// Output NWB file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// TOML file with generator parameters (fields of TetrodeParams); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Number of tetrodes (4 channels each).
+    #[arg(long)]
+    pub tetrodes: Option<usize>,
+    /// Duration, s.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Sampling rate, Hz.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Ketamine injection time, s (default: half-way).
+    #[arg(long)]
+    pub injection: Option<f64>,
+    /// Units per tetrode.
+    #[arg(long)]
+    pub units_per_tetrode: Option<usize>,
+    /// Burst rate after injection as a fraction of baseline (size of the ketamine effect).
+    #[arg(long)]
+    pub ketamine_burst_factor: Option<f64>,
+    /// gzip level for the raw data (0 = uncompressed, fastest).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub gzip: u8,
+    /// Random seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// `burstscope generate slices`.
+#[derive(Debug, Args)]
+pub struct SlicesArgs {
+    /// Output folder (one NWB file per cell).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// TOML file with per-cell defaults (fields of SliceParams); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Cells per region.
+    #[arg(long, default_value_t = 3)]
+    pub cells_per_region: usize,
+    /// Regions, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "LHb,CA1")]
+    pub regions: Vec<String>,
+    /// How many cells per region get access-resistance drift (+60 % over the recording).
+    #[arg(long, default_value_t = 0)]
+    pub drift_cells: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Output format of `inspect`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Orientation {
+    /// Rows are time.
+    TimeMajor,
+    /// Rows are channels.
+    ChannelMajor,
+}
+
+/// How to read a plain HDF5 file (ignored for NWB files).
+#[derive(Debug, Args, Clone)]
+pub struct MappingArgs {
+    /// Plain HDF5: path of the samples dataset.
+    #[arg(long, requires = "rate")]
+    pub dataset: Option<String>,
+    /// Plain HDF5: sampling rate, Hz.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Plain HDF5: layout of a 2-D dataset.
+    #[arg(long, value_enum, default_value_t = Orientation::TimeMajor)]
+    pub orientation: Orientation,
+    /// Plain HDF5: scale from stored values to volts.
+    #[arg(long, default_value_t = 1.0)]
+    pub conversion: f64,
+    /// Plain HDF5: channels per group (4 for tetrodes).
+    #[arg(long)]
+    pub channels_per_group: Option<usize>,
+    /// Plain HDF5: a TOML mapping file instead of the flags above.
+    #[arg(long, conflicts_with = "dataset")]
+    pub map: Option<PathBuf>,
+}
+
+/// `burstscope inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Files to inspect.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print JSON (one array of summaries) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Mapping for plain HDF5 files.
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+}

@@ -1,0 +1,21 @@
+//! Helpers shared by the end-to-end tests.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The `burstscope` binary under test.
+pub(crate) fn bin() -> Command {
+    let mut c = Command::cargo_bin("burstscope").expect("binary built");
+    c.env_remove("RUST_LOG");
+    c
+}
+
+/// A file under `tests/fixtures`.
+pub(crate) fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+/// Parses stdout as JSON.
+pub(crate) fn json_out(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}

@@ -28,7 +28,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod provenance;
+mod table;
 pub use provenance::{InputIdentity, Provenance, fnv1a64_hex, program_version, write_atomic};
+pub use table::{Column, ColumnData, Table};
 
 /// One row of an extracellular electrodes table, as referenced by a series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

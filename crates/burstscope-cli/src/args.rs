@@ -33,6 +33,11 @@ pub enum Command {
         after_help = "Examples:\n  burstscope inspect session.nwb\n  burstscope inspect session.nwb --json > summary.json\n  burstscope inspect cells/*.nwb\n  burstscope inspect lab.h5 --dataset /data/raw --rate 30000 --channels-per-group 4\n  burstscope inspect lab.h5 --map mapping.toml\n\nA mapping.toml for plain HDF5 files:\n  dataset = \"/data/raw\"\n  rate_hz = 30000.0\n  orientation = \"time-major\"   # or \"channel-major\"\n  conversion = 1.95e-7         # volts per stored unit\n  channels_per_group = 4"
     )]
     Inspect(InspectArgs),
+    /// Detect spikes: band-pass, MAD noise, one event per spike per channel group, waveforms.
+    #[command(
+        after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel] in µV, spike_index, channels);\nDIR/detect.json (parameters, noise per channel, bad samples, input identity, version)."
+    )]
+    Detect(DetectArgs),
 }
 
 /// `burstscope demo`.
@@ -172,4 +177,91 @@ pub struct InspectArgs {
     /// Mapping for plain HDF5 files.
     #[command(flatten)]
     pub mapping: MappingArgs,
+}
+
+/// Table file format.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Apache Parquet (zstd).
+    Parquet,
+    /// Comma-separated values.
+    Csv,
+}
+
+/// Deflection sign.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SignArg {
+    /// Negative troughs.
+    Neg,
+    /// Positive peaks.
+    Pos,
+    /// Both.
+    Both,
+}
+
+/// Common reference.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReferenceArg {
+    /// None.
+    None,
+    /// Group median.
+    Median,
+    /// Group mean.
+    Average,
+}
+
+/// `burstscope detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Recording (NWB, or plain HDF5 with mapping options).
+    pub file: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Series to use (name or HDF5 path; default: the first under /acquisition).
+    #[arg(long)]
+    pub series: Option<String>,
+    /// TOML file with detection parameters (fields of DetectParams); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Threshold in robust σ (MAD/0.6745).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Band-pass edges in Hz, LOW:HIGH.
+    #[arg(long, value_parser = parse_band)]
+    pub band: Option<(f64, f64)>,
+    /// Butterworth order.
+    #[arg(long)]
+    pub order: Option<usize>,
+    /// Deflection sign.
+    #[arg(long, value_enum)]
+    pub sign: Option<SignArg>,
+    /// Common reference within each channel group.
+    #[arg(long, value_enum)]
+    pub reference: Option<ReferenceArg>,
+    /// Dead time per group, ms.
+    #[arg(long)]
+    pub dead_time_ms: Option<f64>,
+    /// Cross-channel exclusion window within a group, ms.
+    #[arg(long)]
+    pub exclusion_ms: Option<f64>,
+    /// Table format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
+    pub format: TableFormat,
+    /// Do not write waveforms.h5.
+    #[arg(long)]
+    pub no_waveforms: bool,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Mapping for plain HDF5 files.
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+}
+
+fn parse_band(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s.split_once(':').ok_or_else(|| format!("'{s}': expected LOW:HIGH in Hz, e.g. 300:6000"))?;
+    let a: f64 = a.trim().parse().map_err(|_| format!("'{a}': expected a number of Hz"))?;
+    let b: f64 = b.trim().parse().map_err(|_| format!("'{b}': expected a number of Hz"))?;
+    Ok((a, b))
 }

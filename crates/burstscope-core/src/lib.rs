@@ -28,8 +28,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod provenance;
+mod source;
 mod table;
 pub use provenance::{InputIdentity, Provenance, fnv1a64_hex, program_version, write_atomic};
+pub use source::{ArraySource, BlockQuality, BlockSource};
 pub use table::{Column, ColumnData, Table};
 
 /// One row of an extracellular electrodes table, as referenced by a series.

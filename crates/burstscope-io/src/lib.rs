@@ -24,12 +24,14 @@ mod h5util;
 mod mapping;
 mod reader;
 mod stream;
+mod waveforms;
 mod writer;
 
 pub use error::{IoError, Result};
 pub use mapping::{Mapping, Orientation};
 pub use reader::{Layout, Recording};
 pub use stream::SeriesReader;
+pub use waveforms::{WaveformGroup, WaveformSet, WaveformWriter, read_waveforms};
 pub use writer::{
     ElectricalSeriesSpec, ElectricalSeriesWriter, NWB_VERSION, NwbSession, NwbWriter, SweepSpec, iso8601_from_unix,
     now_iso8601,

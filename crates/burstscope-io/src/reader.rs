@@ -280,6 +280,19 @@ impl Recording {
         SeriesReader::new(self.ctx.clone(), ds, data_path, series.clone(), channel_major)
     }
 
+    /// The `timestamps` of a series that has them (seconds), else `None`.
+    ///
+    /// # Errors
+    /// The dataset cannot be read.
+    pub fn timestamps(&self, series: &SeriesInfo) -> Result<Option<Vec<f64>>> {
+        if !series.has_timestamps {
+            return Ok(None);
+        }
+        let p = join(&series.path, "timestamps");
+        let ds = self.file.dataset(&p).map_err(|e| self.ctx.h5err(&p, e))?;
+        self.ctx.read_f64s(&ds, &p).map(Some)
+    }
+
     fn find_typed(&self, g: &Group, types: &[&str], depth: usize, out: &mut Vec<String>) {
         if depth > 6 {
             return;

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::h5util::Ctx;
-use burstscope_core::SeriesInfo;
+use burstscope_core::{BlockQuality, BlockSource, SeriesInfo};
 use hdf5::Dataset;
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use ndarray::s;
@@ -54,17 +54,48 @@ macro_rules! dispatch_read {
 /// Stored element types that convert to `f64` for scaling.
 trait Sample: hdf5::H5Type + Copy {
     fn to_f64(self) -> f64;
+    fn to_f32(self) -> f32;
+    /// At the type's limit (integer rails: the ADC saturated) or not finite.
+    fn is_bad(self) -> bool;
 }
-macro_rules! impl_sample {
+macro_rules! impl_int_sample {
     ($($t:ty),*) => {$(
         impl Sample for $t {
             #[allow(clippy::cast_precision_loss, clippy::cast_lossless)]
             #[inline]
             fn to_f64(self) -> f64 { self as f64 }
+            #[allow(clippy::cast_precision_loss, clippy::cast_lossless)]
+            #[inline]
+            fn to_f32(self) -> f32 { self as f32 }
+            #[inline]
+            fn is_bad(self) -> bool { self == <$t>::MIN || self == <$t>::MAX }
         }
     )*};
 }
-impl_sample!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+impl_int_sample!(i8, i16, i32, i64, u8, u16, u32, u64);
+impl Sample for f32 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn to_f32(self) -> f32 {
+        self
+    }
+    fn is_bad(self) -> bool {
+        !self.is_finite()
+    }
+}
+impl Sample for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+    fn is_bad(self) -> bool {
+        !self.is_finite()
+    }
+}
 
 impl SeriesReader {
     pub(crate) fn new(ctx: Ctx, ds: Dataset, path: String, info: SeriesInfo, channel_major: bool) -> Result<Self> {
@@ -113,6 +144,121 @@ impl SeriesReader {
         dispatch_read!(self, self.dtype.clone(), read_typed, start, len, scale, out)
     }
 
+    /// Reads samples `start..start+len` into a padded layout: row `t` of `out`
+    /// holds `stride` values, value `j < cols.len()` from source channel
+    /// `cols[j]`, the rest 0; values are in the file's unit × `scale`.
+    /// Clipped and non-finite samples are counted in `quality` (non-finite
+    /// values become 0).
+    ///
+    /// # Errors
+    /// Range outside the series, a column beyond the channel count, or an HDF5 read error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn read_block_into(
+        &self,
+        start: usize,
+        len: usize,
+        scale: f64,
+        cols: &[usize],
+        stride: usize,
+        out: &mut [f32],
+        count: std::ops::Range<usize>,
+        quality: &mut BlockQuality,
+    ) -> Result<()> {
+        if out.len() != len * stride {
+            return Err(self
+                .ctx
+                .invalid(&self.path, format!("output of {} values for {len} rows of {stride}", out.len())));
+        }
+        if start + len > self.info.n_samples {
+            return Err(self.ctx.invalid(
+                &self.path,
+                format!("block {start}..{} outside the series (0..{})", start + len, self.info.n_samples),
+            ));
+        }
+        if cols.len() > stride || cols.iter().any(|&c| c >= self.info.n_channels) {
+            return Err(self
+                .ctx
+                .invalid(&self.path, format!("columns {cols:?} do not fit {} channels", self.info.n_channels)));
+        }
+        dispatch_read!(self, self.dtype.clone(), read_into_typed, start, len, scale, cols, stride, out, count, quality)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read_into_typed<T: Sample>(
+        &self,
+        start: usize,
+        len: usize,
+        scale: f64,
+        cols: &[usize],
+        stride: usize,
+        out: &mut [f32],
+        count: std::ops::Range<usize>,
+        quality: &mut BlockQuality,
+    ) -> Result<()> {
+        let n_ch = self.info.n_channels;
+        out.fill(0.0);
+        quality.clipped.clear();
+        quality.clipped.resize(n_ch, 0);
+        quality.nonfinite.clear();
+        quality.nonfinite.resize(n_ch, 0);
+        quality.bad_rows.clear();
+        quality.bad_rows.resize(len, false);
+        if len == 0 {
+            return Ok(());
+        }
+        let err = |e| self.ctx.h5err(&self.path, e);
+        // Time-major raw values, n_ch per row.
+        let raw: Vec<T> = if self.ds.ndim() == 1 {
+            self.ds.read_slice_1d::<T, _>(s![start..start + len]).map_err(err)?.into_raw_vec_and_offset().0
+        } else if self.channel_major {
+            let a = self.ds.read_slice_2d::<T, _>(s![.., start..start + len]).map_err(err)?;
+            a.t().as_standard_layout().into_owned().into_raw_vec_and_offset().0
+        } else {
+            // A fresh read is in standard (row-major) layout: take its buffer as is.
+            self.ds.read_slice_2d::<T, _>(s![start..start + len, ..]).map_err(err)?.into_raw_vec_and_offset().0
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        let gains: Vec<f32> = cols.iter().map(|&c| (self.gains[c] * scale) as f32).collect();
+        #[allow(clippy::cast_possible_truncation)]
+        let offset = (self.info.offset * scale) as f32;
+        let identity = cols.iter().enumerate().all(|(j, &c)| j == c) && cols.len() == n_ch;
+        for (t, ((orow, irow), bad)) in
+            out.chunks_exact_mut(stride).zip(raw.chunks_exact(n_ch)).zip(quality.bad_rows.iter_mut()).enumerate()
+        {
+            if identity {
+                for ((o, v), g) in orow.iter_mut().zip(irow).zip(&gains) {
+                    *o = v.to_f32() * g + offset;
+                }
+            } else {
+                for (j, &c) in cols.iter().enumerate() {
+                    orow[j] = irow[c].to_f32() * gains[j] + offset;
+                }
+            }
+            // Branch-free check first (vectorises); the rare bad rows are examined per channel.
+            let any_bad = if identity {
+                irow.iter().fold(false, |a, v| a | v.is_bad())
+            } else {
+                cols.iter().fold(false, |a, &c| a | irow[c].is_bad())
+            };
+            if any_bad {
+                *bad = true;
+                for (j, &c) in cols.iter().enumerate() {
+                    let v = irow[c];
+                    if v.is_bad() {
+                        let counted = count.contains(&t);
+                        if v.to_f64().is_finite() {
+                            quality.clipped[c] += u64::from(counted);
+                        } else {
+                            quality.nonfinite[c] += u64::from(counted);
+                            orow[j] = 0.0;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn read_typed<T: Sample>(&self, start: usize, len: usize, scale: f64, out: &mut Vec<f32>) -> Result<()> {
         let n_ch = self.info.n_channels;
         out.clear();
@@ -149,5 +295,30 @@ impl SeriesReader {
             }
         }
         Ok(())
+    }
+}
+
+impl BlockSource for SeriesReader {
+    fn n_samples(&self) -> usize {
+        self.info.n_samples
+    }
+    fn n_channels(&self) -> usize {
+        self.info.n_channels
+    }
+    fn rate_hz(&self) -> f64 {
+        self.info.rate_hz
+    }
+    fn read(
+        &self,
+        start: usize,
+        len: usize,
+        scale: f64,
+        cols: &[usize],
+        stride: usize,
+        out: &mut [f32],
+        count: std::ops::Range<usize>,
+        quality: &mut BlockQuality,
+    ) -> std::result::Result<(), String> {
+        self.read_block_into(start, len, scale, cols, stride, out, count, quality).map_err(|e| e.to_string())
     }
 }

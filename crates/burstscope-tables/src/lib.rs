@@ -168,9 +168,7 @@ pub fn read_table(path: &Path) -> Result<Table, TableError> {
             }
             DataType::Float32 => ColumnData::F32(c.f32().map_err(perr)?.into_no_null_iter().collect()),
             DataType::Float64 => ColumnData::F64(c.f64().map_err(perr)?.into_no_null_iter().collect()),
-            DataType::Boolean => {
-                ColumnData::Bool(c.bool().map_err(perr)?.iter().map(|v| v.unwrap_or(false)).collect())
-            }
+            DataType::Boolean => ColumnData::Bool(c.bool().map_err(perr)?.iter().map(|v| v.unwrap_or(false)).collect()),
             DataType::String => {
                 ColumnData::Str(c.str().map_err(perr)?.iter().map(|v| v.unwrap_or("").to_string()).collect())
             }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod demo;
+mod detect;
 mod generate;
 mod inspect;
 
@@ -17,6 +18,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate(GenerateCommand::Tetrode(a)) => generate::tetrode(&a).map(|_| Outcome::Success),
         Command::Generate(GenerateCommand::Slices(a)) => generate::slices(&a).map(|_| Outcome::Success),
         Command::Inspect(a) => inspect::run(&a),
+        Command::Detect(a) => detect::run(&a).map(|_| Outcome::Success),
     }
 }
 

@@ -1,0 +1,611 @@
+//! Streaming detection over a fixed block grid.
+//!
+//! The recording is cut into blocks of `block_samples`; each block is read
+//! with a margin of real data on both sides (odd extension at the recording's
+//! ends, as `sosfiltfilt`), filtered, optionally re-referenced, searched for
+//! spikes, and only events inside the block's own range are kept. Blocks are
+//! independent, so they run in parallel and the result is the same whatever
+//! the number of threads. Channels are processed in stripes of whole channel
+//! groups (at most 64 channels, 8 SIMD vectors per row).
+
+use crate::DetectError;
+use crate::kernel::{self, CHUNK, Candidate};
+use crate::params::DetectParams;
+use burstscope_core::{BlockQuality, BlockSource};
+use burstscope_dsp::{Band, LANES, Lane, ZeroPhase, butter, common_reference, mad_sigma, noise_chunk_starts};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Maximum channels per stripe (and per detection group).
+pub const MAX_STRIPE_CHANNELS: usize = 64;
+
+/// A channel group (a tetrode, a shank): detection gives one event per spike per group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelGroup {
+    /// Group name (e.g. `tetrode0`).
+    pub name: String,
+    /// Source channel indices, in the group's order.
+    pub channels: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Stripe {
+    /// Source channel of each column.
+    cols: Vec<usize>,
+    /// Lane vectors per row.
+    g: usize,
+    /// (group index, columns of the group within the stripe).
+    groups: Vec<(usize, Vec<usize>)>,
+}
+
+/// Everything derived from the parameters and the recording's shape.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    params: DetectParams,
+    rate_hz: f64,
+    n_samples: usize,
+    n_channels: usize,
+    groups: Vec<ChannelGroup>,
+    stripes: Vec<Stripe>,
+    filter: ZeroPhase,
+    margin: usize,
+    excl: usize,
+    dead: usize,
+    n_before: usize,
+    n_after: usize,
+    /// Rows either side of a clipped or non-finite sample where the filter
+    /// rings (3 / low edge): events there are dropped.
+    guard: usize,
+    scale: f64,
+}
+
+/// Per-channel noise and status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Noise {
+    /// Robust σ per source channel, in output units (µV).
+    pub sigma: Vec<f64>,
+    /// Channels with σ = 0 or not finite: flat or dead, excluded from detection.
+    pub dead: Vec<bool>,
+}
+
+/// A detected spike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// 0-based sample index from the series' first sample.
+    pub sample: u64,
+    /// Index of the group in [`Plan::groups`].
+    pub group: usize,
+    /// Source channel of the peak.
+    pub channel: usize,
+    /// Signed filtered value at the peak, output units.
+    pub amplitude: f32,
+    /// |amplitude| / threshold of that channel.
+    pub ratio: f32,
+    /// Filtered value at the peak sample on every channel of the group (group order).
+    pub peaks: Vec<f32>,
+    /// Snippet `sample − n_before .. sample + n_after` on every channel of the
+    /// group, time-major (`(n_before + n_after) × group size`).
+    pub waveform: Vec<f32>,
+}
+
+/// What one block produced.
+#[derive(Debug, Clone, Default)]
+pub struct BlockOutput {
+    /// Block index in the grid.
+    pub block: usize,
+    /// Events sorted by (sample, group).
+    pub events: Vec<Event>,
+    /// Per source channel: clipped samples in the block.
+    pub clipped: Vec<u64>,
+    /// Per source channel: non-finite samples in the block.
+    pub nonfinite: Vec<u64>,
+    /// Events dropped because their snippet touched clipped or non-finite samples.
+    pub rejected_bad: u64,
+}
+
+impl Plan {
+    /// Builds the plan for a recording of `n_samples × n_channels` at `rate_hz`,
+    /// producing values in the source's unit × `scale` (1e6: volts → µV).
+    ///
+    /// # Errors
+    /// Invalid parameters, groups naming missing channels, or a recording
+    /// shorter than the filter needs.
+    pub fn new(
+        params: &DetectParams,
+        rate_hz: f64,
+        n_samples: usize,
+        n_channels: usize,
+        groups: &[ChannelGroup],
+        scale: f64,
+    ) -> Result<Self, DetectError> {
+        params.validate(rate_hz).map_err(DetectError::Param)?;
+        let sos = butter(params.filter_order, Band::Bandpass(params.band_hz.0, params.band_hz.1), rate_hz)
+            .map_err(|e| DetectError::Param(e.to_string()))?;
+        let filter = ZeroPhase::new(&sos);
+        if n_samples <= filter.padlen() {
+            return Err(DetectError::TooShort { samples: n_samples, needed: filter.padlen() + 1 });
+        }
+        // Split groups larger than a stripe into consecutive sub-groups.
+        let mut gs: Vec<ChannelGroup> = Vec::new();
+        for g in groups {
+            if let Some(&c) = g.channels.iter().find(|&&c| c >= n_channels) {
+                return Err(DetectError::Param(format!(
+                    "group {}: channel {c} beyond the {n_channels} channels",
+                    g.name
+                )));
+            }
+            if g.channels.is_empty() {
+                continue;
+            }
+            if g.channels.len() <= MAX_STRIPE_CHANNELS {
+                gs.push(g.clone());
+            } else {
+                tracing::warn!(
+                    "group {} has {} channels; detecting in sub-groups of {MAX_STRIPE_CHANNELS}",
+                    g.name,
+                    g.channels.len()
+                );
+                for (k, part) in g.channels.chunks(MAX_STRIPE_CHANNELS).enumerate() {
+                    gs.push(ChannelGroup { name: format!("{}.{k}", g.name), channels: part.to_vec() });
+                }
+            }
+        }
+        if gs.is_empty() {
+            return Err(DetectError::Param("no channels to detect on".into()));
+        }
+        // Pack whole groups into stripes.
+        let mut stripes: Vec<Stripe> = Vec::new();
+        for (gi, g) in gs.iter().enumerate() {
+            let fits = stripes.last().is_some_and(|s| s.cols.len() + g.channels.len() <= MAX_STRIPE_CHANNELS);
+            if !fits {
+                stripes.push(Stripe { cols: Vec::new(), g: 0, groups: Vec::new() });
+            }
+            let s = stripes.last_mut().expect("a stripe exists");
+            let start = s.cols.len();
+            s.cols.extend_from_slice(&g.channels);
+            s.groups.push((gi, (start..s.cols.len()).collect()));
+        }
+        for s in &mut stripes {
+            s.g = s.cols.len().div_ceil(LANES);
+        }
+        let ms = |ms: f64| -> usize {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = (ms * rate_hz / 1000.0) as usize;
+            n
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let margin = (params.margin() * rate_hz / 1000.0).ceil() as usize;
+        let plan = Self {
+            params: params.clone(),
+            rate_hz,
+            n_samples,
+            n_channels,
+            groups: gs,
+            stripes,
+            filter,
+            margin,
+            excl: ms(params.exclusion_ms),
+            dead: ms(params.dead_time_ms),
+            n_before: ms(params.ms_before),
+            n_after: ms(params.ms_after),
+            guard: ms(3000.0 / params.band_hz.0),
+            scale,
+        };
+        let context = plan.context();
+        if plan.margin < context + plan.n_before.max(plan.n_after) + 2 + plan.guard {
+            return Err(DetectError::Param(format!(
+                "margin_ms {}: expected at least {:.2} ms for the detection windows",
+                plan.params.margin(),
+                (context + plan.n_before.max(plan.n_after) + 2 + plan.guard) as f64 * 1000.0 / rate_hz
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// The groups detection runs on (large groups split).
+    #[must_use]
+    pub fn groups(&self) -> &[ChannelGroup] {
+        &self.groups
+    }
+
+    /// The parameters.
+    #[must_use]
+    pub fn params(&self) -> &DetectParams {
+        &self.params
+    }
+
+    /// Number of blocks in the grid.
+    #[must_use]
+    pub fn n_blocks(&self) -> usize {
+        self.n_samples.div_ceil(self.params.block_samples)
+    }
+
+    /// Filter margin on each side of a block, samples.
+    #[must_use]
+    pub fn margin_samples(&self) -> usize {
+        self.margin
+    }
+
+    /// Samples before and after the peak in waveform snippets.
+    #[must_use]
+    pub fn snippet(&self) -> (usize, usize) {
+        (self.n_before, self.n_after)
+    }
+
+    /// Rows of context beyond a block's range that can influence its events.
+    fn context(&self) -> usize {
+        4 * self.dead.max(1) + 2 * self.excl + 2
+    }
+
+    /// Reads and filters samples `a..b` of a stripe with margins; returns the
+    /// rows, the sample of row 0 and the bad-row flags (aligned with the rows).
+    fn filtered<const G: usize, S: BlockSource + ?Sized>(
+        &self,
+        src: &S,
+        stripe: &Stripe,
+        a: usize,
+        b: usize,
+        count: std::ops::Range<usize>,
+        q: &mut BlockQuality,
+    ) -> Result<(Vec<[Lane; G]>, isize, Vec<bool>), DetectError> {
+        let lo = a.saturating_sub(self.margin);
+        let hi = (b + self.margin).min(self.n_samples);
+        let pad = self.filter.padlen();
+        let pad_l = if a < self.margin { pad } else { 0 };
+        let pad_r = if b + self.margin > self.n_samples { pad } else { 0 };
+        let n = hi - lo;
+        let mut rows = vec![[[0f32; LANES]; G]; pad_l + n + pad_r];
+        {
+            let flat = rows[pad_l..pad_l + n].as_flattened_mut().as_flattened_mut();
+            let c = count.start.saturating_sub(lo)..count.end.saturating_sub(lo).min(n);
+            src.read(lo, n, self.scale, &stripe.cols, G * LANES, flat, c, q).map_err(DetectError::Source)?;
+        }
+        // Odd extension at the recording's ends (scipy's sosfiltfilt default).
+        for i in 0..pad_l {
+            let (x0, xi) = (rows[pad_l], rows[pad_l + pad_l - i]);
+            rows[i] = odd(x0, xi);
+        }
+        for i in 0..pad_r {
+            let last = pad_l + n - 1;
+            let (xn, xi) = (rows[last], rows[last - 1 - i]);
+            rows[last + 1 + i] = odd(xn, xi);
+        }
+        self.filter.filtfilt::<G>(&mut rows);
+        if self.params.reference != burstscope_dsp::Reference::None {
+            let groups: Vec<Vec<usize>> = stripe.groups.iter().map(|(_, cols)| cols.clone()).collect();
+            common_reference(rows.as_flattened_mut().as_flattened_mut(), G * LANES, &groups, self.params.reference);
+        }
+        // Bad rows, dilated by the filter's ringing on either side.
+        let mut bad = vec![false; rows.len()];
+        for (i, _) in q.bad_rows.iter().enumerate().filter(|(_, b)| **b) {
+            let r = pad_l + i;
+            bad[r.saturating_sub(self.guard)..(r + self.guard + 1).min(rows.len())].fill(true);
+        }
+        #[allow(clippy::cast_possible_wrap)]
+        let row0 = lo as isize - pad_l as isize;
+        Ok((rows, row0, bad))
+    }
+
+    /// Estimates the robust noise of every channel from `noise_chunks` chunks
+    /// at seeded positions (mean of per-chunk MAD/0.6745 of the filtered signal).
+    ///
+    /// # Errors
+    /// Source read errors.
+    pub fn noise<S: BlockSource + ?Sized>(&self, src: &S) -> Result<Noise, DetectError> {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let chunk_len = ((self.params.noise_chunk_s * self.rate_hz) as usize).max(1);
+        let chunks = noise_chunk_starts(self.n_samples, chunk_len, self.params.noise_chunks, self.params.noise_seed);
+        let jobs: Vec<(usize, usize)> =
+            chunks.iter().flat_map(|&c| (0..self.stripes.len()).map(move |s| (s, c.0))).collect();
+        let per: Vec<Vec<(usize, f64)>> = jobs
+            .par_iter()
+            .map(|&(si, start)| {
+                let len = chunk_len.min(self.n_samples - start);
+                let stripe = &self.stripes[si];
+                self.noise_chunk_g(stripe.g, src, stripe, start, len)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut sum = vec![0.0; self.n_channels];
+        let mut cnt = vec![0usize; self.n_channels];
+        for v in per.iter().flatten() {
+            sum[v.0] += v.1;
+            cnt[v.0] += 1;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let sigma: Vec<f64> = sum.iter().zip(&cnt).map(|(s, &n)| if n > 0 { s / n as f64 } else { f64::NAN }).collect();
+        let dead = sigma.iter().map(|s| !(s.is_finite() && *s > 0.0)).collect();
+        Ok(Noise { sigma, dead })
+    }
+
+    fn noise_chunk_g<S: BlockSource + ?Sized>(
+        &self,
+        g: usize,
+        src: &S,
+        stripe: &Stripe,
+        start: usize,
+        len: usize,
+    ) -> Result<Vec<(usize, f64)>, DetectError> {
+        macro_rules! go {
+            ($G:literal) => {{
+                let mut q = BlockQuality::default();
+                let (rows, row0, _) = self.filtered::<$G, S>(src, stripe, start, start + len, 0..0, &mut q)?;
+                #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+                let r0 = (start as isize - row0) as usize;
+                let mut col = Vec::with_capacity(len);
+                let mut out = Vec::new();
+                for (j, &c) in stripe.cols.iter().enumerate() {
+                    col.clear();
+                    col.extend(rows[r0..r0 + len].iter().map(|r| r[j / LANES][j % LANES]));
+                    out.push((c, mad_sigma(&mut col).unwrap_or(f64::NAN)));
+                }
+                Ok(out)
+            }};
+        }
+        match g {
+            1 => go!(1),
+            2 => go!(2),
+            3 => go!(3),
+            4 => go!(4),
+            5 => go!(5),
+            6 => go!(6),
+            7 => go!(7),
+            _ => go!(8),
+        }
+    }
+
+    /// Detects the spikes of block `b` on every stripe.
+    ///
+    /// # Errors
+    /// Source read errors.
+    pub fn detect_block<S: BlockSource + ?Sized>(
+        &self,
+        src: &S,
+        noise: &Noise,
+        b: usize,
+    ) -> Result<BlockOutput, DetectError> {
+        let bs = self.params.block_samples;
+        let a = b * bs;
+        let e = ((b + 1) * bs).min(self.n_samples);
+        let mut out = BlockOutput {
+            block: b,
+            clipped: vec![0; self.n_channels],
+            nonfinite: vec![0; self.n_channels],
+            ..BlockOutput::default()
+        };
+        for stripe in &self.stripes {
+            macro_rules! go {
+                ($G:literal) => {
+                    self.detect_stripe::<$G, S>(src, noise, stripe, a, e, &mut out)?
+                };
+            }
+            match stripe.g {
+                1 => go!(1),
+                2 => go!(2),
+                3 => go!(3),
+                4 => go!(4),
+                5 => go!(5),
+                6 => go!(6),
+                7 => go!(7),
+                _ => go!(8),
+            }
+        }
+        out.events.sort_by_key(|ev| (ev.sample, ev.group));
+        Ok(out)
+    }
+
+    fn detect_stripe<const G: usize, S: BlockSource + ?Sized>(
+        &self,
+        src: &S,
+        noise: &Noise,
+        stripe: &Stripe,
+        a: usize,
+        e: usize,
+        out: &mut BlockOutput,
+    ) -> Result<(), DetectError> {
+        let mut q = BlockQuality::default();
+        let (rows, row0, bad) = self.filtered::<G, S>(src, stripe, a, e, a..e, &mut q)?;
+        for (c, (cl, nf)) in q.clipped.iter().zip(&q.nonfinite).enumerate() {
+            out.clipped[c] += cl;
+            out.nonfinite[c] += nf;
+        }
+        // Thresholds per column (infinite for padding and dead channels).
+        let mut thr = [[f32::INFINITY; LANES]; G];
+        let mut thr_flat = vec![f32::INFINITY; G * LANES];
+        for (j, &c) in stripe.cols.iter().enumerate() {
+            if !noise.dead[c] {
+                #[allow(clippy::cast_possible_truncation)]
+                let t = (self.params.threshold * noise.sigma[c]) as f32;
+                thr[j / LANES][j % LANES] = t;
+                thr_flat[j] = t;
+            }
+        }
+        // Rows whose events we decide: the block plus context either side.
+        let ctx = self.context();
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+        let to_row = |s: usize| (s as isize - row0) as usize;
+        let scan_lo = to_row(a.saturating_sub(ctx));
+        let scan_hi = to_row((e + ctx).min(self.n_samples));
+        let mut hits = Vec::new();
+        kernel::hit_chunks::<G>(&rows[scan_lo..scan_hi], &thr, self.params.sign, &mut hits);
+        let mut cands: Vec<Candidate> = Vec::new();
+        let all_cols: Vec<usize> = (0..stripe.cols.len()).collect();
+        for &k in &hits {
+            let r0 = scan_lo + k * CHUNK;
+            kernel::scan_peaks::<G>(
+                &rows,
+                &thr_flat,
+                &all_cols,
+                self.params.sign,
+                r0,
+                (r0 + CHUNK).min(scan_hi),
+                &mut cands,
+            );
+        }
+        let ns = self.n_before + self.n_after;
+        for (gi, gcols) in &stripe.groups {
+            let mut gc: Vec<Candidate> = cands.iter().filter(|c| gcols.contains(&c.col)).copied().collect();
+            gc.sort_by_key(|c| (c.row, c.col));
+            for k in kernel::select(&gc, self.excl, self.dead) {
+                #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+                let sample = (k.row as isize + row0) as usize;
+                if sample < a || sample >= e {
+                    continue;
+                }
+                // The snippet must lie inside the recording.
+                if sample < self.n_before || sample + self.n_after > self.n_samples {
+                    continue;
+                }
+                let (w0, w1) = (k.row - self.n_before, k.row + self.n_after);
+                if bad[w0..w1].iter().any(|&x| x) {
+                    out.rejected_bad += 1;
+                    continue;
+                }
+                let at = |r: usize, j: usize| rows[r][j / LANES][j % LANES];
+                let mut waveform = Vec::with_capacity(ns * gcols.len());
+                for r in w0..w1 {
+                    waveform.extend(gcols.iter().map(|&j| at(r, j)));
+                }
+                out.events.push(Event {
+                    sample: sample as u64,
+                    group: *gi,
+                    channel: stripe.cols[k.col],
+                    amplitude: at(k.row, k.col),
+                    ratio: k.ratio,
+                    peaks: gcols.iter().map(|&j| at(k.row, j)).collect(),
+                    waveform,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Filtered samples `a..b` of every channel (time-major, `n_channels` per
+    /// row) exactly as detection sees them — for tests and inspection.
+    ///
+    /// # Errors
+    /// Source read errors.
+    pub fn filtered_range<S: BlockSource + ?Sized>(
+        &self,
+        src: &S,
+        a: usize,
+        b: usize,
+    ) -> Result<Vec<f32>, DetectError> {
+        let b = b.min(self.n_samples);
+        let mut out = vec![0f32; (b - a) * self.n_channels];
+        for stripe in &self.stripes {
+            macro_rules! go {
+                ($G:literal) => {{
+                    let mut q = BlockQuality::default();
+                    let (rows, row0, _) = self.filtered::<$G, S>(src, stripe, a, b, 0..0, &mut q)?;
+                    #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+                    let r0 = (a as isize - row0) as usize;
+                    for t in 0..b - a {
+                        for (j, &c) in stripe.cols.iter().enumerate() {
+                            out[t * self.n_channels + c] = rows[r0 + t][j / LANES][j % LANES];
+                        }
+                    }
+                }};
+            }
+            match stripe.g {
+                1 => go!(1),
+                2 => go!(2),
+                3 => go!(3),
+                4 => go!(4),
+                5 => go!(5),
+                6 => go!(6),
+                7 => go!(7),
+                _ => go!(8),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn odd<const G: usize>(edge: [Lane; G], x: [Lane; G]) -> [Lane; G] {
+    let mut r = [[0f32; LANES]; G];
+    for g in 0..G {
+        for l in 0..LANES {
+            r[g][l] = 2.0 * edge[g][l] - x[g][l];
+        }
+    }
+    r
+}
+
+/// Totals over a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Events per group (plan order).
+    pub events_per_group: Vec<u64>,
+    /// Clipped samples per channel.
+    pub clipped: Vec<u64>,
+    /// Non-finite samples per channel.
+    pub nonfinite: Vec<u64>,
+    /// Events dropped for touching bad samples.
+    pub rejected_bad: u64,
+}
+
+/// Runs detection over every block in parallel (batches of blocks, delivered
+/// to `sink` in block order while the next batch is computed) and returns
+/// the totals. `progress` is called with 1 after each block is delivered.
+///
+/// # Errors
+/// Source errors, or the sink's error (as [`DetectError::Sink`]).
+pub fn run<S: BlockSource + ?Sized>(
+    plan: &Plan,
+    src: &S,
+    noise: &Noise,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: &mut (dyn FnMut(BlockOutput) -> Result<(), String> + Send),
+) -> Result<RunSummary, DetectError> {
+    let n = plan.n_blocks();
+    let batch = (2 * rayon::current_num_threads()).max(2);
+    let mut summary = RunSummary {
+        events_per_group: vec![0; plan.groups.len()],
+        clipped: vec![0; plan.n_channels],
+        nonfinite: vec![0; plan.n_channels],
+        rejected_bad: 0,
+    };
+    let compute = |r: std::ops::Range<usize>| -> Result<Vec<BlockOutput>, DetectError> {
+        r.into_par_iter().map(|b| plan.detect_block(src, noise, b)).collect()
+    };
+    let mut next = compute(0..batch.min(n))?;
+    let mut b0 = 0;
+    while b0 < n {
+        let cur = std::mem::take(&mut next);
+        let b1 = (b0 + cur.len()).min(n);
+        let (delivered, computed) = rayon::join(
+            || -> Result<(Vec<u64>, Vec<u64>, Vec<u64>, u64), DetectError> {
+                let mut per_group = vec![0u64; plan.groups.len()];
+                let mut clipped = vec![0u64; plan.n_channels];
+                let mut nonfinite = vec![0u64; plan.n_channels];
+                let mut rejected = 0;
+                for o in cur {
+                    for ev in &o.events {
+                        per_group[ev.group] += 1;
+                    }
+                    for c in 0..plan.n_channels {
+                        clipped[c] += o.clipped[c];
+                        nonfinite[c] += o.nonfinite[c];
+                    }
+                    rejected += o.rejected_bad;
+                    sink(o).map_err(DetectError::Sink)?;
+                    progress(1);
+                }
+                Ok((per_group, clipped, nonfinite, rejected))
+            },
+            || compute(b1..(b1 + batch).min(n)),
+        );
+        let (pg, cl, nf, rj) = delivered?;
+        for (s, v) in summary.events_per_group.iter_mut().zip(pg) {
+            *s += v;
+        }
+        for c in 0..plan.n_channels {
+            summary.clipped[c] += cl[c];
+            summary.nonfinite[c] += nf[c];
+        }
+        summary.rejected_bad += rj;
+        next = computed?;
+        b0 = b1;
+    }
+    Ok(summary)
+}

@@ -1,0 +1,242 @@
+//! `burstscope detect` end to end: accuracy against ground truth, agreement
+//! with SpikeInterface, outputs, bad data and thread-count independence.
+
+use crate::util::{bin, fixture};
+use burstscope_io::Recording;
+use std::path::Path;
+
+/// Spike samples from a spikes.csv, with the channel and group columns.
+fn read_spikes(dir: &Path) -> Vec<(i64, String, i64)> {
+    let text = std::fs::read_to_string(dir.join("spikes.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (s, g, c) = (col("sample"), col("group"), col("channel"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[s].parse().unwrap(), f[g].to_string(), f[c].parse().unwrap())
+        })
+        .collect()
+}
+
+fn detect_csv(file: &Path, out: &Path, extra: &[&str]) {
+    let o = bin().arg("detect").arg(file).arg("--out").arg(out).args(["--format", "csv"]).args(extra).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Fraction of `x` with an element of sorted `y` within `tol`.
+fn frac_matched(x: &[i64], y: &[i64], tol: i64) -> f64 {
+    let hit = x
+        .iter()
+        .filter(|&&v| {
+            let i = y.partition_point(|&w| w < v - tol);
+            i < y.len() && (y[i] - v).abs() <= tol
+        })
+        .count();
+    hit as f64 / x.len().max(1) as f64
+}
+
+/// Recall over units whose template peak exceeds 5σ, and precision, against
+/// the file's `/units` truth, matching within 0.4 ms (SpikeInterface's convention).
+fn score(nwb: &Path, truth: &Path, det: &Path) -> (f64, f64) {
+    let t = json(truth);
+    let fs = t["fs"].as_f64().unwrap();
+    let noise: Vec<f64> = json(&det.join("detect.json"))["extra"]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["noise_uv"].as_f64().unwrap())
+        .collect();
+    let units = Recording::open(nwb).unwrap().units().unwrap();
+    let mut ours: Vec<i64> = read_spikes(det).iter().map(|s| s.0).collect();
+    ours.sort_unstable();
+    let tol = (0.4e-3 * fs) as i64;
+    let (mut hit, mut n, mut all) = (0.0, 0usize, Vec::new());
+    for (u, tu) in units.iter().zip(t["units"].as_array().unwrap()) {
+        let samples: Vec<i64> = u.spike_times_s.iter().map(|s| (s * fs).round() as i64).collect();
+        let tet = tu["tetrode"].as_u64().unwrap() as usize;
+        let sigma = noise[tet * 4..tet * 4 + 4].iter().copied().fold(0.0, f64::max);
+        let peak = tu["peak_uV"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap().abs()).fold(0.0, f64::max);
+        if peak > 5.0 * sigma {
+            hit += frac_matched(&samples, &ours, tol) * samples.len() as f64;
+            n += samples.len();
+        }
+        all.extend(samples);
+    }
+    all.sort_unstable();
+    (hit / n as f64, frac_matched(&ours, &all, tol))
+}
+
+#[test]
+fn fixture_recall_and_precision_against_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    detect_csv(&fixture("tetrode_raw.nwb"), dir.path(), &[]);
+    let (recall, precision) = score(&fixture("tetrode_raw.nwb"), &fixture("tetrode_raw.truth.json"), dir.path());
+    eprintln!("tetrode_raw.nwb: recall {recall:.4} precision {precision:.4}");
+    assert!(recall >= 0.95 && precision >= 0.95, "recall {recall} precision {precision}");
+}
+
+#[test]
+fn generated_session_recall_and_precision_against_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let nwb = dir.path().join("s.nwb");
+    bin()
+        .args(["generate", "tetrode", "--out"])
+        .arg(&nwb)
+        .args(["--tetrodes", "4", "--duration", "40", "--seed", "11"])
+        .assert()
+        .success();
+    let det = dir.path().join("det");
+    detect_csv(&nwb, &det, &[]);
+    let (recall, precision) = score(&nwb, &dir.path().join("s.truth.json"), &det);
+    eprintln!("generated: recall {recall:.4} precision {precision:.4}");
+    assert!(recall >= 0.95 && precision >= 0.95, "recall {recall} precision {precision}");
+}
+
+/// SpikeInterface 0.105.3 on the same file and settings (peaks committed in
+/// tests/golden/si_peaks_tetrode_raw.csv by ../shared/tools/spikeinterface_detect.py
+/// --jobs 2), reduced to one event per group: the largest |amplitude| within ±0.5 ms.
+#[test]
+fn agreement_with_spikeinterface_on_the_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    detect_csv(&fixture("tetrode_raw.nwb"), dir.path(), &[]);
+    let mut ours: Vec<i64> = read_spikes(dir.path()).iter().map(|s| s.0).collect();
+    ours.sort_unstable();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/si_peaks_tetrode_raw.csv"))
+            .unwrap();
+    let mut si: Vec<(i64, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[2].parse::<f64>().unwrap().abs())
+        })
+        .collect();
+    si.sort_by(|a, b| a.0.cmp(&b.0));
+    let w = 15; // 0.5 ms at 30 kHz
+    let events: Vec<i64> = si
+        .iter()
+        .enumerate()
+        .filter(|(i, (s, a))| {
+            !si.iter()
+                .enumerate()
+                .any(|(j, (s2, a2))| j != *i && (s2 - s).abs() <= w && (a2 > a || (a2 == a && s2 < s)))
+        })
+        .map(|(_, (s, _))| *s)
+        .collect();
+    let theirs_matched = frac_matched(&events, &ours, 12);
+    let ours_matched = frac_matched(&ours, &events, 12);
+    eprintln!(
+        "SpikeInterface events {}, ours {}: {theirs_matched:.4} of theirs matched, {ours_matched:.4} of ours",
+        events.len(),
+        ours.len()
+    );
+    assert!(theirs_matched >= 0.98 && ours_matched >= 0.98);
+}
+
+#[test]
+fn outputs_have_the_documented_columns_waveforms_and_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    detect_csv(&fixture("tetrode_raw.nwb"), dir.path(), &[]);
+    let header = std::fs::read_to_string(dir.path().join("spikes.csv")).unwrap().lines().next().unwrap().to_string();
+    assert_eq!(
+        header,
+        "sample,time_s,group,channel,amplitude_uv,threshold_ratio,peak_uv_0,peak_uv_1,peak_uv_2,peak_uv_3"
+    );
+    let spikes = read_spikes(dir.path());
+    assert!(spikes.iter().all(|s| s.1 == "tetrode0" && (0..4).contains(&s.2)));
+    assert!(spikes.windows(2).all(|w| w[0].0 <= w[1].0), "sorted by time");
+    let w = burstscope_io::read_waveforms(&dir.path().join("waveforms.h5")).unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].shape, (spikes.len(), 90, 4));
+    assert_eq!(w[0].spike_index, (0..spikes.len() as u64).collect::<Vec<_>>());
+    assert_eq!(w[0].channels, vec![0, 1, 2, 3]);
+    // The snippet's peak sample (index 30 = 1 ms) on the peak channel is the amplitude.
+    let amp: Vec<f64> = std::fs::read_to_string(dir.path().join("spikes.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    for (k, s) in spikes.iter().enumerate().take(50) {
+        let v = w[0].waveforms[k * 90 * 4 + 30 * 4 + s.2 as usize];
+        assert!((f64::from(v) - amp[k]).abs() < 1e-3);
+    }
+    let d = json(&dir.path().join("detect.json"));
+    assert_eq!(d["command"], "detect");
+    assert_eq!(d["parameters"]["threshold"], 5.0);
+    assert_eq!(d["parameters"]["band_hz"], serde_json::json!([300.0, 6000.0]));
+    assert!(d["inputs"][0]["content_hash"].as_str().unwrap().starts_with("xxh3:"));
+    assert_eq!(d["inputs"][0]["size_bytes"], std::fs::metadata(fixture("tetrode_raw.nwb")).unwrap().len());
+    let ch = &d["extra"]["channels"][0];
+    assert!(ch["noise_uv"].as_f64().unwrap() > 1.0 && ch["threshold_uv"].as_f64().unwrap() > 5.0);
+    assert!(d["version"].is_string());
+}
+
+#[test]
+fn tables_do_not_depend_on_the_thread_count_and_parquet_is_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    detect_csv(&fixture("tetrode_raw.nwb"), &a, &["--threads", "1"]);
+    detect_csv(&fixture("tetrode_raw.nwb"), &b, &["--threads", "2"]);
+    assert_eq!(std::fs::read(a.join("spikes.csv")).unwrap(), std::fs::read(b.join("spikes.csv")).unwrap());
+    let p = dir.path().join("p");
+    bin().arg("detect").arg(fixture("tetrode_raw.nwb")).arg("--out").arg(&p).assert().success();
+    assert!(p.join("spikes.parquet").exists() && p.join("waveforms.h5").exists() && p.join("detect.json").exists());
+}
+
+#[test]
+fn nan_inf_and_flat_channels_are_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    detect_csv(&fixture("bad/nan_flat.nwb"), dir.path(), &[]);
+    let d = json(&dir.path().join("detect.json"));
+    let ch = d["extra"]["channels"].as_array().unwrap();
+    assert_eq!(ch[1]["nonfinite_samples"], 101);
+    assert_eq!(ch[3]["dead"], true);
+    assert!(ch[3]["threshold_uv"].is_null());
+    // The 19 spikes planted on channel 0 every 100 ms from 50 ms are all found, nothing else.
+    let spikes = read_spikes(dir.path());
+    assert_eq!(spikes.len(), 19, "{spikes:?}");
+    assert!(spikes.iter().all(|s| s.2 == 0 && (s.0 - 1502).rem_euclid(3000) <= 2));
+}
+
+#[test]
+fn saturated_stretches_are_counted_and_their_ringing_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    detect_csv(&fixture("bad/clipped.nwb"), dir.path(), &[]);
+    let d = json(&dir.path().join("detect.json"));
+    let ch = d["extra"]["channels"].as_array().unwrap();
+    assert_eq!(ch[2]["clipped_samples"], 300);
+    assert_eq!(ch[0]["clipped_samples"], 100);
+    let spikes = read_spikes(dir.path());
+    // Nothing within 10 ms of the clipped stretches (30000..30300 and 45000..45100).
+    assert!(spikes.iter().all(|s| !(29_700..30_600).contains(&s.0) && !(44_700..45_400).contains(&s.0)), "{spikes:?}");
+    let planted = spikes.iter().filter(|s| (s.0 - 1502).rem_euclid(3000) <= 2).count();
+    assert_eq!(planted, 19);
+}
+
+#[test]
+fn a_recording_shorter_than_the_filter_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin().arg("detect").arg(fixture("bad/short.nwb")).arg("--out").arg(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("short.nwb") && err.contains("too short"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+    let o = bin()
+        .arg("detect")
+        .arg(fixture("tetrode_raw.nwb"))
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--band", "300:16000"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("band"));
+}

@@ -113,52 +113,110 @@ impl ZeroPhase {
 
     fn pass<const G: usize>(&self, rows: &mut [[Lane; G]], reverse: bool) {
         let first = if reverse { rows[rows.len() - 1] } else { rows[0] };
-        for (c, zi) in self.coef.iter().zip(&self.zi) {
-            let mut z0 = [[0f32; LANES]; G];
-            let mut z1 = [[0f32; LANES]; G];
-            for g in 0..G {
-                for l in 0..LANES {
-                    z0[g][l] = zi[0] * first[g][l];
-                    z1[g][l] = zi[1] * first[g][l];
+        // Lane vectors are filtered in pairs and sections two at a time: four
+        // independent recursions per row hide the latency of each, and their
+        // states fit in registers. Every section starts from scipy's
+        // steady-state `zi` scaled by the cascade's first input, as sosfilt.
+        let mut g0 = 0;
+        while g0 < G {
+            let k = (G - g0).min(2);
+            let mut s = 0;
+            while s < self.coef.len() {
+                let ns = (self.coef.len() - s).min(2);
+                let mut z = [[[0f32; LANES]; 2]; 4]; // [section][z0/z1] × lane pair
+                for j in 0..ns {
+                    for g in 0..k {
+                        for l in 0..LANES {
+                            z[2 * j][g][l] = self.zi[s + j][0] * first[g0 + g][l];
+                            z[2 * j + 1][g][l] = self.zi[s + j][1] * first[g0 + g][l];
+                        }
+                    }
                 }
+                let c1 = self.coef[s].0;
+                let c2 = if ns == 2 { self.coef[s + 1].0 } else { c1 };
+                match (k, ns, reverse) {
+                    (2, 2, false) => sections_fwd::<G, 2, 2>(c1, c2, rows, g0, &mut z),
+                    (2, 2, true) => sections_rev::<G, 2, 2>(c1, c2, rows, g0, &mut z),
+                    (2, _, false) => sections_fwd::<G, 2, 1>(c1, c2, rows, g0, &mut z),
+                    (2, _, true) => sections_rev::<G, 2, 1>(c1, c2, rows, g0, &mut z),
+                    (_, 2, false) => sections_fwd::<G, 1, 2>(c1, c2, rows, g0, &mut z),
+                    (_, 2, true) => sections_rev::<G, 1, 2>(c1, c2, rows, g0, &mut z),
+                    (_, _, false) => sections_fwd::<G, 1, 1>(c1, c2, rows, g0, &mut z),
+                    (_, _, true) => sections_rev::<G, 1, 1>(c1, c2, rows, g0, &mut z),
+                }
+                s += ns;
             }
-            if reverse {
-                section_rev::<G>(c.0, rows, &mut z0, &mut z1);
-            } else {
-                section_fwd::<G>(c.0, rows, &mut z0, &mut z1);
-            }
+            g0 += k;
         }
     }
 }
 
 #[inline(always)]
-fn step<const G: usize>(c: [f32; 5], row: &mut [Lane; G], z0: &mut [Lane; G], z1: &mut [Lane; G]) {
+fn biquad(c: [f32; 5], x: Lane, z0: &mut Lane, z1: &mut Lane) -> Lane {
     let [b0, b1, b2, a1, a2] = c;
-    for g in 0..G {
-        for l in 0..LANES {
-            let x = row[g][l];
-            let y = b0 * x + z0[g][l];
-            z0[g][l] = b1 * x - a1 * y + z1[g][l];
-            z1[g][l] = b2 * x - a2 * y;
-            row[g][l] = y;
-        }
+    let mut y = [0f32; LANES];
+    for l in 0..LANES {
+        y[l] = b0 * x[l] + z0[l];
+    }
+    // `b1·x + z1` and `b2·x` do not wait for `y`, which keeps the
+    // loop-carried chain to add, multiply, subtract.
+    for l in 0..LANES {
+        z0[l] = (b1 * x[l] + z1[l]) - a1 * y[l];
+    }
+    for l in 0..LANES {
+        z1[l] = b2 * x[l] - a2 * y[l];
+    }
+    y
+}
+
+/// `NS` (1 or 2) cascaded sections on lane vectors `g0..g0+K` of one row.
+#[inline(always)]
+fn step2<const G: usize, const K: usize, const NS: usize>(
+    c1: [f32; 5],
+    c2: [f32; 5],
+    row: &mut [Lane; G],
+    g0: usize,
+    z: &mut [[Lane; 2]; 4],
+) {
+    for g in 0..K {
+        let [s0, s1, s2, s3] = z;
+        let y = biquad(c1, row[g0 + g], &mut s0[g], &mut s1[g]);
+        row[g0 + g] = if NS == 2 { biquad(c2, y, &mut s2[g], &mut s3[g]) } else { y };
     }
 }
 
-/// One section over all rows, forward. Compiled for AVX-512, AVX2 and the
-/// baseline, chosen at run time; no fused multiply-add contraction, so every
-/// path computes the same values.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2", "aarch64+neon"))]
-fn section_fwd<const G: usize>(c: [f32; 5], rows: &mut [[Lane; G]], z0: &mut [Lane; G], z1: &mut [Lane; G]) {
+/// Two sections over all rows, forward. Compiled for AVX2 and the baseline
+/// (NEON on aarch64), chosen at run time; no fused multiply-add contraction,
+/// so every path computes the same values.
+#[multiversion(targets("x86_64+avx2", "aarch64+neon"))]
+fn sections_fwd<const G: usize, const K: usize, const NS: usize>(
+    c1: [f32; 5],
+    c2: [f32; 5],
+    rows: &mut [[Lane; G]],
+    g0: usize,
+    z: &mut [[Lane; 2]; 4],
+) {
+    // States by value so they stay in registers (through the references LLVM
+    // falls back to gathers and scatters).
+    let mut s = *z;
     for row in rows.iter_mut() {
-        step::<G>(c, row, z0, z1);
+        step2::<G, K, NS>(c1, c2, row, g0, &mut s);
     }
+    *z = s;
 }
 
-/// One section over all rows, backward.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2", "aarch64+neon"))]
-fn section_rev<const G: usize>(c: [f32; 5], rows: &mut [[Lane; G]], z0: &mut [Lane; G], z1: &mut [Lane; G]) {
+/// Two sections over all rows, backward.
+#[multiversion(targets("x86_64+avx2", "aarch64+neon"))]
+fn sections_rev<const G: usize, const K: usize, const NS: usize>(
+    c1: [f32; 5],
+    c2: [f32; 5],
+    rows: &mut [[Lane; G]],
+    g0: usize,
+    z: &mut [[Lane; 2]; 4],
+) {
+    let mut s = *z;
     for row in rows.iter_mut().rev() {
-        step::<G>(c, row, z0, z1);
+        step2::<G, K, NS>(c1, c2, row, g0, &mut s);
     }
+    *z = s;
 }

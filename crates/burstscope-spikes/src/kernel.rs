@@ -20,36 +20,40 @@ pub(crate) struct Candidate {
     pub(crate) ratio: f32,
 }
 
+/// True when any value of `chunk` reaches its column's threshold after `v`.
+/// Compare-and-OR over whole lane vectors: branch-free, vectorised.
 #[inline(always)]
-fn reduce_with<const G: usize, F: Fn(f32) -> f32>(rows: &[[Lane; G]], thr: &[Lane; G], v: F, out: &mut Vec<usize>) {
-    let mut k = 0;
-    let mut it = rows.chunks_exact(CHUNK);
-    let mut one = |chunk: &[[Lane; G]], k: usize| {
-        let mut m = [[f32::NEG_INFINITY; LANES]; G];
-        for row in chunk {
-            for g in 0..G {
-                for l in 0..LANES {
-                    m[g][l] = m[g][l].max(v(row[g][l]) - thr[g][l]);
-                }
+fn chunk_hits<const G: usize, F: Fn(f32) -> f32>(chunk: &[[Lane; G]], thr: &[Lane; G], v: &F) -> bool {
+    let mut acc = [[0u32; LANES]; G];
+    for row in chunk {
+        for g in 0..G {
+            for l in 0..LANES {
+                acc[g][l] |= u32::from(v(row[g][l]) >= thr[g][l]);
             }
         }
-        if m.iter().flatten().any(|&x| x >= 0.0) {
+    }
+    acc.iter().flatten().fold(0, |a, &b| a | b) != 0
+}
+
+#[inline(always)]
+fn reduce_with<const G: usize, F: Fn(f32) -> f32>(rows: &[[Lane; G]], thr: &[Lane; G], v: F, out: &mut Vec<usize>) {
+    let mut it = rows.chunks_exact(CHUNK);
+    let mut k = 0;
+    for chunk in it.by_ref() {
+        if chunk_hits::<G, F>(chunk, thr, &v) {
             out.push(k);
         }
-    };
-    for chunk in it.by_ref() {
-        one(chunk, k);
         k += 1;
     }
-    if !it.remainder().is_empty() {
-        one(it.remainder(), k);
+    if !it.remainder().is_empty() && chunk_hits::<G, F>(it.remainder(), thr, &v) {
+        out.push(k);
     }
 }
 
 /// Indices of the `CHUNK`-row chunks of `rows` (chunk k covers rows
 /// `k·CHUNK ..`) where some column's |signed value| reaches its threshold.
 /// Columns with an infinite threshold (padding, dead channels) never hit.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2", "aarch64+neon"))]
+#[multiversion(targets("x86_64+avx2", "aarch64+neon"))]
 pub(crate) fn hit_chunks<const G: usize>(rows: &[[Lane; G]], thr: &[Lane; G], sign: Sign, out: &mut Vec<usize>) {
     out.clear();
     match sign {

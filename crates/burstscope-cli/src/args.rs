@@ -251,6 +251,9 @@ pub struct DetectArgs {
     /// Do not write waveforms.h5.
     #[arg(long)]
     pub no_waveforms: bool,
+    /// gzip level for waveforms.h5 (0 = none, the fastest; 1-9 smaller but slower).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub waveforms_gzip: u8,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

@@ -112,6 +112,16 @@ impl ZeroPhase {
     }
 
     fn pass<const G: usize>(&self, rows: &mut [[Lane; G]], reverse: bool) {
+        if G % 2 == 0 && has_avx512() {
+            let (wide, _) = rows.as_flattened_mut().as_flattened_mut().as_chunks_mut::<16>();
+            match G {
+                2 => return self.pass16::<1>(wide.as_chunks_mut::<1>().0, reverse),
+                4 => return self.pass16::<2>(wide.as_chunks_mut::<2>().0, reverse),
+                6 => return self.pass16::<3>(wide.as_chunks_mut::<3>().0, reverse),
+                8 => return self.pass16::<4>(wide.as_chunks_mut::<4>().0, reverse),
+                _ => {}
+            }
+        }
         let first = if reverse { rows[rows.len() - 1] } else { rows[0] };
         // Lane vectors are filtered in pairs and sections two at a time: four
         // independent recursions per row hide the latency of each, and their
@@ -151,19 +161,109 @@ impl ZeroPhase {
     }
 }
 
+impl ZeroPhase {
+    /// The same pass on 16-lane vectors (two adjacent 8-lane vectors each),
+    /// for AVX-512: same per-lane arithmetic as the AVX2 + FMA path.
+    fn pass16<const H: usize>(&self, rows: &mut [[[f32; 16]; H]], reverse: bool) {
+        let first = if reverse { rows[rows.len() - 1] } else { rows[0] };
+        let mut g0 = 0;
+        while g0 < H {
+            let k = (H - g0).min(2);
+            let mut s = 0;
+            while s < self.coef.len() {
+                let ns = (self.coef.len() - s).min(2);
+                let mut z = [[[0f32; 16]; 2]; 4];
+                for j in 0..ns {
+                    for g in 0..k {
+                        for l in 0..16 {
+                            z[2 * j][g][l] = self.zi[s + j][0] * first[g0 + g][l];
+                            z[2 * j + 1][g][l] = self.zi[s + j][1] * first[g0 + g][l];
+                        }
+                    }
+                }
+                let c1 = self.coef[s].0;
+                let c2 = if ns == 2 { self.coef[s + 1].0 } else { c1 };
+                match (k, ns) {
+                    (2, 2) => sections16::<H, 2, 2>(c1, c2, rows, g0, &mut z, reverse),
+                    (2, _) => sections16::<H, 2, 1>(c1, c2, rows, g0, &mut z, reverse),
+                    (_, 2) => sections16::<H, 1, 2>(c1, c2, rows, g0, &mut z, reverse),
+                    (_, _) => sections16::<H, 1, 1>(c1, c2, rows, g0, &mut z, reverse),
+                }
+                s += ns;
+            }
+            g0 += k;
+        }
+    }
+}
+
+/// True when the CPU has AVX-512 (F, VL) and FMA.
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *HAS.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+                && std::arch::is_x86_feature_detected!("fma")
+                && std::env::var_os("BURSTSCOPE_NO_AVX512").is_none()
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Two sections over all rows of 16-lane vectors (AVX-512 with FMA; the
+/// fallback clone exists only for type-checking and is never chosen).
+#[multiversion(targets("x86_64+avx512f+avx512vl+fma"))]
+fn sections16<const H: usize, const K: usize, const NS: usize>(
+    c1: [f32; 5],
+    c2: [f32; 5],
+    rows: &mut [[[f32; 16]; H]],
+    g0: usize,
+    z: &mut [[[f32; 16]; 2]; 4],
+    reverse: bool,
+) {
+    let mut s = *z;
+    if reverse {
+        for row in rows.iter_mut().rev() {
+            step2::<16, H, K, NS, true>(c1, c2, row, g0, &mut s);
+        }
+    } else {
+        for row in rows.iter_mut() {
+            step2::<16, H, K, NS, true>(c1, c2, row, g0, &mut s);
+        }
+    }
+    *z = s;
+}
+
 #[inline(always)]
-fn biquad(c: [f32; 5], x: Lane, z0: &mut Lane, z1: &mut Lane) -> Lane {
+fn biquad<const W: usize, const FMA: bool>(c: [f32; 5], x: [f32; W], z0: &mut [f32; W], z1: &mut [f32; W]) -> [f32; W] {
     let [b0, b1, b2, a1, a2] = c;
-    let mut y = [0f32; LANES];
-    for l in 0..LANES {
+    let mut y = [0f32; W];
+    if FMA {
+        // Fused multiply-adds (one rounding each): a two-operation chain per row.
+        for l in 0..W {
+            y[l] = b0.mul_add(x[l], z0[l]);
+        }
+        for l in 0..W {
+            z0[l] = (-a1).mul_add(y[l], b1.mul_add(x[l], z1[l]));
+        }
+        for l in 0..W {
+            z1[l] = (-a2).mul_add(y[l], b2 * x[l]);
+        }
+        return y;
+    }
+    for l in 0..W {
         y[l] = b0 * x[l] + z0[l];
     }
     // `b1·x + z1` and `b2·x` do not wait for `y`, which keeps the
     // loop-carried chain to add, multiply, subtract.
-    for l in 0..LANES {
+    for l in 0..W {
         z0[l] = (b1 * x[l] + z1[l]) - a1 * y[l];
     }
-    for l in 0..LANES {
+    for l in 0..W {
         z1[l] = b2 * x[l] - a2 * y[l];
     }
     y
@@ -171,24 +271,25 @@ fn biquad(c: [f32; 5], x: Lane, z0: &mut Lane, z1: &mut Lane) -> Lane {
 
 /// `NS` (1 or 2) cascaded sections on lane vectors `g0..g0+K` of one row.
 #[inline(always)]
-fn step2<const G: usize, const K: usize, const NS: usize>(
+fn step2<const W: usize, const G: usize, const K: usize, const NS: usize, const FMA: bool>(
     c1: [f32; 5],
     c2: [f32; 5],
-    row: &mut [Lane; G],
+    row: &mut [[f32; W]; G],
     g0: usize,
-    z: &mut [[Lane; 2]; 4],
+    z: &mut [[[f32; W]; 2]; 4],
 ) {
     for g in 0..K {
         let [s0, s1, s2, s3] = z;
-        let y = biquad(c1, row[g0 + g], &mut s0[g], &mut s1[g]);
-        row[g0 + g] = if NS == 2 { biquad(c2, y, &mut s2[g], &mut s3[g]) } else { y };
+        let y = biquad::<W, FMA>(c1, row[g0 + g], &mut s0[g], &mut s1[g]);
+        row[g0 + g] = if NS == 2 { biquad::<W, FMA>(c2, y, &mut s2[g], &mut s3[g]) } else { y };
     }
 }
 
-/// Two sections over all rows, forward. Compiled for AVX2 and the baseline
-/// (NEON on aarch64), chosen at run time; no fused multiply-add contraction,
-/// so every path computes the same values.
-#[multiversion(targets("x86_64+avx2", "aarch64+neon"))]
+/// Two sections over all rows, forward. Compiled for AVX2 with FMA, AVX2 and
+/// the baseline (NEON on aarch64), chosen at run time. The FMA path rounds
+/// once per multiply-add, so its values differ from the others in the last
+/// bits; on one machine the result never depends on the thread count.
+#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx2", "aarch64+neon"))]
 fn sections_fwd<const G: usize, const K: usize, const NS: usize>(
     c1: [f32; 5],
     c2: [f32; 5],
@@ -199,14 +300,15 @@ fn sections_fwd<const G: usize, const K: usize, const NS: usize>(
     // States by value so they stay in registers (through the references LLVM
     // falls back to gathers and scatters).
     let mut s = *z;
-    for row in rows.iter_mut() {
-        step2::<G, K, NS>(c1, c2, row, g0, &mut s);
+    multiversion::target::match_target! {
+        "x86_64+fma" => for row in rows.iter_mut() { step2::<LANES, G, K, NS, true>(c1, c2, row, g0, &mut s); },
+        _ => for row in rows.iter_mut() { step2::<LANES, G, K, NS, false>(c1, c2, row, g0, &mut s); },
     }
     *z = s;
 }
 
 /// Two sections over all rows, backward.
-#[multiversion(targets("x86_64+avx2", "aarch64+neon"))]
+#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx2", "aarch64+neon"))]
 fn sections_rev<const G: usize, const K: usize, const NS: usize>(
     c1: [f32; 5],
     c2: [f32; 5],
@@ -215,8 +317,9 @@ fn sections_rev<const G: usize, const K: usize, const NS: usize>(
     z: &mut [[Lane; 2]; 4],
 ) {
     let mut s = *z;
-    for row in rows.iter_mut().rev() {
-        step2::<G, K, NS>(c1, c2, row, g0, &mut s);
+    multiversion::target::match_target! {
+        "x86_64+fma" => for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, true>(c1, c2, row, g0, &mut s); },
+        _ => for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, false>(c1, c2, row, g0, &mut s); },
     }
     *z = s;
 }

@@ -21,6 +21,36 @@ pub fn median_in_place(v: &mut [f32]) -> Option<f64> {
     Some((f64::from(lo) + hi) / 2.0)
 }
 
+/// Order-preserving integer key of a float (total order, NaN last).
+#[inline]
+fn key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b & 0x8000_0000 != 0 { !b } else { b | 0x8000_0000 }
+}
+
+#[inline]
+fn unkey(k: u32) -> f32 {
+    f32::from_bits(if k & 0x8000_0000 != 0 { k & 0x7fff_ffff } else { !k })
+}
+
+/// Median of `v` by integer selection on order-preserving keys (the same
+/// value as [`median_in_place`], several times faster). `scratch` is reused.
+fn median_keys(v: &[f32], scratch: &mut Vec<u32>) -> Option<f64> {
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    scratch.clear();
+    scratch.extend(v.iter().map(|&x| key(x)));
+    let (lo_part, hi, _) = scratch.select_nth_unstable(n / 2);
+    let hi = f64::from(unkey(*hi));
+    if n % 2 == 1 {
+        return Some(hi);
+    }
+    let lo = lo_part.iter().copied().max().map_or(hi, |k| f64::from(unkey(k)));
+    Some((lo + hi) / 2.0)
+}
+
 /// Robust σ of `values` (reorders and overwrites them). `None` when empty.
 ///
 /// ```
@@ -29,12 +59,13 @@ pub fn median_in_place(v: &mut [f32]) -> Option<f64> {
 /// assert!((s - 1.0 / burstscope_dsp::MAD_TO_SIGMA).abs() < 1e-12);
 /// ```
 pub fn mad_sigma(values: &mut [f32]) -> Option<f64> {
-    let m = median_in_place(values)?;
+    let mut keys = Vec::with_capacity(values.len());
+    let m = median_keys(values, &mut keys)?;
     #[allow(clippy::cast_possible_truncation)]
     for x in values.iter_mut() {
         *x = (f64::from(*x) - m).abs() as f32;
     }
-    median_in_place(values).map(|d| d / MAD_TO_SIGMA)
+    median_keys(values, &mut keys).map(|d| d / MAD_TO_SIGMA)
 }
 
 /// `n_chunks` start positions of chunks of `chunk_len` samples in a recording
@@ -64,4 +95,27 @@ pub fn noise_chunk_starts(n_samples: usize, chunk_len: usize, n_chunks: usize, s
         .collect();
     out.sort_unstable();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_key_median_equals_float_median() {
+        let mut x = 12345u32;
+        for n in [1usize, 2, 3, 10, 101, 1000] {
+            let v: Vec<f32> = (0..n)
+                .map(|_| {
+                    x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (x >> 8) as f32 / 1000.0 - 8000.0
+                })
+                .collect();
+            let mut a = v.clone();
+            let mut k = Vec::new();
+            assert_eq!(median_keys(&v, &mut k), median_in_place(&mut a), "n = {n}");
+        }
+        assert_eq!(unkey(key(-0.5)), -0.5);
+        assert!(key(-1.0) < key(-0.5) && key(-0.5) < key(0.0) && key(0.0) < key(2.0));
+    }
 }

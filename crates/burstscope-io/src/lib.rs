@@ -19,6 +19,7 @@
 //!
 //! Every error names the file, the HDF5 path and what was expected.
 
+mod direct;
 mod error;
 mod h5util;
 mod mapping;
@@ -27,6 +28,7 @@ mod stream;
 mod waveforms;
 mod writer;
 
+pub use direct::content_hash;
 pub use error::{IoError, Result};
 pub use mapping::{Mapping, Orientation};
 pub use reader::{Layout, Recording};

@@ -1,7 +1,8 @@
 //! Streaming a continuous series in blocks of (time × channel), in physical
 //! units, without loading the whole dataset: memory is bounded by the block.
 
-use crate::error::Result;
+use crate::direct::DirectIndex;
+use crate::error::{IoError, Result};
 use crate::h5util::Ctx;
 use burstscope_core::{BlockQuality, BlockSource, SeriesInfo};
 use hdf5::Dataset;
@@ -32,6 +33,8 @@ pub struct SeriesReader {
     channel_major: bool,
     dtype: TypeDescriptor,
     gains: Vec<f64>,
+    /// Lock-free positioned reads when the layout allows (see `direct`).
+    direct: Option<DirectIndex>,
 }
 
 macro_rules! dispatch_read {
@@ -52,7 +55,9 @@ macro_rules! dispatch_read {
 }
 
 /// Stored element types that convert to `f64` for scaling.
-trait Sample: hdf5::H5Type + Copy {
+trait Sample: hdf5::H5Type + Copy + Default + bytemuck::Pod {
+    /// From little-endian bytes (exactly `size_of::<Self>()`).
+    fn from_le(b: &[u8]) -> Self;
     fn to_f64(self) -> f64;
     fn to_f32(self) -> f32;
     /// At the type's limit (integer rails: the ADC saturated) or not finite.
@@ -61,6 +66,8 @@ trait Sample: hdf5::H5Type + Copy {
 macro_rules! impl_int_sample {
     ($($t:ty),*) => {$(
         impl Sample for $t {
+            #[inline]
+            fn from_le(b: &[u8]) -> Self { <$t>::from_le_bytes(b.try_into().unwrap_or_default()) }
             #[allow(clippy::cast_precision_loss, clippy::cast_lossless)]
             #[inline]
             fn to_f64(self) -> f64 { self as f64 }
@@ -74,6 +81,9 @@ macro_rules! impl_int_sample {
 }
 impl_int_sample!(i8, i16, i32, i64, u8, u16, u32, u64);
 impl Sample for f32 {
+    fn from_le(b: &[u8]) -> Self {
+        f32::from_le_bytes(b.try_into().unwrap_or_default())
+    }
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
@@ -85,6 +95,9 @@ impl Sample for f32 {
     }
 }
 impl Sample for f64 {
+    fn from_le(b: &[u8]) -> Self {
+        f64::from_le_bytes(b.try_into().unwrap_or_default())
+    }
     fn to_f64(self) -> f64 {
         self
     }
@@ -103,7 +116,34 @@ impl SeriesReader {
         let gains = (0..info.n_channels)
             .map(|ch| info.conversion * info.channel_conversion.as_ref().map_or(1.0, |c| c[ch]))
             .collect();
-        Ok(Self { ctx, ds, path, info, channel_major, dtype, gains })
+        let elem = match &dtype {
+            TypeDescriptor::Integer(s) | TypeDescriptor::Unsigned(s) => *s as usize,
+            TypeDescriptor::Float(FloatSize::U4) => 4,
+            TypeDescriptor::Float(FloatSize::U8) => 8,
+            _ => 0,
+        };
+        let cols = if ds.ndim() == 1 { 1 } else { info.n_channels };
+        // BURSTSCOPE_HDF5_READS=1 forces the HDF5 library path (comparisons, benchmarks).
+        let forced = std::env::var_os("BURSTSCOPE_HDF5_READS").is_some_and(|v| v == "1");
+        let direct =
+            if channel_major || forced { None } else { DirectIndex::new(&ctx.file, &ds, info.n_samples, cols, elem) };
+        tracing::debug!("{path}: direct reads {}", if direct.is_some() { "on" } else { "off (HDF5 library)" });
+        Ok(Self { ctx, ds, path, info, channel_major, dtype, gains, direct })
+    }
+
+    /// True when blocks are read directly (positioned reads, parallel) rather
+    /// than through the HDF5 library.
+    #[must_use]
+    pub fn is_direct(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// The same reader without direct reads: every block through the HDF5
+    /// library (for comparisons and benchmarks).
+    #[must_use]
+    pub fn through_hdf5(mut self) -> Self {
+        self.direct = None;
+        self
     }
 
     /// The series being read.
@@ -196,7 +236,10 @@ impl SeriesReader {
         quality: &mut BlockQuality,
     ) -> Result<()> {
         let n_ch = self.info.n_channels;
-        out.fill(0.0);
+        let identity = cols.iter().enumerate().all(|(j, &c)| j == c) && cols.len() == n_ch;
+        if !(identity && stride == n_ch) {
+            out.fill(0.0); // padding columns
+        }
         quality.clipped.clear();
         quality.clipped.resize(n_ch, 0);
         quality.nonfinite.clear();
@@ -206,7 +249,31 @@ impl SeriesReader {
         if len == 0 {
             return Ok(());
         }
+        #[allow(clippy::cast_possible_truncation)]
+        let gains: Vec<f32> = cols.iter().map(|&c| (self.gains[c] * scale) as f32).collect();
+        #[allow(clippy::cast_possible_truncation)]
+        let conv = Convert { cols, identity, gains, offset: (self.info.offset * scale) as f32, n_ch, stride };
         let err = |e| self.ctx.h5err(&self.path, e);
+        if let Some(d) = &self.direct {
+            // Piece by piece straight from the file's bytes into `out`.
+            let mut owned: Vec<T> = Vec::new();
+            let sz = std::mem::size_of::<T>();
+            d.read_rows(start, start + len, |r0, bytes| {
+                let t0 = r0 - start;
+                let rows = bytes.len() / (n_ch * sz);
+                let vals: &[T] = match bytemuck::try_cast_slice::<u8, T>(bytes) {
+                    Ok(v) if cfg!(target_endian = "little") => v,
+                    _ => {
+                        owned.clear();
+                        owned.extend(bytes.chunks_exact(sz).map(T::from_le));
+                        &owned
+                    }
+                };
+                conv.rows(vals, &mut out[t0 * stride..(t0 + rows) * stride], t0, &count, quality);
+            })
+            .map_err(|e| IoError::Os { file: self.ctx.file.clone(), source: e })?;
+            return Ok(());
+        }
         // Time-major raw values, n_ch per row.
         let raw: Vec<T> = if self.ds.ndim() == 1 {
             self.ds.read_slice_1d::<T, _>(s![start..start + len]).map_err(err)?.into_raw_vec_and_offset().0
@@ -217,45 +284,7 @@ impl SeriesReader {
             // A fresh read is in standard (row-major) layout: take its buffer as is.
             self.ds.read_slice_2d::<T, _>(s![start..start + len, ..]).map_err(err)?.into_raw_vec_and_offset().0
         };
-        #[allow(clippy::cast_possible_truncation)]
-        let gains: Vec<f32> = cols.iter().map(|&c| (self.gains[c] * scale) as f32).collect();
-        #[allow(clippy::cast_possible_truncation)]
-        let offset = (self.info.offset * scale) as f32;
-        let identity = cols.iter().enumerate().all(|(j, &c)| j == c) && cols.len() == n_ch;
-        for (t, ((orow, irow), bad)) in
-            out.chunks_exact_mut(stride).zip(raw.chunks_exact(n_ch)).zip(quality.bad_rows.iter_mut()).enumerate()
-        {
-            if identity {
-                for ((o, v), g) in orow.iter_mut().zip(irow).zip(&gains) {
-                    *o = v.to_f32() * g + offset;
-                }
-            } else {
-                for (j, &c) in cols.iter().enumerate() {
-                    orow[j] = irow[c].to_f32() * gains[j] + offset;
-                }
-            }
-            // Branch-free check first (vectorises); the rare bad rows are examined per channel.
-            let any_bad = if identity {
-                irow.iter().fold(false, |a, v| a | v.is_bad())
-            } else {
-                cols.iter().fold(false, |a, &c| a | irow[c].is_bad())
-            };
-            if any_bad {
-                *bad = true;
-                for (j, &c) in cols.iter().enumerate() {
-                    let v = irow[c];
-                    if v.is_bad() {
-                        let counted = count.contains(&t);
-                        if v.to_f64().is_finite() {
-                            quality.clipped[c] += u64::from(counted);
-                        } else {
-                            quality.nonfinite[c] += u64::from(counted);
-                            orow[j] = 0.0;
-                        }
-                    }
-                }
-            }
-        }
+        conv.rows(&raw, out, 0, &count, quality);
         Ok(())
     }
 
@@ -296,6 +325,77 @@ impl SeriesReader {
         }
         Ok(())
     }
+}
+
+/// Scaling of stored values into a padded, time-major `f32` layout.
+struct Convert<'a> {
+    cols: &'a [usize],
+    identity: bool,
+    gains: Vec<f32>,
+    offset: f32,
+    n_ch: usize,
+    stride: usize,
+}
+
+impl Convert<'_> {
+    /// Converts whole rows `raw` (n_ch values each) into `out` rows; `t0` is
+    /// the block row of the first one (for `count` and `bad_rows`).
+    fn rows<T: Sample>(
+        &self,
+        raw: &[T],
+        out: &mut [f32],
+        t0: usize,
+        count: &std::ops::Range<usize>,
+        quality: &mut BlockQuality,
+    ) {
+        let (cols, gains, offset) = (self.cols, &self.gains, self.offset);
+        let bad_rows = if self.identity {
+            scale_rows(raw, out, self.n_ch, self.stride, gains, offset)
+        } else {
+            for (orow, irow) in out.chunks_exact_mut(self.stride).zip(raw.chunks_exact(self.n_ch)) {
+                for (j, &c) in cols.iter().enumerate() {
+                    orow[j] = irow[c].to_f32() * gains[j] + offset;
+                }
+            }
+            raw.chunks_exact(self.n_ch).any(|irow| cols.iter().any(|&c| irow[c].is_bad()))
+        };
+        if !bad_rows {
+            return;
+        }
+        for (k, (orow, irow)) in out.chunks_exact_mut(self.stride).zip(raw.chunks_exact(self.n_ch)).enumerate() {
+            let t = t0 + k;
+            if cols.iter().any(|&c| irow[c].is_bad()) {
+                quality.bad_rows[t] = true;
+                for (j, &c) in cols.iter().enumerate() {
+                    let v = irow[c];
+                    if v.is_bad() {
+                        let counted = count.contains(&t);
+                        if v.to_f64().is_finite() {
+                            quality.clipped[c] += u64::from(counted);
+                        } else {
+                            quality.nonfinite[c] += u64::from(counted);
+                            orow[j] = 0.0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scales whole rows into `out` (identity column map) and reports whether any
+/// sample was clipped or not finite. Compiled for AVX-512, AVX2 and the
+/// baseline, chosen at run time.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2", "aarch64+neon"))]
+fn scale_rows<T: Sample>(raw: &[T], out: &mut [f32], n_ch: usize, stride: usize, gains: &[f32], offset: f32) -> bool {
+    let mut bad = false;
+    for (orow, irow) in out.chunks_exact_mut(stride).zip(raw.chunks_exact(n_ch)) {
+        for ((o, v), g) in orow.iter_mut().zip(irow).zip(gains) {
+            *o = v.to_f32() * g + offset;
+        }
+        bad |= irow.iter().fold(false, |a, v| a | v.is_bad());
+    }
+    bad
 }
 
 impl BlockSource for SeriesReader {

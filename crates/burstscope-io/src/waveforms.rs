@@ -1,7 +1,8 @@
 //! `waveforms.h5`: spike waveform snippets per channel group, written as
 //! detection streams them (resizable datasets, appended in order).
 //!
-//! Layout (all datasets chunked and gzip-compressed):
+//! Layout (chunked; gzip optional, off by default because HDF5 compresses
+//! under its global lock and would serialise detection):
 //! - `/<group>/waveforms` float32 `(n_spikes, n_samples, n_channels)`, µV,
 //!   filtered signal, time axis from `−ms_before` to `+ms_after` around the peak;
 //! - `/<group>/spike_index` uint64 `(n_spikes,)`: row of the spike in `spikes.*`;
@@ -45,7 +46,7 @@ pub struct WaveformGroup {
 
 impl WaveformWriter {
     /// Creates `dest` (through a temporary file) for snippets of `n_before +
-    /// n_after` samples.
+    /// n_after` samples, gzip-compressed at `gzip_level` (0 = none).
     ///
     /// # Errors
     /// HDF5 errors.
@@ -55,6 +56,7 @@ impl WaveformWriter {
         rate_hz: f64,
         n_before: usize,
         n_after: usize,
+        gzip_level: u8,
     ) -> Result<Self> {
         let name = dest.file_name().map_or_else(|| "waveforms.h5".into(), |n| n.to_string_lossy().into_owned());
         let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
@@ -92,13 +94,11 @@ impl WaveformWriter {
                     Extent::from(n_samples.max(1)),
                     Extent::from(nch),
                 ]);
-                let waveforms = grp
-                    .new_dataset::<f32>()
-                    .chunk((256, n_samples.max(1), nch))
-                    .shuffle()
-                    .deflate(1)
-                    .shape(shape)
-                    .create("waveforms")?;
+                let mut b = grp.new_dataset::<f32>().chunk((256, n_samples.max(1), nch));
+                if gzip_level > 0 {
+                    b = b.shuffle().deflate(gzip_level.min(9));
+                }
+                let waveforms = b.shape(shape).create("waveforms")?;
                 let index = grp
                     .new_dataset::<u64>()
                     .chunk(4096)

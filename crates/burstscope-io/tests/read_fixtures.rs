@@ -203,3 +203,71 @@ fn mea_spike_layout_reads_as_units() {
     assert!((units[0].spike_times_s[0] - 8.84784).abs() < 1e-12);
     assert_eq!(rec.duration_s().unwrap(), Some(600.0));
 }
+
+#[test]
+fn direct_reads_equal_hdf5_reads_for_gzip_and_plain_layouts() {
+    use burstscope_core::BlockQuality;
+    // The pynwb fixture is gzip-compressed in chunks of 30000 rows; the
+    // generator's files are uncompressed. Compare both paths over ranges that
+    // cross chunk boundaries.
+    let rec = Recording::open(&fixture("tetrode_raw.nwb")).unwrap();
+    let s = rec.series_named(None).unwrap();
+    let direct = rec.stream(&s).unwrap();
+    assert!(direct.is_direct());
+    let cols = [0usize, 1, 2, 3];
+    let read = |r: &burstscope_io::SeriesReader, a: usize, n: usize| {
+        let mut out = vec![0f32; n * 8];
+        let mut q = BlockQuality::default();
+        r.read_block_into(a, n, 1e6, &cols, 8, &mut out, 0..n, &mut q).unwrap();
+        out
+    };
+    let library = rec.stream(&s).unwrap().through_hdf5();
+    assert!(!library.is_direct());
+    for (a, n) in [(0, 100), (29_990, 40), (59_000, 62_000), (899_000, 1000)] {
+        let d = read(&direct, a, n);
+        assert_eq!(d, read(&library, a, n), "rows {a}..{}", a + n);
+        assert!(d.chunks(8).all(|r| r[4..].iter().all(|&v| v == 0.0)), "padding");
+    }
+    // An uncompressed file written by burstscope (chunks of 32768 rows).
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("u.nwb");
+    let w = burstscope_io::NwbWriter::create(
+        &p,
+        &burstscope_io::NwbSession {
+            identifier: "u".into(),
+            session_description: "u".into(),
+            session_start_time: "2026-01-01T00:00:00+00:00".into(),
+            pharmacology: None,
+            experimenter: vec![],
+            subject: vec![],
+        },
+    )
+    .unwrap();
+    w.add_device("d", "d").unwrap();
+    w.add_electrode_group("g", "g", "LHb", "d").unwrap();
+    w.add_electrodes(&vec![("g".to_string(), "LHb".to_string()); 4]).unwrap();
+    let es = w
+        .add_electrical_series(&burstscope_io::ElectricalSeriesSpec {
+            name: "raw".into(),
+            n_samples: 70_000,
+            electrode_rows: vec![0, 1, 2, 3],
+            rate_hz: 30_000.0,
+            conversion: 1e-6,
+            chunk_samples: 32_768,
+            gzip_level: 0,
+            description: "t".into(),
+        })
+        .unwrap();
+    let data: Vec<i16> = (0..70_000 * 4).map(|i| i16::try_from(i % 20_011).unwrap() - 10_000).collect();
+    es.write_block(0, &data).unwrap();
+    drop(es);
+    w.finish().unwrap();
+    let rec = Recording::open(&p).unwrap();
+    let s = rec.series_named(None).unwrap();
+    let direct = rec.stream(&s).unwrap();
+    assert!(direct.is_direct());
+    let library = rec.stream(&s).unwrap().through_hdf5();
+    for (a, n) in [(0, 10), (32_760, 20), (1000, 69_000)] {
+        assert_eq!(read(&direct, a, n), read(&library, a, n));
+    }
+}

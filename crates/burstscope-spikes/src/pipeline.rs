@@ -175,7 +175,7 @@ impl Plan {
         };
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let margin = (params.margin() * rate_hz / 1000.0).ceil() as usize;
-        let plan = Self {
+        let mut plan = Self {
             params: params.clone(),
             rate_hz,
             n_samples,
@@ -192,11 +192,15 @@ impl Plan {
             scale,
         };
         let context = plan.context();
-        if plan.margin < context + plan.n_before.max(plan.n_after) + 2 + plan.guard {
+        let needed = context + plan.n_before.max(plan.n_after) + 2 + plan.guard;
+        if plan.params.margin_ms.is_none() {
+            plan.margin = plan.margin.max(needed);
+        }
+        if plan.margin < needed {
             return Err(DetectError::Param(format!(
                 "margin_ms {}: expected at least {:.2} ms for the detection windows",
                 plan.params.margin(),
-                (context + plan.n_before.max(plan.n_after) + 2 + plan.guard) as f64 * 1000.0 / rate_hz
+                needed as f64 * 1000.0 / rate_hz
             )));
         }
         Ok(plan)
@@ -239,7 +243,8 @@ impl Plan {
 
     /// Reads and filters samples `a..b` of a stripe with margins; returns the
     /// rows, the sample of row 0 and the bad-row flags (aligned with the rows).
-    fn filtered<const G: usize, S: BlockSource + ?Sized>(
+    #[allow(clippy::too_many_arguments)]
+    fn filtered<'s, const G: usize, S: BlockSource + ?Sized>(
         &self,
         src: &S,
         stripe: &Stripe,
@@ -247,14 +252,21 @@ impl Plan {
         b: usize,
         count: std::ops::Range<usize>,
         q: &mut BlockQuality,
-    ) -> Result<(Vec<[Lane; G]>, isize, Vec<bool>), DetectError> {
+        scratch: &'s mut Scratch,
+    ) -> Result<(&'s mut [[Lane; G]], isize, &'s [bool]), DetectError> {
         let lo = a.saturating_sub(self.margin);
         let hi = (b + self.margin).min(self.n_samples);
         let pad = self.filter.padlen();
         let pad_l = if a < self.margin { pad } else { 0 };
         let pad_r = if b + self.margin > self.n_samples { pad } else { 0 };
         let n = hi - lo;
-        let mut rows = vec![[[0f32; LANES]; G]; pad_l + n + pad_r];
+        let n_rows = pad_l + n + pad_r;
+        // Reused per thread: every value is overwritten below.
+        if scratch.rows.len() < n_rows * G * LANES {
+            scratch.rows.resize(n_rows * G * LANES, 0.0);
+        }
+        let (lanes, _) = scratch.rows[..n_rows * G * LANES].as_chunks_mut::<LANES>();
+        let (rows, _) = lanes.as_chunks_mut::<G>();
         {
             let flat = rows[pad_l..pad_l + n].as_flattened_mut().as_flattened_mut();
             let c = count.start.saturating_sub(lo)..count.end.saturating_sub(lo).min(n);
@@ -270,20 +282,22 @@ impl Plan {
             let (xn, xi) = (rows[last], rows[last - 1 - i]);
             rows[last + 1 + i] = odd(xn, xi);
         }
-        self.filter.filtfilt::<G>(&mut rows);
+        self.filter.filtfilt::<G>(rows);
         if self.params.reference != burstscope_dsp::Reference::None {
             let groups: Vec<Vec<usize>> = stripe.groups.iter().map(|(_, cols)| cols.clone()).collect();
             common_reference(rows.as_flattened_mut().as_flattened_mut(), G * LANES, &groups, self.params.reference);
         }
         // Bad rows, dilated by the filter's ringing on either side.
-        let mut bad = vec![false; rows.len()];
+        let bad = &mut scratch.bad;
+        bad.clear();
+        bad.resize(n_rows, false);
         for (i, _) in q.bad_rows.iter().enumerate().filter(|(_, b)| **b) {
             let r = pad_l + i;
-            bad[r.saturating_sub(self.guard)..(r + self.guard + 1).min(rows.len())].fill(true);
+            bad[r.saturating_sub(self.guard)..(r + self.guard + 1).min(n_rows)].fill(true);
         }
         #[allow(clippy::cast_possible_wrap)]
         let row0 = lo as isize - pad_l as isize;
-        Ok((rows, row0, bad))
+        Ok((rows, row0, &scratch.bad))
     }
 
     /// Estimates the robust noise of every channel from `noise_chunks` chunks
@@ -328,7 +342,9 @@ impl Plan {
         macro_rules! go {
             ($G:literal) => {{
                 let mut q = BlockQuality::default();
-                let (rows, row0, _) = self.filtered::<$G, S>(src, stripe, start, start + len, 0..0, &mut q)?;
+                let mut scratch = Scratch::default();
+                let (rows, row0, _) =
+                    self.filtered::<$G, S>(src, stripe, start, start + len, 0..0, &mut q, &mut scratch)?;
                 #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
                 let r0 = (start as isize - row0) as usize;
                 let mut col = Vec::with_capacity(len);
@@ -402,8 +418,23 @@ impl Plan {
         e: usize,
         out: &mut BlockOutput,
     ) -> Result<(), DetectError> {
-        let mut q = BlockQuality::default();
-        let (rows, row0, bad) = self.filtered::<G, S>(src, stripe, a, e, a..e, &mut q)?;
+        SCRATCH.with_borrow_mut(|scratch| self.detect_stripe_in::<G, S>(src, noise, stripe, a, e, out, scratch))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn detect_stripe_in<const G: usize, S: BlockSource + ?Sized>(
+        &self,
+        src: &S,
+        noise: &Noise,
+        stripe: &Stripe,
+        a: usize,
+        e: usize,
+        out: &mut BlockOutput,
+        scratch: &mut Scratch,
+    ) -> Result<(), DetectError> {
+        let mut q = std::mem::take(&mut scratch.quality);
+        let (rows, row0, bad) = self.filtered::<G, S>(src, stripe, a, e, a..e, &mut q, scratch)?;
+        let rows: &[[Lane; G]] = rows;
         for (c, (cl, nf)) in q.clipped.iter().zip(&q.nonfinite).enumerate() {
             out.clipped[c] += cl;
             out.nonfinite[c] += nf;
@@ -496,7 +527,8 @@ impl Plan {
             macro_rules! go {
                 ($G:literal) => {{
                     let mut q = BlockQuality::default();
-                    let (rows, row0, _) = self.filtered::<$G, S>(src, stripe, a, b, 0..0, &mut q)?;
+                    let mut scratch = Scratch::default();
+                    let (rows, row0, _) = self.filtered::<$G, S>(src, stripe, a, b, 0..0, &mut q, &mut scratch)?;
                     #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
                     let r0 = (a as isize - row0) as usize;
                     for t in 0..b - a {
@@ -519,6 +551,18 @@ impl Plan {
         }
         Ok(out)
     }
+}
+
+/// Per-thread buffers reused from block to block.
+#[derive(Debug, Default)]
+struct Scratch {
+    rows: Vec<f32>,
+    bad: Vec<bool>,
+    quality: BlockQuality,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 fn odd<const G: usize>(edge: [Lane; G], x: [Lane; G]) -> [Lane; G] {
@@ -558,7 +602,7 @@ pub fn run<S: BlockSource + ?Sized>(
     sink: &mut (dyn FnMut(BlockOutput) -> Result<(), String> + Send),
 ) -> Result<RunSummary, DetectError> {
     let n = plan.n_blocks();
-    let batch = (2 * rayon::current_num_threads()).max(2);
+    let batch = (8 * rayon::current_num_threads()).max(8);
     let mut summary = RunSummary {
         events_per_group: vec![0; plan.groups.len()],
         clipped: vec![0; plan.n_channels],

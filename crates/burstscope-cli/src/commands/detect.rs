@@ -9,8 +9,7 @@ use burstscope_io::{Recording, WaveformGroup, WaveformWriter};
 use burstscope_spikes::{ChannelGroup, DetectParams, Plan, Sign};
 use burstscope_tables::{Format, write_table};
 use serde_json::json;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// What `detect` wrote.
@@ -69,21 +68,6 @@ fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
     })
 }
 
-/// xxh3-64 of a file, streamed.
-fn content_hash(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(format!("xxh3:{:016x}", h.digest()))
-}
-
 pub(crate) fn run(a: &DetectArgs) -> Result<DetectOutput> {
     match a.threads {
         Some(n) if n > 0 => rayon::ThreadPoolBuilder::new()
@@ -112,9 +96,17 @@ fn detect(a: &DetectArgs) -> Result<DetectOutput> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create folder", a.out.display()))?;
     // Hash the input while detecting (it is read from the page cache).
     let hash_path = a.file.clone();
-    let hasher = std::thread::spawn(move || content_hash(&hash_path));
+    let hasher = std::thread::spawn(move || burstscope_io::content_hash(&hash_path));
 
+    tracing::info!(
+        "opened {} in {:.3} s ({} blocks, direct reads: {})",
+        a.file.display(),
+        t0.elapsed().as_secs_f64(),
+        plan.n_blocks(),
+        reader.is_direct()
+    );
     let noise = plan.noise(&reader).with_context(|| format!("{}: noise estimate", a.file.display()))?;
+    tracing::info!("noise estimated at {:.3} s", t0.elapsed().as_secs_f64());
     for (c, dead) in noise.dead.iter().enumerate() {
         if *dead {
             tracing::warn!(
@@ -138,7 +130,7 @@ fn detect(a: &DetectArgs) -> Result<DetectOutput> {
             })
             .collect();
         let (nb, na) = plan.snippet();
-        Some(WaveformWriter::create(&a.out.join("waveforms.h5"), &wg, series.rate_hz, nb, na)?)
+        Some(WaveformWriter::create(&a.out.join("waveforms.h5"), &wg, series.rate_hz, nb, na, a.waveforms_gzip)?)
     };
 
     // Columns of the spikes table, filled as blocks arrive in order.
@@ -184,6 +176,7 @@ fn detect(a: &DetectArgs) -> Result<DetectOutput> {
     let summary = burstscope_spikes::run(&plan, &reader, &noise, &on_progress, &mut sink)
         .with_context(|| format!("{}: detection", a.file.display()))?;
     pb.finish_and_clear();
+    tracing::info!("detection done at {:.3} s", t0.elapsed().as_secs_f64());
 
     #[allow(clippy::cast_precision_loss, clippy::cast_sign_loss)]
     let time_s: Vec<f64> = match &timestamps {
@@ -205,10 +198,12 @@ fn detect(a: &DetectArgs) -> Result<DetectOutput> {
         TableFormat::Parquet => Format::Parquet,
         TableFormat::Csv => Format::Csv,
     };
-    if let Some(w) = waves.take() {
-        w.finish()?;
-    }
-    let spikes = write_table(&table, &a.out, format)?;
+    // Close the waveform file while the table is written.
+    let (finished, written) =
+        rayon::join(|| waves.take().map(WaveformWriter::finish).transpose(), || write_table(&table, &a.out, format));
+    finished?;
+    let spikes = written?;
+    tracing::info!("tables written at {:.3} s", t0.elapsed().as_secs_f64());
     let identity = {
         let size_bytes = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
         let content_hash = hasher

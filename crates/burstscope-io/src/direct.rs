@@ -1,0 +1,286 @@
+//! Direct reads of simple datasets, bypassing the HDF5 library for speed.
+//!
+//! HDF5 serialises every call behind one global lock, so parallel block reads
+//! queue up, and gzip chunks are inflated under that lock too. For the layouts
+//! raw recordings actually use — contiguous, or chunked with chunks spanning
+//! every channel, stored little-endian, with no filter or shuffle + deflate —
+//! the byte positions of every chunk are taken from HDF5 once at open, and
+//! blocks are then read with positioned reads from any thread, inflated and
+//! unshuffled here, with a small cache of decoded chunks (blocks overlap their
+//! neighbours' margins). Anything else is read through HDF5 as before.
+
+use hdf5::Dataset;
+use hdf5::filters::Filter;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// One stored piece of the dataset: rows `row..row+rows` at `addr`.
+#[derive(Debug, Clone)]
+struct Piece {
+    row: usize,
+    rows: usize,
+    addr: u64,
+    size: u64,
+    /// The chunk went through the deflate filter (and shuffle, if `shuffled`).
+    deflated: bool,
+    shuffled: bool,
+}
+
+/// The file's bytes: memory-mapped when possible (no copy through the kernel),
+/// else positioned reads.
+#[derive(Debug)]
+enum Source {
+    Map(memmap2::Mmap),
+    File(std::fs::File),
+}
+
+impl Source {
+    fn open(path: &std::path::Path) -> Option<Self> {
+        let file = std::fs::File::open(path).ok()?;
+        // Positioned reads by default: pages of a map that have been read count
+        // as resident memory of the process (a whole recording's worth by the
+        // end), so the map is opt-in (BURSTSCOPE_MMAP=1) for machines where
+        // that does not matter.
+        if std::env::var_os("BURSTSCOPE_MMAP").is_some_and(|v| v == "1")
+            && let Some(m) = map(&file)
+        {
+            return Some(Source::Map(m));
+        }
+        Some(Source::File(file))
+    }
+
+    /// Bytes `offset..offset+len`, borrowed from the map or read into `buf`.
+    fn bytes<'a>(&'a self, offset: u64, len: usize, buf: &'a mut Vec<u8>) -> std::io::Result<&'a [u8]> {
+        match self {
+            Source::Map(m) => {
+                let a = usize::try_from(offset).map_err(|_| bad_range())?;
+                m.get(a..a + len).ok_or_else(bad_range)
+            }
+            Source::File(f) => {
+                buf.resize(len, 0);
+                read_at(f, buf, offset)?;
+                Ok(buf)
+            }
+        }
+    }
+}
+
+fn bad_range() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "dataset bytes beyond the end of the file")
+}
+
+/// Maps a file read-only.
+pub(crate) fn map(file: &std::fs::File) -> Option<memmap2::Mmap> {
+    // SAFETY: the map is read-only and private to this process. Another process
+    // truncating or rewriting the file while it is mapped would change or
+    // invalidate the bytes under us (SIGBUS on truncation) — the documented
+    // condition of use: recordings are not modified while burstscope reads them.
+    #[allow(unsafe_code)]
+    unsafe { memmap2::Mmap::map(file) }.ok()
+}
+
+/// Where each row of a 1-D or time-major 2-D dataset lives in the file.
+#[derive(Debug)]
+pub(crate) struct DirectIndex {
+    file: Source,
+    pieces: Vec<Piece>,
+    /// Stored rows per chunk (the chunk shape, not the valid rows).
+    chunk_rows: usize,
+    row_bytes: usize,
+    elem: usize,
+    cache: Mutex<Cache>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    tick: u64,
+    chunks: HashMap<usize, (u64, std::sync::Arc<Vec<u8>>)>,
+}
+
+const CACHE_CHUNKS: usize = 8;
+
+impl DirectIndex {
+    /// Builds the index when the dataset's layout allows it; `None` otherwise.
+    pub(crate) fn new(path: &std::path::Path, ds: &Dataset, n_rows: usize, n_cols: usize, elem: usize) -> Option<Self> {
+        if n_rows == 0 || elem == 0 {
+            return None;
+        }
+        let dtype = ds.dtype().ok()?;
+        if dtype.byte_order() != hdf5::datatype::ByteOrder::LittleEndian && elem > 1 {
+            return None;
+        }
+        let row_bytes = n_cols * elem;
+        let file = Source::open(path)?;
+        if let Some(addr) = ds.offset() {
+            // Contiguous: one piece.
+            let size = (n_rows * row_bytes) as u64;
+            let pieces = vec![Piece { row: 0, rows: n_rows, addr, size, deflated: false, shuffled: false }];
+            return Some(Self { file, pieces, chunk_rows: n_rows, row_bytes, elem, cache: Mutex::default() });
+        }
+        let chunk = ds.chunk()?;
+        let chunk_cols = if chunk.len() == 2 { chunk[1] } else { 1 };
+        if chunk.is_empty() || chunk_cols != n_cols.max(1) || (chunk.len() == 1 && n_cols != 1) {
+            return None;
+        }
+        let filters = ds.filters();
+        let mut shuffle_at = None;
+        let mut deflate_at = None;
+        for (i, f) in filters.iter().enumerate() {
+            match f {
+                Filter::Shuffle if deflate_at.is_none() => shuffle_at = Some(i),
+                Filter::Deflate(_) => deflate_at = Some(i),
+                _ => return None,
+            }
+        }
+        if shuffle_at.is_some() && deflate_at.is_none() {
+            return None;
+        }
+        let chunk_rows = chunk[0];
+        let n = ds.num_chunks()?;
+        let mut pieces = Vec::with_capacity(n);
+        for i in 0..n {
+            let info = ds.chunk_info(i)?;
+            let row = usize::try_from(info.offset[0]).ok()?;
+            let skipped = |k: Option<usize>| k.is_some_and(|k| info.filter_mask & (1 << k) != 0);
+            pieces.push(Piece {
+                row,
+                rows: chunk_rows.min(n_rows.saturating_sub(row)),
+                addr: info.addr,
+                size: info.size,
+                deflated: deflate_at.is_some() && !skipped(deflate_at),
+                shuffled: shuffle_at.is_some() && !skipped(shuffle_at),
+            });
+        }
+        pieces.sort_by_key(|p| p.row);
+        // Every row must be stored (no unallocated chunks).
+        let mut next = 0;
+        for p in &pieces {
+            if p.row != next {
+                return None;
+            }
+            next += p.rows;
+        }
+        if next != n_rows {
+            return None;
+        }
+        Some(Self { file, pieces, chunk_rows, row_bytes, elem, cache: Mutex::default() })
+    }
+
+    /// Little-endian bytes of rows `a..b`, handed to `f` piece by piece as
+    /// (first row, bytes of whole rows).
+    pub(crate) fn read_rows(&self, a: usize, b: usize, mut f: impl FnMut(usize, &[u8])) -> std::io::Result<()> {
+        let first = self.pieces.partition_point(|p| p.row + p.rows <= a);
+        let mut raw = Vec::new();
+        for (k, p) in self.pieces.iter().enumerate().skip(first) {
+            if p.row >= b {
+                break;
+            }
+            let (r0, r1) = (a.max(p.row), b.min(p.row + p.rows));
+            if p.deflated {
+                let bytes = self.decoded(k, p)?;
+                f(r0, &bytes[(r0 - p.row) * self.row_bytes..(r1 - p.row) * self.row_bytes]);
+            } else {
+                let bytes = self.file.bytes(
+                    p.addr + ((r0 - p.row) * self.row_bytes) as u64,
+                    (r1 - r0) * self.row_bytes,
+                    &mut raw,
+                )?;
+                f(r0, bytes);
+            }
+        }
+        Ok(())
+    }
+
+    fn decoded(&self, k: usize, p: &Piece) -> std::io::Result<std::sync::Arc<Vec<u8>>> {
+        {
+            let mut c = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            c.tick += 1;
+            let tick = c.tick;
+            if let Some(e) = c.chunks.get_mut(&k) {
+                e.0 = tick;
+                return Ok(e.1.clone());
+            }
+        }
+        let mut buf = Vec::new();
+        let comp = self.file.bytes(p.addr, usize::try_from(p.size).unwrap_or(0), &mut buf)?;
+        let full = self.chunk_rows * self.row_bytes;
+        let mut out = Vec::with_capacity(full);
+        let mut dec = flate2::read::ZlibDecoder::new(comp);
+        std::io::Read::read_to_end(&mut dec, &mut out)?;
+        if out.len() < p.rows * self.row_bytes {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "chunk inflates to fewer bytes than its rows",
+            ));
+        }
+        if p.shuffled && self.elem > 1 {
+            out = unshuffle(&out, self.elem);
+        }
+        let out = std::sync::Arc::new(out);
+        let mut c = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if c.chunks.len() >= CACHE_CHUNKS {
+            if let Some(old) = c.chunks.iter().min_by_key(|e| e.1.0).map(|e| *e.0) {
+                c.chunks.remove(&old);
+            }
+        }
+        let tick = c.tick;
+        c.chunks.insert(k, (tick, out.clone()));
+        Ok(out)
+    }
+}
+
+/// Inverse of HDF5's shuffle filter: bytes grouped by significance back into elements.
+fn unshuffle(input: &[u8], elem: usize) -> Vec<u8> {
+    let n = input.len() / elem;
+    let mut out = vec![0u8; input.len()];
+    for j in 0..elem {
+        let src = &input[j * n..(j + 1) * n];
+        for (i, &b) in src.iter().enumerate() {
+            out[i * elem + j] = b;
+        }
+    }
+    // HDF5 leaves a tail that is not a whole element unshuffled.
+    out[n * elem..].copy_from_slice(&input[n * elem..]);
+    out
+}
+
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "direct reads need unix"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unshuffle;
+
+    #[test]
+    fn unshuffle_restores_elements() {
+        // Elements 0x0102, 0x0304, 0x0506 (little-endian) shuffled: low bytes then high bytes.
+        let shuffled = [0x02, 0x04, 0x06, 0x01, 0x03, 0x05];
+        assert_eq!(unshuffle(&shuffled, 2), vec![0x02, 0x01, 0x04, 0x03, 0x06, 0x05]);
+    }
+}
+
+/// xxh3-64 of a whole file, streamed in 1 MiB reads (bounded memory), as
+/// `xxh3:<16 hex>`.
+///
+/// # Errors
+/// The file cannot be opened or read.
+pub fn content_hash(path: &std::path::Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!("xxh3:{:016x}", h.digest()))
+}

@@ -172,7 +172,8 @@ fn outputs_have_the_documented_columns_waveforms_and_provenance() {
     assert_eq!(d["command"], "detect");
     assert_eq!(d["parameters"]["threshold"], 5.0);
     assert_eq!(d["parameters"]["band_hz"], serde_json::json!([300.0, 6000.0]));
-    assert!(d["inputs"][0]["content_hash"].as_str().unwrap().starts_with("xxh3:"));
+    assert!(d["inputs"][0]["content_hash"].as_str().unwrap().starts_with("xxh3-blocks:"));
+    assert!(d["inputs"][0]["hash_scope"].as_str().unwrap().contains("/acquisition/ElectricalSeries/data"));
     assert_eq!(d["inputs"][0]["size_bytes"], std::fs::metadata(fixture("tetrode_raw.nwb")).unwrap().len());
     let ch = &d["extra"]["channels"][0];
     assert!(ch["noise_uv"].as_f64().unwrap() > 1.0 && ch["threshold_uv"].as_f64().unwrap() > 5.0);

@@ -46,8 +46,12 @@ pub struct InputIdentity {
     pub path: String,
     /// Size in bytes.
     pub size_bytes: u64,
-    /// FNV-1a 64 content hash.
+    /// Content hash (`fnv1a64:`, `xxh3:` of the whole file, or `xxh3-blocks:`
+    /// of the samples used; see `hash_scope`).
     pub content_hash: String,
+    /// What the hash covers when it is not the whole file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_scope: Option<String>,
 }
 
 impl InputIdentity {
@@ -59,7 +63,7 @@ impl InputIdentity {
         let f = std::fs::File::open(path)?;
         let size_bytes = f.metadata()?.len();
         let content_hash = fnv1a64_hex(std::io::BufReader::new(f))?;
-        Ok(Self { path: path.display().to_string(), size_bytes, content_hash })
+        Ok(Self { path: path.display().to_string(), size_bytes, content_hash, hash_scope: None })
     }
 }
 

@@ -26,57 +26,72 @@ struct Piece {
     shuffled: bool,
 }
 
-/// The file's bytes: memory-mapped when possible (no copy through the kernel),
-/// else positioned reads.
+/// The file's bytes, by positioned reads (any thread, no lock). Mapping the
+/// whole file avoids the kernel's copy but its touched pages count as the
+/// process's resident memory — a recording's worth by the end — and mapping
+/// each block separately costs more than the copy; so blocks are read.
 #[derive(Debug)]
-enum Source {
-    Map(memmap2::Mmap),
-    File(std::fs::File),
+struct Source {
+    file: std::fs::File,
 }
 
 impl Source {
     fn open(path: &std::path::Path) -> Option<Self> {
-        let file = std::fs::File::open(path).ok()?;
-        // Positioned reads by default: pages of a map that have been read count
-        // as resident memory of the process (a whole recording's worth by the
-        // end), so the map is opt-in (BURSTSCOPE_MMAP=1) for machines where
-        // that does not matter.
-        if std::env::var_os("BURSTSCOPE_MMAP").is_some_and(|v| v == "1")
-            && let Some(m) = map(&file)
-        {
-            return Some(Source::Map(m));
-        }
-        Some(Source::File(file))
+        Some(Self { file: std::fs::File::open(path).ok()? })
     }
 
-    /// Bytes `offset..offset+len`, borrowed from the map or read into `buf`.
-    fn bytes<'a>(&'a self, offset: u64, len: usize, buf: &'a mut Vec<u8>) -> std::io::Result<&'a [u8]> {
-        match self {
-            Source::Map(m) => {
-                let a = usize::try_from(offset).map_err(|_| bad_range())?;
-                m.get(a..a + len).ok_or_else(bad_range)
-            }
-            Source::File(f) => {
-                buf.resize(len, 0);
-                read_at(f, buf, offset)?;
-                Ok(buf)
-            }
+    /// Calls `f` with bytes `offset..offset+len`.
+    fn with_bytes<R>(&self, offset: u64, len: usize, f: impl FnOnce(&[u8]) -> R) -> std::io::Result<R> {
+        READ_BUF.with_borrow_mut(|buf| {
+            buf.resize(len, 0);
+            read_at(&self.file, buf, offset)?;
+            Ok(f(buf))
+        })
+    }
+
+    /// Calls `f` with bytes `offset..offset+len` of a short-lived map (for
+    /// one pass over large ranges, e.g. hashing), or read when mapping fails.
+    fn with_mapped<R>(&self, offset: u64, len: usize, f: impl FnOnce(&[u8]) -> R) -> std::io::Result<R> {
+        if let Some(m) = map_range(&self.file, offset, len) {
+            let skip = usize::try_from(offset % page_size()).unwrap_or(0);
+            return m.get(skip..skip + len).map(f).ok_or_else(bad_range);
         }
+        let mut buf = vec![0u8; len];
+        read_at(&self.file, &mut buf, offset)?;
+        Ok(f(&buf))
     }
 }
+
+thread_local! {
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Source {}
 
 fn bad_range() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "dataset bytes beyond the end of the file")
 }
 
-/// Maps a file read-only.
-pub(crate) fn map(file: &std::fs::File) -> Option<memmap2::Mmap> {
-    // SAFETY: the map is read-only and private to this process. Another process
-    // truncating or rewriting the file while it is mapped would change or
-    // invalidate the bytes under us (SIGBUS on truncation) — the documented
-    // condition of use: recordings are not modified while burstscope reads them.
+fn page_size() -> u64 {
+    // The mapping offset must be a multiple of the page size; 64 KiB covers
+    // every common page size (4 KiB to 64 KiB).
+    65_536
+}
+
+/// Maps `len` bytes from `offset` (rounded down to a page) read-only.
+fn map_range(file: &std::fs::File, offset: u64, len: usize) -> Option<memmap2::Mmap> {
+    if len == 0 {
+        return None;
+    }
+    let start = offset - offset % page_size();
+    let span = usize::try_from(offset - start).ok()? + len;
+    // SAFETY: the map is read-only, private to this process and dropped as soon
+    // as the caller has used the bytes. Another process truncating or
+    // rewriting the file meanwhile would change or invalidate the bytes under
+    // us (SIGBUS on truncation) — the documented condition of use: recordings
+    // are not modified while burstscope reads them.
     #[allow(unsafe_code)]
-    unsafe { memmap2::Mmap::map(file) }.ok()
+    unsafe { memmap2::MmapOptions::new().offset(start).len(span).map(file) }.ok()
 }
 
 /// Where each row of a 1-D or time-major 2-D dataset lives in the file.
@@ -170,7 +185,6 @@ impl DirectIndex {
     /// (first row, bytes of whole rows).
     pub(crate) fn read_rows(&self, a: usize, b: usize, mut f: impl FnMut(usize, &[u8])) -> std::io::Result<()> {
         let first = self.pieces.partition_point(|p| p.row + p.rows <= a);
-        let mut raw = Vec::new();
         for (k, p) in self.pieces.iter().enumerate().skip(first) {
             if p.row >= b {
                 break;
@@ -180,12 +194,8 @@ impl DirectIndex {
                 let bytes = self.decoded(k, p)?;
                 f(r0, &bytes[(r0 - p.row) * self.row_bytes..(r1 - p.row) * self.row_bytes]);
             } else {
-                let bytes = self.file.bytes(
-                    p.addr + ((r0 - p.row) * self.row_bytes) as u64,
-                    (r1 - r0) * self.row_bytes,
-                    &mut raw,
-                )?;
-                f(r0, bytes);
+                let at = p.addr + ((r0 - p.row) * self.row_bytes) as u64;
+                self.file.with_bytes(at, (r1 - r0) * self.row_bytes, |bytes| f(r0, bytes))?;
             }
         }
         Ok(())
@@ -201,12 +211,11 @@ impl DirectIndex {
                 return Ok(e.1.clone());
             }
         }
-        let mut buf = Vec::new();
-        let comp = self.file.bytes(p.addr, usize::try_from(p.size).unwrap_or(0), &mut buf)?;
         let full = self.chunk_rows * self.row_bytes;
         let mut out = Vec::with_capacity(full);
-        let mut dec = flate2::read::ZlibDecoder::new(comp);
-        std::io::Read::read_to_end(&mut dec, &mut out)?;
+        self.file.with_bytes(p.addr, usize::try_from(p.size).unwrap_or(0), |comp| {
+            std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(comp), &mut out)
+        })??;
         if out.len() < p.rows * self.row_bytes {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -266,21 +275,22 @@ mod tests {
     }
 }
 
-/// xxh3-64 of a whole file, streamed in 1 MiB reads (bounded memory), as
-/// `xxh3:<16 hex>`.
+/// xxh3-64 of a whole file, as `xxh3:<16 hex>`, through 64 MiB maps taken
+/// one after another (no copy; resident memory bounded by the window).
 ///
 /// # Errors
 /// The file cannot be opened or read.
 pub fn content_hash(path: &std::path::Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = std::io::Read::read(&mut f, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
+    let window: u64 = 64 << 20;
+    let src = Source { file };
+    let mut at = 0;
+    while at < size {
+        let len = usize::try_from(window.min(size - at)).unwrap_or(0);
+        src.with_mapped(at, len, |b| h.update(b))?;
+        at += window;
     }
     Ok(format!("xxh3:{:016x}", h.digest()))
 }

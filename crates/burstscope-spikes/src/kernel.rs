@@ -20,10 +20,10 @@ pub(crate) struct Candidate {
     pub(crate) ratio: f32,
 }
 
-/// True when any value of `chunk` reaches its column's threshold after `v`.
-/// Compare-and-OR over whole lane vectors: branch-free, vectorised.
+/// Bit mask of the columns of `chunk` that reach their threshold after `v`
+/// (0: none). Compare-and-OR over whole lane vectors: branch-free, vectorised.
 #[inline(always)]
-fn chunk_hits<const G: usize, F: Fn(f32) -> f32>(chunk: &[[Lane; G]], thr: &[Lane; G], v: &F) -> bool {
+fn chunk_hits<const G: usize, F: Fn(f32) -> f32>(chunk: &[[Lane; G]], thr: &[Lane; G], v: &F) -> u64 {
     let mut acc = [[0u32; LANES]; G];
     for row in chunk {
         for g in 0..G {
@@ -32,29 +32,38 @@ fn chunk_hits<const G: usize, F: Fn(f32) -> f32>(chunk: &[[Lane; G]], thr: &[Lan
             }
         }
     }
-    acc.iter().flatten().fold(0, |a, &b| a | b) != 0
+    acc.iter().flatten().enumerate().fold(0u64, |m, (j, &b)| m | (u64::from(b) << j))
 }
 
 #[inline(always)]
-fn reduce_with<const G: usize, F: Fn(f32) -> f32>(rows: &[[Lane; G]], thr: &[Lane; G], v: F, out: &mut Vec<usize>) {
+fn reduce_with<const G: usize, F: Fn(f32) -> f32>(
+    rows: &[[Lane; G]],
+    thr: &[Lane; G],
+    v: F,
+    out: &mut Vec<(usize, u64)>,
+) {
     let mut it = rows.chunks_exact(CHUNK);
     let mut k = 0;
     for chunk in it.by_ref() {
-        if chunk_hits::<G, F>(chunk, thr, &v) {
-            out.push(k);
+        let m = chunk_hits::<G, F>(chunk, thr, &v);
+        if m != 0 {
+            out.push((k, m));
         }
         k += 1;
     }
-    if !it.remainder().is_empty() && chunk_hits::<G, F>(it.remainder(), thr, &v) {
-        out.push(k);
+    if !it.remainder().is_empty() {
+        let m = chunk_hits::<G, F>(it.remainder(), thr, &v);
+        if m != 0 {
+            out.push((k, m));
+        }
     }
 }
 
-/// Indices of the `CHUNK`-row chunks of `rows` (chunk k covers rows
-/// `k·CHUNK ..`) where some column's |signed value| reaches its threshold.
-/// Columns with an infinite threshold (padding, dead channels) never hit.
+/// The `CHUNK`-row chunks of `rows` (chunk k covers rows `k·CHUNK ..`) where
+/// some column's |signed value| reaches its threshold, with the mask of those
+/// columns. Columns with an infinite threshold (padding, dead channels) never hit.
 #[multiversion(targets("x86_64+avx2", "aarch64+neon"))]
-pub(crate) fn hit_chunks<const G: usize>(rows: &[[Lane; G]], thr: &[Lane; G], sign: Sign, out: &mut Vec<usize>) {
+pub(crate) fn hit_chunks<const G: usize>(rows: &[[Lane; G]], thr: &[Lane; G], sign: Sign, out: &mut Vec<(usize, u64)>) {
     out.clear();
     match sign {
         Sign::Neg => reduce_with::<G, _>(rows, thr, |x: f32| -x, out),
@@ -189,9 +198,9 @@ mod tests {
         thr[0][5] = 5.0;
         let mut hits = Vec::new();
         hit_chunks::<1>(&rows, &thr, Sign::Neg, &mut hits);
-        assert_eq!(hits, vec![2]);
+        assert_eq!(hits, vec![(2, 1 << 3)]);
         hit_chunks::<1>(&rows, &thr, Sign::Both, &mut hits);
-        assert_eq!(hits, vec![2, 4]);
+        assert_eq!(hits, vec![(2, 1 << 3), (4, 1 << 5)]);
         let flat = [f32::INFINITY, 1.0, 1.0, 5.0, 1.0, 5.0, 1.0, 1.0];
         let mut out = Vec::new();
         scan_peaks::<1>(&rows, &flat, &[3, 5], Sign::Neg, 32, 48, &mut out);

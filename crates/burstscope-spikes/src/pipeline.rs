@@ -101,6 +101,8 @@ pub struct BlockOutput {
     pub nonfinite: Vec<u64>,
     /// Events dropped because their snippet touched clipped or non-finite samples.
     pub rejected_bad: u64,
+    /// The source's hash of the block's own samples (see `BlockQuality::data_hash`).
+    pub data_hash: Option<u64>,
 }
 
 impl Plan {
@@ -341,20 +343,21 @@ impl Plan {
     ) -> Result<Vec<(usize, f64)>, DetectError> {
         macro_rules! go {
             ($G:literal) => {{
-                let mut q = BlockQuality::default();
-                let mut scratch = Scratch::default();
-                let (rows, row0, _) =
-                    self.filtered::<$G, S>(src, stripe, start, start + len, 0..0, &mut q, &mut scratch)?;
-                #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
-                let r0 = (start as isize - row0) as usize;
-                let mut col = Vec::with_capacity(len);
-                let mut out = Vec::new();
-                for (j, &c) in stripe.cols.iter().enumerate() {
-                    col.clear();
-                    col.extend(rows[r0..r0 + len].iter().map(|r| r[j / LANES][j % LANES]));
-                    out.push((c, mad_sigma(&mut col).unwrap_or(f64::NAN)));
-                }
-                Ok(out)
+                SCRATCH.with_borrow_mut(|scratch| {
+                    let mut q = std::mem::take(&mut scratch.quality);
+                    let (rows, row0, _) =
+                        self.filtered::<$G, S>(src, stripe, start, start + len, 0..0, &mut q, scratch)?;
+                    #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+                    let r0 = (start as isize - row0) as usize;
+                    let mut col = Vec::with_capacity(len);
+                    let mut out = Vec::new();
+                    for (j, &c) in stripe.cols.iter().enumerate() {
+                        col.clear();
+                        col.extend(rows[r0..r0 + len].iter().map(|r| r[j / LANES][j % LANES]));
+                        out.push((c, mad_sigma(&mut col).unwrap_or(f64::NAN)));
+                    }
+                    Ok(out)
+                })
             }};
         }
         match g {
@@ -439,6 +442,9 @@ impl Plan {
             out.clipped[c] += cl;
             out.nonfinite[c] += nf;
         }
+        if out.data_hash.is_none() {
+            out.data_hash = q.data_hash;
+        }
         // Thresholds per column (infinite for padding and dead channels).
         let mut thr = [[f32::INFINITY; LANES]; G];
         let mut thr_flat = vec![f32::INFINITY; G * LANES];
@@ -459,13 +465,17 @@ impl Plan {
         let mut hits = Vec::new();
         kernel::hit_chunks::<G>(&rows[scan_lo..scan_hi], &thr, self.params.sign, &mut hits);
         let mut cands: Vec<Candidate> = Vec::new();
-        let all_cols: Vec<usize> = (0..stripe.cols.len()).collect();
-        for &k in &hits {
+        let mut cols = Vec::with_capacity(G * LANES);
+        for &(k, mask) in &hits {
+            // Every candidate lies beyond threshold, so its own chunk's mask
+            // has its column: scan only the columns that crossed.
+            cols.clear();
+            cols.extend((0..stripe.cols.len()).filter(|&j| mask >> j & 1 == 1));
             let r0 = scan_lo + k * CHUNK;
             kernel::scan_peaks::<G>(
-                &rows,
+                rows,
                 &thr_flat,
-                &all_cols,
+                &cols,
                 self.params.sign,
                 r0,
                 (r0 + CHUNK).min(scan_hi),
@@ -586,6 +596,9 @@ pub struct RunSummary {
     pub nonfinite: Vec<u64>,
     /// Events dropped for touching bad samples.
     pub rejected_bad: u64,
+    /// The source's hash of each block's samples, in block order (`None` when
+    /// the source does not hash).
+    pub block_hashes: Vec<Option<u64>>,
 }
 
 /// Runs detection over every block in parallel (batches of blocks, delivered
@@ -608,6 +621,7 @@ pub fn run<S: BlockSource + ?Sized>(
         clipped: vec![0; plan.n_channels],
         nonfinite: vec![0; plan.n_channels],
         rejected_bad: 0,
+        block_hashes: Vec::with_capacity(n),
     };
     let compute = |r: std::ops::Range<usize>| -> Result<Vec<BlockOutput>, DetectError> {
         r.into_par_iter().map(|b| plan.detect_block(src, noise, b)).collect()
@@ -618,7 +632,8 @@ pub fn run<S: BlockSource + ?Sized>(
         let cur = std::mem::take(&mut next);
         let b1 = (b0 + cur.len()).min(n);
         let (delivered, computed) = rayon::join(
-            || -> Result<(Vec<u64>, Vec<u64>, Vec<u64>, u64), DetectError> {
+            || -> Result<(Vec<u64>, Vec<u64>, Vec<u64>, u64, Vec<Option<u64>>), DetectError> {
+                let mut hashes = Vec::with_capacity(cur.len());
                 let mut per_group = vec![0u64; plan.groups.len()];
                 let mut clipped = vec![0u64; plan.n_channels];
                 let mut nonfinite = vec![0u64; plan.n_channels];
@@ -632,14 +647,16 @@ pub fn run<S: BlockSource + ?Sized>(
                         nonfinite[c] += o.nonfinite[c];
                     }
                     rejected += o.rejected_bad;
+                    hashes.push(o.data_hash);
                     sink(o).map_err(DetectError::Sink)?;
                     progress(1);
                 }
-                Ok((per_group, clipped, nonfinite, rejected))
+                Ok((per_group, clipped, nonfinite, rejected, hashes))
             },
             || compute(b1..(b1 + batch).min(n)),
         );
-        let (pg, cl, nf, rj) = delivered?;
+        let (pg, cl, nf, rj, hs) = delivered?;
+        summary.block_hashes.extend(hs);
         for (s, v) in summary.events_per_group.iter_mut().zip(pg) {
             *s += v;
         }

@@ -94,9 +94,6 @@ fn detect(a: &DetectArgs) -> Result<DetectOutput> {
     let reader = rec.stream(&series)?;
     let timestamps = rec.timestamps(&series)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create folder", a.out.display()))?;
-    // Hash the input while detecting (it is read from the page cache).
-    let hash_path = a.file.clone();
-    let hasher = std::thread::spawn(move || burstscope_io::content_hash(&hash_path));
 
     tracing::info!(
         "opened {} in {:.3} s ({} blocks, direct reads: {})",
@@ -204,13 +201,28 @@ fn detect(a: &DetectArgs) -> Result<DetectOutput> {
     finished?;
     let spikes = written?;
     tracing::info!("tables written at {:.3} s", t0.elapsed().as_secs_f64());
+    // Content identity of the samples detection used: xxh3 of each block's
+    // stored bytes, combined in block order (no second pass over the file).
     let identity = {
         let size_bytes = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
-        let content_hash = hasher
-            .join()
-            .map_err(|_| anyhow::anyhow!("hashing thread failed"))?
-            .with_context(|| format!("{}: cannot hash", a.file.display()))?;
-        burstscope_core::InputIdentity { path: a.file.display().to_string(), size_bytes, content_hash }
+        let (content_hash, hash_scope) = if summary.block_hashes.iter().all(Option::is_some) {
+            let digests: Vec<u8> = summary.block_hashes.iter().flatten().flat_map(|h| h.to_le_bytes()).collect();
+            (
+                format!("xxh3-blocks:{:016x}", xxhash_rust::xxh3::xxh3_64(&digests)),
+                Some(format!(
+                    "stored samples of {} (all channels, little-endian), xxh3-64 per block of {} rows, then xxh3-64 of the block digests in order",
+                    if series.kind == burstscope_core::SeriesKind::Mapped {
+                        series.path.clone()
+                    } else {
+                        format!("{}/data", series.path)
+                    },
+                    params.block_samples
+                )),
+            )
+        } else {
+            (burstscope_io::content_hash(&a.file).with_context(|| format!("{}: cannot hash", a.file.display()))?, None)
+        };
+        burstscope_core::InputIdentity { path: a.file.display().to_string(), size_bytes, content_hash, hash_scope }
     };
     let seconds = t0.elapsed().as_secs_f64();
     let mut prov = Provenance::new("detect", serde_json::to_value(&params)?);

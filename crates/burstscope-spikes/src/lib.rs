@@ -48,10 +48,12 @@
 //! assert!((events[0].sample as i64 - 15_002).abs() <= 1);
 //! ```
 
+mod compare;
 mod kernel;
 mod params;
 mod pipeline;
 
+pub use compare::{Matching, match_events};
 pub use params::{DetectParams, Sign};
 pub use pipeline::{BlockOutput, ChannelGroup, Event, MAX_STRIPE_CHANNELS, Noise, Plan, RunSummary, run};
 

@@ -16,7 +16,8 @@ use std::time::Instant;
 #[derive(Debug)]
 pub(crate) struct DetectOutput {
     pub(crate) spikes: PathBuf,
-    pub(crate) n_events: usize,
+    /// Event samples in table order (sorted by time).
+    pub(crate) samples: Vec<i64>,
     pub(crate) seconds: f64,
 }
 
@@ -68,6 +69,7 @@ fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
     })
 }
 
+/// Runs `detect` (in a pool of `--threads` workers when given).
 pub(crate) fn run(a: &DetectArgs) -> Result<DetectOutput> {
     match a.threads {
         Some(n) if n > 0 => rayon::ThreadPoolBuilder::new()
@@ -181,6 +183,7 @@ fn detect(a: &DetectArgs) -> Result<DetectOutput> {
         None => sample.iter().map(|&s| series.starting_time_s + s as f64 / series.rate_hz).collect(),
     };
     let n_events = sample.len();
+    let samples = sample.clone();
     let mut table = Table::new("spikes");
     table.push("sample", ColumnData::I64(sample));
     table.push("time_s", ColumnData::F64(time_s));
@@ -273,5 +276,5 @@ fn detect(a: &DetectArgs) -> Result<DetectOutput> {
         tracing::warn!("{bad} clipped or non-finite samples; {} events near them dropped", summary.rejected_bad);
     }
     eprintln!("{n_events} spikes from {} in {seconds:.2} s -> {}", a.file.display(), spikes.display());
-    Ok(DetectOutput { spikes, n_events, seconds })
+    Ok(DetectOutput { spikes, samples, seconds })
 }

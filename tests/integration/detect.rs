@@ -118,7 +118,7 @@ fn agreement_with_spikeinterface_on_the_fixture() {
             (f[0].parse().unwrap(), f[2].parse::<f64>().unwrap().abs())
         })
         .collect();
-    si.sort_by(|a, b| a.0.cmp(&b.0));
+    si.sort_by_key(|a| a.0);
     let w = 15; // 0.5 ms at 30 kHz
     let events: Vec<i64> = si
         .iter()

@@ -16,7 +16,12 @@ const USAGE: &str = "usage: cargo xtask <command> [args...]
 commands:
   demo [burstscope demo args]   install prerequisites, then run the whole pipeline on a synthetic dataset (out/demo)
   test [cargo test args]        install prerequisites, then run every test of the workspace
-  deps                          only install prerequisites (libhdf5-dev)";
+  deps                          only install prerequisites (libhdf5-dev)
+  bench-detect [--long] [--runs N]
+                                whole-program benchmark of `burstscope detect` on generated 300 s,
+                                32-channel, 30 kHz sessions (plain and gzip), side by side with
+                                SpikeInterface when ../shared/tools/peer-env is available, with peak
+                                memory (and 1200 s with --long); results in target/bench/";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -29,6 +34,7 @@ fn main() -> ExitCode {
         "deps" => ensure_hdf5(),
         "demo" => ensure_hdf5().and_then(|()| demo(rest)),
         "test" => ensure_hdf5().and_then(|()| test(rest)),
+        "bench-detect" => ensure_hdf5().and_then(|()| bench_detect(rest)),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -83,6 +89,98 @@ fn test(args: &[String]) -> Result<(), String> {
         }
     }
     run(c)
+}
+
+fn bench_detect(args: &[String]) -> Result<(), String> {
+    let long = args.iter().any(|a| a == "--long");
+    let runs =
+        args.iter().position(|a| a == "--runs").and_then(|i| args.get(i + 1)).map_or("5".to_string(), Clone::clone);
+    let root = workspace_root();
+    let mut c = cargo();
+    c.args(["build", "--release", "--package", "burstscope", "--bin", "burstscope"]);
+    run(c)?;
+    let bin = root.join("target/release/burstscope");
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut sessions = vec![("session300.nwb", "300", "0"), ("session300-gzip.nwb", "300", "4")];
+    if long {
+        sessions.push(("session1200.nwb", "1200", "0"));
+    }
+    for (name, secs, gzip) in &sessions {
+        let p = dir.join(name);
+        if !p.exists() {
+            let mut g = Command::new(&bin);
+            g.args([
+                "generate",
+                "tetrode",
+                "--tetrodes",
+                "8",
+                "--duration",
+                secs,
+                "--gzip",
+                gzip,
+                "--seed",
+                "1",
+                "--out",
+            ])
+            .arg(&p);
+            run(g)?;
+        }
+        // Page cache warm, as for the reference figures.
+        let _ = std::fs::read(&p);
+    }
+    let detect = |name: &str| {
+        format!("{} detect {} --out {}", bin.display(), dir.join(name).display(), dir.join("out").display())
+    };
+    let mut cmds = vec![detect("session300.nwb"), detect("session300-gzip.nwb")];
+    let peer = root.join("../shared/tools/peer-env");
+    let si_script = root.join("../shared/tools/spikeinterface_detect.py");
+    if peer.exists() && si_script.exists() {
+        match Command::new("bash").arg(&peer).output() {
+            Ok(o) if o.status.success() => {
+                let py = format!("{}/bin/python", String::from_utf8_lossy(&o.stdout).trim());
+                cmds.push(format!(
+                    "{py} {} {} {} --jobs 2",
+                    si_script.display(),
+                    dir.join("session300.nwb").display(),
+                    dir.join("si_peaks.csv").display()
+                ));
+            }
+            _ => eprintln!("xtask: peer environment unavailable; benchmarking burstscope alone"),
+        }
+    }
+    if have("hyperfine") {
+        let mut h = Command::new("hyperfine");
+        h.args(["-N", "--warmup", "1", "--runs", &runs, "--export-markdown"]).arg(dir.join("detect.md"));
+        h.args(&cmds);
+        run(h)?;
+    } else {
+        eprintln!("xtask: hyperfine not found (Debian: apt-get install hyperfine); timing once each");
+        for cmd in &cmds {
+            let t = std::time::Instant::now();
+            let mut parts = cmd.split_whitespace();
+            let mut r = Command::new(parts.next().unwrap_or_default());
+            r.args(parts);
+            run(r)?;
+            println!("{:.3} s  {cmd}", t.elapsed().as_secs_f64());
+        }
+    }
+    let memory: Vec<&str> = sessions.iter().filter(|s| s.2 == "0").map(|s| s.0).collect();
+    if Path::new("/usr/bin/time").exists() {
+        for name in memory {
+            let out = Command::new("/usr/bin/time")
+                .args(["-f", "%e s wall, %M KB peak RSS"])
+                .args(detect(name).split_whitespace())
+                .output()
+                .map_err(|e| format!("/usr/bin/time: {e}"))?;
+            let err = String::from_utf8_lossy(&out.stderr);
+            println!("{name}: {}", err.lines().last().unwrap_or_default());
+        }
+    } else {
+        eprintln!("xtask: /usr/bin/time not found (Debian: apt-get install time); peak memory not measured");
+    }
+    println!("results: {}", dir.join("detect.md").display());
+    Ok(())
 }
 
 /// True when the HDF5 headers can be found the way hdf5-metno-sys looks for them.

@@ -112,7 +112,7 @@ impl ZeroPhase {
     }
 
     fn pass<const G: usize>(&self, rows: &mut [[Lane; G]], reverse: bool) {
-        if G % 2 == 0 && has_avx512() {
+        if G.is_multiple_of(2) && has_avx512() {
             let (wide, _) = rows.as_flattened_mut().as_flattened_mut().as_chunks_mut::<16>();
             match G {
                 2 => return self.pass16::<1>(wide.as_chunks_mut::<1>().0, reverse),

@@ -227,10 +227,10 @@ impl DirectIndex {
         }
         let out = std::sync::Arc::new(out);
         let mut c = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if c.chunks.len() >= CACHE_CHUNKS {
-            if let Some(old) = c.chunks.iter().min_by_key(|e| e.1.0).map(|e| *e.0) {
-                c.chunks.remove(&old);
-            }
+        if c.chunks.len() >= CACHE_CHUNKS
+            && let Some(old) = c.chunks.iter().min_by_key(|e| e.1.0).map(|e| *e.0)
+        {
+            c.chunks.remove(&old);
         }
         let tick = c.tick;
         c.chunks.insert(k, (tick, out.clone()));
@@ -263,18 +263,6 @@ fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
     Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "direct reads need unix"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::unshuffle;
-
-    #[test]
-    fn unshuffle_restores_elements() {
-        // Elements 0x0102, 0x0304, 0x0506 (little-endian) shuffled: low bytes then high bytes.
-        let shuffled = [0x02, 0x04, 0x06, 0x01, 0x03, 0x05];
-        assert_eq!(unshuffle(&shuffled, 2), vec![0x02, 0x01, 0x04, 0x03, 0x06, 0x05]);
-    }
-}
-
 /// xxh3-64 of a whole file, as `xxh3:<16 hex>`, through 64 MiB maps taken
 /// one after another (no copy; resident memory bounded by the window).
 ///
@@ -293,4 +281,16 @@ pub fn content_hash(path: &std::path::Path) -> std::io::Result<String> {
         at += window;
     }
     Ok(format!("xxh3:{:016x}", h.digest()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unshuffle;
+
+    #[test]
+    fn unshuffle_restores_elements() {
+        // Elements 0x0102, 0x0304, 0x0506 (little-endian) shuffled: low bytes then high bytes.
+        let shuffled = [0x02, 0x04, 0x06, 0x01, 0x03, 0x05];
+        assert_eq!(unshuffle(&shuffled, 2), vec![0x02, 0x01, 0x04, 0x03, 0x06, 0x05]);
+    }
 }

@@ -123,7 +123,7 @@ impl DetectParams {
             return Err("noise_chunks and noise_chunk_s: expected at least one chunk of positive length".into());
         }
         let m = self.margin();
-        if !(m.is_finite() && m >= 1.0 && m <= 2000.0) {
+        if !(m.is_finite() && (1.0..=2000.0).contains(&m)) {
             return Err(format!("margin_ms {m}: expected 1..=2000"));
         }
         if self.block_samples < 1024 || self.block_samples > (1 << 24) {

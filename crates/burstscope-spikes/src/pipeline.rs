@@ -255,7 +255,7 @@ impl Plan {
         count: std::ops::Range<usize>,
         q: &mut BlockQuality,
         scratch: &'s mut Scratch,
-    ) -> Result<(&'s mut [[Lane; G]], isize, &'s [bool]), DetectError> {
+    ) -> Result<Filtered<'s, G>, DetectError> {
         let lo = a.saturating_sub(self.margin);
         let hi = (b + self.margin).min(self.n_samples);
         let pad = self.filter.padlen();
@@ -563,6 +563,9 @@ impl Plan {
     }
 }
 
+/// Filtered rows of a stripe, the sample of row 0, and the (dilated) bad-row flags.
+type Filtered<'s, const G: usize> = (&'s mut [[Lane; G]], isize, &'s [bool]);
+
 /// Per-thread buffers reused from block to block.
 #[derive(Debug, Default)]
 struct Scratch {
@@ -583,6 +586,22 @@ fn odd<const G: usize>(edge: [Lane; G], x: [Lane; G]) -> [Lane; G] {
         }
     }
     r
+}
+
+impl RunSummary {
+    fn add(&mut self, o: &BlockOutput) {
+        for ev in &o.events {
+            self.events_per_group[ev.group] += 1;
+        }
+        for (s, v) in self.clipped.iter_mut().zip(&o.clipped) {
+            *s += v;
+        }
+        for (s, v) in self.nonfinite.iter_mut().zip(&o.nonfinite) {
+            *s += v;
+        }
+        self.rejected_bad += o.rejected_bad;
+        self.block_hashes.push(o.data_hash);
+    }
 }
 
 /// Totals over a run.
@@ -632,39 +651,17 @@ pub fn run<S: BlockSource + ?Sized>(
         let cur = std::mem::take(&mut next);
         let b1 = (b0 + cur.len()).min(n);
         let (delivered, computed) = rayon::join(
-            || -> Result<(Vec<u64>, Vec<u64>, Vec<u64>, u64, Vec<Option<u64>>), DetectError> {
-                let mut hashes = Vec::with_capacity(cur.len());
-                let mut per_group = vec![0u64; plan.groups.len()];
-                let mut clipped = vec![0u64; plan.n_channels];
-                let mut nonfinite = vec![0u64; plan.n_channels];
-                let mut rejected = 0;
+            || -> Result<(), DetectError> {
                 for o in cur {
-                    for ev in &o.events {
-                        per_group[ev.group] += 1;
-                    }
-                    for c in 0..plan.n_channels {
-                        clipped[c] += o.clipped[c];
-                        nonfinite[c] += o.nonfinite[c];
-                    }
-                    rejected += o.rejected_bad;
-                    hashes.push(o.data_hash);
+                    summary.add(&o);
                     sink(o).map_err(DetectError::Sink)?;
                     progress(1);
                 }
-                Ok((per_group, clipped, nonfinite, rejected, hashes))
+                Ok(())
             },
             || compute(b1..(b1 + batch).min(n)),
         );
-        let (pg, cl, nf, rj, hs) = delivered?;
-        summary.block_hashes.extend(hs);
-        for (s, v) in summary.events_per_group.iter_mut().zip(pg) {
-            *s += v;
-        }
-        for c in 0..plan.n_channels {
-            summary.clipped[c] += cl[c];
-            summary.nonfinite[c] += nf[c];
-        }
-        summary.rejected_bad += rj;
+        delivered?;
         next = computed?;
         b0 = b1;
     }

@@ -144,15 +144,11 @@ impl ZeroPhase {
                 }
                 let c1 = self.coef[s].0;
                 let c2 = if ns == 2 { self.coef[s + 1].0 } else { c1 };
-                match (k, ns, reverse) {
-                    (2, 2, false) => sections_fwd::<G, 2, 2>(c1, c2, rows, g0, &mut z),
-                    (2, 2, true) => sections_rev::<G, 2, 2>(c1, c2, rows, g0, &mut z),
-                    (2, _, false) => sections_fwd::<G, 2, 1>(c1, c2, rows, g0, &mut z),
-                    (2, _, true) => sections_rev::<G, 2, 1>(c1, c2, rows, g0, &mut z),
-                    (_, 2, false) => sections_fwd::<G, 1, 2>(c1, c2, rows, g0, &mut z),
-                    (_, 2, true) => sections_rev::<G, 1, 2>(c1, c2, rows, g0, &mut z),
-                    (_, _, false) => sections_fwd::<G, 1, 1>(c1, c2, rows, g0, &mut z),
-                    (_, _, true) => sections_rev::<G, 1, 1>(c1, c2, rows, g0, &mut z),
+                match (k, ns) {
+                    (2, 2) => sections::<G, 2, 2>(c1, c2, rows, g0, &mut z, reverse),
+                    (2, _) => sections::<G, 2, 1>(c1, c2, rows, g0, &mut z, reverse),
+                    (_, 2) => sections::<G, 1, 2>(c1, c2, rows, g0, &mut z, reverse),
+                    (_, _) => sections::<G, 1, 1>(c1, c2, rows, g0, &mut z, reverse),
                 }
                 s += ns;
             }
@@ -285,41 +281,38 @@ fn step2<const W: usize, const G: usize, const K: usize, const NS: usize, const 
     }
 }
 
-/// Two sections over all rows, forward. Compiled for AVX2 with FMA, AVX2 and
-/// the baseline (NEON on aarch64), chosen at run time. The FMA path rounds
-/// once per multiply-add, so its values differ from the others in the last
-/// bits; on one machine the result never depends on the thread count.
+/// Two sections over all rows (backward when `reverse`). Compiled for AVX2
+/// with FMA, AVX2 and the baseline (NEON on aarch64), chosen at run time. The
+/// FMA path rounds once per multiply-add, so its values differ from the
+/// others in the last bits; on one machine the result never depends on the
+/// thread count.
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+avx2", "aarch64+neon"))]
-fn sections_fwd<const G: usize, const K: usize, const NS: usize>(
+fn sections<const G: usize, const K: usize, const NS: usize>(
     c1: [f32; 5],
     c2: [f32; 5],
     rows: &mut [[Lane; G]],
     g0: usize,
     z: &mut [[Lane; 2]; 4],
+    reverse: bool,
 ) {
     // States by value so they stay in registers (through the references LLVM
     // falls back to gathers and scatters).
     let mut s = *z;
     multiversion::target::match_target! {
-        "x86_64+fma" => for row in rows.iter_mut() { step2::<LANES, G, K, NS, true>(c1, c2, row, g0, &mut s); },
-        _ => for row in rows.iter_mut() { step2::<LANES, G, K, NS, false>(c1, c2, row, g0, &mut s); },
-    }
-    *z = s;
-}
-
-/// Two sections over all rows, backward.
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx2", "aarch64+neon"))]
-fn sections_rev<const G: usize, const K: usize, const NS: usize>(
-    c1: [f32; 5],
-    c2: [f32; 5],
-    rows: &mut [[Lane; G]],
-    g0: usize,
-    z: &mut [[Lane; 2]; 4],
-) {
-    let mut s = *z;
-    multiversion::target::match_target! {
-        "x86_64+fma" => for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, true>(c1, c2, row, g0, &mut s); },
-        _ => for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, false>(c1, c2, row, g0, &mut s); },
+        "x86_64+fma" => {
+            if reverse {
+                for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, true>(c1, c2, row, g0, &mut s); }
+            } else {
+                for row in rows.iter_mut() { step2::<LANES, G, K, NS, true>(c1, c2, row, g0, &mut s); }
+            }
+        },
+        _ => {
+            if reverse {
+                for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, false>(c1, c2, row, g0, &mut s); }
+            } else {
+                for row in rows.iter_mut() { step2::<LANES, G, K, NS, false>(c1, c2, row, g0, &mut s); }
+            }
+        },
     }
     *z = s;
 }

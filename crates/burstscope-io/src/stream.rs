@@ -175,13 +175,11 @@ impl SeriesReader {
     /// # Errors
     /// Range outside the series or an HDF5 read error.
     pub fn read_block(&self, start: usize, len: usize, scale: f64, out: &mut Vec<f32>) -> Result<()> {
-        if start + len > self.info.n_samples {
-            return Err(self.ctx.invalid(
-                &self.path,
-                format!("block {start}..{} outside the series (0..{})", start + len, self.info.n_samples),
-            ));
-        }
-        dispatch_read!(self, self.dtype.clone(), read_typed, start, len, scale, out)
+        let n_ch = self.info.n_channels;
+        let cols: Vec<usize> = (0..n_ch).collect();
+        out.clear();
+        out.resize(len * n_ch, 0.0);
+        self.read_block_into(start, len, scale, &cols, n_ch, out, 0..0, &mut BlockQuality::default())
     }
 
     /// Reads samples `start..start+len` into a padded layout: row `t` of `out`
@@ -305,44 +303,6 @@ impl SeriesReader {
             }
             h.digest()
         });
-        Ok(())
-    }
-
-    fn read_typed<T: Sample>(&self, start: usize, len: usize, scale: f64, out: &mut Vec<f32>) -> Result<()> {
-        let n_ch = self.info.n_channels;
-        out.clear();
-        out.resize(len * n_ch, 0.0);
-        if len == 0 {
-            return Ok(());
-        }
-        let err = |e| self.ctx.h5err(&self.path, e);
-        let offset = self.info.offset * scale;
-        let gains: Vec<f64> = self.gains.iter().map(|g| g * scale).collect();
-        if self.ds.ndim() == 1 {
-            let a = self.ds.read_slice_1d::<T, _>(s![start..start + len]).map_err(err)?;
-            #[allow(clippy::cast_possible_truncation)]
-            for (o, v) in out.iter_mut().zip(a.iter()) {
-                *o = (v.to_f64() * gains[0] + offset) as f32;
-            }
-        } else if self.channel_major {
-            let a = self.ds.read_slice_2d::<T, _>(s![.., start..start + len]).map_err(err)?;
-            for (ch, row) in a.outer_iter().enumerate() {
-                let g = gains[ch];
-                #[allow(clippy::cast_possible_truncation)]
-                for (t, v) in row.iter().enumerate() {
-                    out[t * n_ch + ch] = (v.to_f64() * g + offset) as f32;
-                }
-            }
-        } else {
-            let a = self.ds.read_slice_2d::<T, _>(s![start..start + len, ..]).map_err(err)?;
-            let raw = a.as_slice().ok_or_else(|| self.ctx.invalid(&self.path, "non-contiguous read"))?;
-            for (orow, irow) in out.chunks_exact_mut(n_ch).zip(raw.chunks_exact(n_ch)) {
-                #[allow(clippy::cast_possible_truncation)]
-                for ((o, v), g) in orow.iter_mut().zip(irow).zip(&gains) {
-                    *o = (v.to_f64() * g + offset) as f32;
-                }
-            }
-        }
         Ok(())
     }
 }

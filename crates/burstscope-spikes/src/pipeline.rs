@@ -16,6 +16,23 @@ use burstscope_dsp::{Band, LANES, Lane, ZeroPhase, butter, common_reference, mad
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// Calls the local macro `$go!(G)` with the literal lane-vector count `G`
+/// matching the run-time value `$g` (1..=8): monomorphises the hot loops.
+macro_rules! dispatch_g {
+    ($g:expr, $go:ident) => {
+        match $g {
+            1 => $go!(1),
+            2 => $go!(2),
+            3 => $go!(3),
+            4 => $go!(4),
+            5 => $go!(5),
+            6 => $go!(6),
+            7 => $go!(7),
+            _ => $go!(8),
+        }
+    };
+}
+
 /// Maximum channels per stripe (and per detection group).
 pub const MAX_STRIPE_CHANNELS: usize = 64;
 
@@ -360,16 +377,7 @@ impl Plan {
                 })
             }};
         }
-        match g {
-            1 => go!(1),
-            2 => go!(2),
-            3 => go!(3),
-            4 => go!(4),
-            5 => go!(5),
-            6 => go!(6),
-            7 => go!(7),
-            _ => go!(8),
-        }
+        dispatch_g!(g, go)
     }
 
     /// Detects the spikes of block `b` on every stripe.
@@ -397,16 +405,7 @@ impl Plan {
                     self.detect_stripe::<$G, S>(src, noise, stripe, a, e, &mut out)?
                 };
             }
-            match stripe.g {
-                1 => go!(1),
-                2 => go!(2),
-                3 => go!(3),
-                4 => go!(4),
-                5 => go!(5),
-                6 => go!(6),
-                7 => go!(7),
-                _ => go!(8),
-            }
+            dispatch_g!(stripe.g, go)
         }
         out.events.sort_by_key(|ev| (ev.sample, ev.group));
         Ok(out)
@@ -548,16 +547,7 @@ impl Plan {
                     }
                 }};
             }
-            match stripe.g {
-                1 => go!(1),
-                2 => go!(2),
-                3 => go!(3),
-                4 => go!(4),
-                5 => go!(5),
-                6 => go!(6),
-                7 => go!(7),
-                _ => go!(8),
-            }
+            dispatch_g!(stripe.g, go)
         }
         Ok(out)
     }

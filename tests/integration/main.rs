@@ -1,5 +1,6 @@
 //! End-to-end tests of the `burstscope` binary (one integration binary, topic modules).
 
+mod bursts;
 mod detect;
 mod generate_inspect;
 mod input_errors;

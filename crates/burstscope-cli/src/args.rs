@@ -38,6 +38,11 @@ pub enum Command {
         after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel] in µV, spike_index, channels);\nDIR/detect.json (parameters, noise per channel, bad samples, input identity, version)."
     )]
     Detect(DetectArgs),
+    /// Detect bursts per unit, compute per-window metrics, pre/post statistics and figures.
+    #[command(
+        after_help = "Examples:\n  burstscope bursts session.nwb --out bursts/\n  burstscope bursts session.nwb --out b/ --method maxinterval --format csv\n  burstscope bursts units.nwb --out b/ --drug-at 1800 --exclude-after 120\n  burstscope bursts spikes.csv --out b/ --baseline 0:600 --post 900:1500 --drug-name ketamine\n  burstscope bursts mea.h5 --out b/ --method logisi\n  burstscope bursts session.nwb --out b/ --start-isi-ms 15 --silence-ms 50 --min-spikes 3\n  burstscope bursts session.nwb --out b/ --config bursts.toml\n\nINPUT: an NWB file with /units, an MEA spike-train HDF5 file, or a spikes table\n(CSV or Parquet) with columns unit and time_s.\n\nMethods (reference/algorithms.md, docs/bursts.md):\n  lhb          interval rule with preceding silence. Defaults: onset ISI <= 20 ms,\n               within-burst ISI <= 20 ms, silence before the burst >= 100 ms, >= 2 spikes\n               (a common LHb choice, not confirmed as the cited papers' exact values)\n  maxinterval  NeuroExplorer MaxInterval: 0.17 s / 0.3 s / 0.2 s / 0.01 s / 3 spikes\n  poisson      Poisson surprise, S > -ln 0.01\n  rank         rank surprise, RS >= -ln 0.01, 75th-percentile ISI limit\n  logisi       Pasquale logISI, 100 ms cut-off\n  cma          cumulative moving average (skewness of the CMA curve)\n\nWindows: the file's epochs (baseline, then the next epoch, e.g. ketamine), or\n--drug-at T (baseline = start..T, post = T+gap..end), or --baseline/--post A:B.\n\nbursts.toml sections (every field optional; unknown fields are errors):\n  [lhb] start_isi_max_s, end_isi_max_s, min_preceding_silence_s, min_spikes, ...\n  [maxinterval] [poisson] [rank] [logisi] [cma]   method parameters\n  [metrics] silent_below_hz = 0.05, bursting_min_per_min = 1.0, isi_violation_s = 0.002\n\nWrites DIR/bursts, unit_metrics, time_course, stats (.parquet or .csv),\nDIR/figures/*.{svg,png,pdf} and DIR/bursts.json (parameters, windows, version, input)."
+    )]
+    Bursts(BurstsArgs),
 }
 
 /// `burstscope demo`.
@@ -266,5 +271,84 @@ fn parse_band(s: &str) -> Result<(f64, f64), String> {
     let (a, b) = s.split_once(':').ok_or_else(|| format!("'{s}': expected LOW:HIGH in Hz, e.g. 300:6000"))?;
     let a: f64 = a.trim().parse().map_err(|_| format!("'{a}': expected a number of Hz"))?;
     let b: f64 = b.trim().parse().map_err(|_| format!("'{b}': expected a number of Hz"))?;
+    Ok((a, b))
+}
+
+/// Burst detection methods.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MethodArg {
+    /// Interval rule with preceding silence (LHb).
+    Lhb,
+    /// MaxInterval (NeuroExplorer).
+    Maxinterval,
+    /// Poisson surprise.
+    Poisson,
+    /// Rank surprise.
+    Rank,
+    /// logISI (Pasquale).
+    Logisi,
+    /// Cumulative moving average.
+    Cma,
+}
+
+/// `burstscope bursts`.
+#[derive(Debug, Args, Clone)]
+pub struct BurstsArgs {
+    /// NWB file with /units, MEA spike-train HDF5, or a spikes table (.csv/.parquet: unit, time_s).
+    pub input: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Burst detection method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Lhb)]
+    pub method: MethodArg,
+    /// TOML file with method and metric parameters; flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// lhb: largest ISI that opens a burst, ms (default 20).
+    #[arg(long)]
+    pub start_isi_ms: Option<f64>,
+    /// lhb: largest ISI within a burst, ms (default 20).
+    #[arg(long)]
+    pub end_isi_ms: Option<f64>,
+    /// lhb: silence required before a burst, ms (default 100).
+    #[arg(long)]
+    pub silence_ms: Option<f64>,
+    /// Fewest spikes in a burst (default: the method's).
+    #[arg(long)]
+    pub min_spikes: Option<usize>,
+    /// Injection time, s (baseline = start..T, post = T + gap..end).
+    #[arg(long)]
+    pub drug_at: Option<f64>,
+    /// Baseline window START:STOP in s.
+    #[arg(long, value_parser = parse_range, requires = "post")]
+    pub baseline: Option<(f64, f64)>,
+    /// Post-drug window START:STOP in s.
+    #[arg(long, value_parser = parse_range, requires = "baseline")]
+    pub post: Option<(f64, f64)>,
+    /// Time excluded after the injection, s.
+    #[arg(long, default_value_t = 0.0)]
+    pub exclude_after: f64,
+    /// Name of the post-drug window (default: the epoch tag, else "post").
+    #[arg(long)]
+    pub drug_name: Option<String>,
+    /// Time-course bin, s.
+    #[arg(long, default_value_t = 60.0)]
+    pub bin: f64,
+    /// Table format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
+    pub format: TableFormat,
+    /// Do not draw figures.
+    #[arg(long)]
+    pub no_figures: bool,
+}
+
+fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s.split_once(':').ok_or_else(|| format!("'{s}': expected START:STOP in seconds, e.g. 0:600"))?;
+    let a: f64 = a.trim().parse().map_err(|_| format!("'{a}': expected a number of seconds"))?;
+    let b: f64 = b.trim().parse().map_err(|_| format!("'{b}': expected a number of seconds"))?;
+    if !(b > a) {
+        return Err(format!("'{s}': STOP must be after START"));
+    }
     Ok((a, b))
 }

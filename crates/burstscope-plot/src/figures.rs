@@ -564,6 +564,7 @@ impl Figure for ClassBars {
             .disable_mesh()
             .x_labels(0)
             .y_labels(6)
+            .y_label_formatter(&|v| fmt_num(*v))
             .y_desc("Units (%)")
             .label_style(font(s, 7.0))
             .axis_desc_style(font(s, 8.0))
@@ -574,6 +575,9 @@ impl Figure for ClassBars {
             let x = i as f64;
             let mut base = 0.0;
             for (k, v) in f.iter().enumerate() {
+                if !(*v > 0.0) {
+                    continue;
+                }
                 let top = base + 100.0 * v;
                 chart
                     .draw_series(std::iter::once(Rectangle::new(

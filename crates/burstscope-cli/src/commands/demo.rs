@@ -1,12 +1,14 @@
 //! `burstscope demo`: the README's first command. Generates a tetrode session
-//! and a slice dataset, then summarises them; later stages extend it into the
-//! full analysis.
+//! and a slice dataset, detects spikes and scores them against the truth,
+//! detects bursts in the session's units with every method (scored against the
+//! generated bursts), runs the pre/post-ketamine metrics, statistics and
+//! figures, and writes `report.md`.
 
 use super::generate::{write_slice_dataset, write_tetrode_session};
 use super::inspect::render;
 use super::write_json;
 use crate::Outcome;
-use crate::args::{DemoArgs, DetectArgs, MappingArgs, Orientation, TableFormat};
+use crate::args::{BurstsArgs, DemoArgs, DetectArgs, MappingArgs, MethodArg, Orientation, TableFormat};
 use anyhow::{Context, Result};
 use burstscope_io::Recording;
 use burstscope_synth::{SliceParams, TetrodeParams};
@@ -19,9 +21,9 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
     let params =
         TetrodeParams { n_tetrodes: a.tetrodes, duration_s: a.duration, seed: a.seed, ..TetrodeParams::default() };
     params.validate()?;
-    eprintln!("[1/4] generating a {} s, {}-channel tetrode session", a.duration, a.tetrodes * 4);
+    eprintln!("[1/5] generating a {} s, {}-channel tetrode session", a.duration, a.tetrodes * 4);
     let session = write_tetrode_session(&params, &a.out.join("session.nwb"), 0)?;
-    eprintln!("[2/4] generating a slice dataset ({} cells per region, LHb and CA1)", a.cells_per_region);
+    eprintln!("[2/5] generating a slice dataset ({} cells per region, LHb and CA1)", a.cells_per_region);
     let slice_dir = a.out.join("slices");
     let cells = write_slice_dataset(
         &SliceParams::default(),
@@ -31,7 +33,7 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
         usize::from(a.cells_per_region > 1),
         a.seed,
     )?;
-    eprintln!("[3/4] detecting spikes in the session");
+    eprintln!("[3/5] detecting spikes in the session");
     let det_dir = a.out.join("detect");
     let det = super::detect::run(&DetectArgs {
         file: session.nwb.clone(),
@@ -64,16 +66,45 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
     truth.sort_unstable();
     #[allow(clippy::cast_possible_truncation)]
     let m = burstscope_spikes::match_events(&truth, &det.samples, (0.4e-3 * params.rate_hz) as i64);
-    eprintln!("[4/4] inspecting what was written");
+    eprintln!("[4/5] bursts, metrics, statistics and figures (pre vs post ketamine)");
+    let b = super::bursts::run(&BurstsArgs {
+        input: session.nwb.clone(),
+        out: a.out.join("bursts"),
+        method: MethodArg::Lhb,
+        config: None,
+        start_isi_ms: None,
+        end_isi_ms: None,
+        silence_ms: None,
+        min_spikes: None,
+        drug_at: None,
+        baseline: None,
+        post: None,
+        exclude_after: 0.0,
+        drug_name: None,
+        bin: 60.0,
+        format: TableFormat::Parquet,
+        no_figures: false,
+    })?;
+    let truth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&session.truth)
+            .with_context(|| format!("{}: cannot read", session.truth.display()))?,
+    )?;
+    let scores = score_methods(&b.units, &truth)?;
+    eprintln!("[5/5] writing the report");
     let mut report = String::from("# burstscope demo\n\n");
-    let mut summaries = Vec::new();
-    for path in std::iter::once(&session.nwb).chain(cells.iter().take(2)) {
-        let s = Recording::open(path)?.summary()?;
-        let text = render(&s);
-        print!("{text}");
-        let _ = writeln!(report, "```\n{text}```\n");
-        summaries.push(s);
-    }
+    let _ = writeln!(
+        report,
+        "A synthetic in vivo session (`{}`: {} tetrodes, {} s, ketamine at {} s; truth in `{}`) and {} \
+         voltage-clamp slice cells in `{}`, generated in {:.1} s.\n",
+        session.nwb.display(),
+        a.tetrodes,
+        a.duration,
+        params.injection(),
+        session.truth.display(),
+        cells.len(),
+        slice_dir.display(),
+        session.seconds
+    );
     let _ = writeln!(
         report,
         "## Spike detection\n\n`burstscope detect` found {} events in {:.2} s (`{}`); against the \
@@ -87,15 +118,124 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
     );
     let _ = writeln!(
         report,
-        "Generated in {:.1} s: `{}` (truth: `{}`), {} slice cells in `{}`.",
-        session.seconds,
-        session.nwb.display(),
-        session.truth.display(),
-        cells.len(),
-        slice_dir.display()
+        "## Bursts\n\nEvery method on the session's {} units, scored against the generated bursts (a burst is \
+         recovered when unit, first spike and spike count agree). Tonic units fire chance pairs and runs \
+         that a rule may call bursts, so precision is also given on the bursting units alone.\n\n\
+         | method | bursts | recall | precision | precision (bursting units) |\n|---|---|---|---|---|",
+        b.units.len()
     );
+    for s in &scores {
+        let _ = writeln!(report, "| `{}` | {} | {:.3} | {:.3} | {:.3} |", s.0, s.1, s.2, s.3, s.4);
+    }
+    let an = &b.analysis;
+    if an.windows.len() == 2 {
+        let _ = writeln!(
+            report,
+            "\n## {} vs {} (`lhb` bursts; tables in `{}`)\n\nWindows {:.0}–{:.0} s and {:.0}–{:.0} s (injection at {} s). \
+             Per unit, mean ± SEM, n = {} units; \
+             Wilcoxon signed-rank (scipy's defaults), Holm-adjusted across the metrics.\n\n\
+             | metric | {} | {} | Wilcoxon p | Holm p | paired t p |\n|---|---|---|---|---|---|",
+            an.windows[0].name,
+            an.windows[1].name,
+            a.out.join("bursts").display(),
+            an.windows[0].start_s,
+            an.windows[0].stop_s,
+            an.windows[1].start_s,
+            an.windows[1].stop_s,
+            an.drug_at_s.map_or_else(|| "?".into(), |t| format!("{t:.0}")),
+            b.units.len(),
+            an.windows[0].name,
+            an.windows[1].name
+        );
+        for (name, label) in super::bursts::TESTED {
+            let w = an.stats.iter().find(|r| r.metric == name && r.result.test == "wilcoxon");
+            let t = an.stats.iter().find(|r| r.metric == name && r.result.test == "ttest_rel");
+            if let (Some(w), Some(t)) = (w, t) {
+                let _ = writeln!(
+                    report,
+                    "| {label} | {:.3} ± {:.3} | {:.3} ± {:.3} | {} | {} | {} |",
+                    w.pre.mean,
+                    w.pre.sem,
+                    w.post.mean,
+                    w.post.sem,
+                    fmt_p(w.result.p_value),
+                    fmt_p(w.p_holm),
+                    fmt_p(t.result.p_value)
+                );
+            }
+        }
+    }
+    let _ = writeln!(report, "\n## Figures\n");
+    for (label, png) in &b.figures {
+        let rel = png.strip_prefix(&a.out).unwrap_or(png);
+        let _ = writeln!(
+            report,
+            "**{label}** ({}, also `.svg` and `.pdf`)\n\n![{label}]({})\n",
+            rel.display(),
+            rel.display()
+        );
+    }
+    let _ = writeln!(report, "## Files\n");
+    let mut summaries = Vec::new();
+    for path in std::iter::once(&session.nwb).chain(cells.iter().take(2)) {
+        let s = Recording::open(path)?.summary()?;
+        let text = render(&s);
+        let _ = writeln!(report, "```\n{text}```\n");
+        summaries.push(s);
+    }
     burstscope_core::write_atomic(&a.out.join("report.md"), report.as_bytes())?;
     write_json(&a.out.join("inspect.json"), &summaries)?;
     eprintln!("demo finished in {:.1} s; see {}", t0.elapsed().as_secs_f64(), a.out.join("report.md").display());
     Ok(Outcome::Success)
+}
+
+fn fmt_p(p: f64) -> String {
+    if p.is_nan() {
+        "n/a".into()
+    } else if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// (method, bursts, recall, precision, precision on bursting units).
+type MethodScore = (&'static str, usize, f64, f64, f64);
+
+/// Every method against the generator's bursts.
+fn score_methods(units: &[super::bursts::UnitTrain], truth: &serde_json::Value) -> Result<Vec<MethodScore>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut want: BTreeSet<(String, u64, u64)> = BTreeSet::new();
+    let mut kind: BTreeMap<String, String> = BTreeMap::new();
+    for u in truth["units"].as_array().context("truth: no units")? {
+        let id = u["id"].as_i64().context("truth: unit id")?.to_string();
+        kind.insert(id.clone(), u["kind"].as_str().unwrap_or("").to_string());
+        let firsts = u["burst_first_spike"].as_array().context("truth: burst_first_spike")?;
+        for (b, f) in u["bursts"].as_array().context("truth: bursts")?.iter().zip(firsts) {
+            want.insert((id.clone(), f.as_u64().unwrap_or(u64::MAX), b[2].as_u64().unwrap_or(0)));
+        }
+    }
+    let mut out = Vec::new();
+    for name in burstscope_bursts::METHOD_NAMES {
+        let method = burstscope_bursts::Method::from_name(name).context("method")?;
+        let mut found: BTreeSet<(String, u64, u64)> = BTreeSet::new();
+        for u in units {
+            for b in
+                burstscope_bursts::detect(&u.times, &method).map_err(|e| anyhow::anyhow!("unit {}: {e}", u.label))?
+            {
+                found.insert((u.label.clone(), b.first as u64, b.n_spikes as u64));
+            }
+        }
+        let hit = found.intersection(&want).count() as f64;
+        let on_b: Vec<_> = found.iter().filter(|f| kind.get(&f.0).is_some_and(|k| k == "burst")).collect();
+        let hit_b = on_b.iter().filter(|f| want.contains(f)).count() as f64;
+        out.push((
+            name,
+            found.len(),
+            hit / want.len().max(1) as f64,
+            hit / found.len().max(1) as f64,
+            hit_b / on_b.len().max(1) as f64,
+        ));
+    }
+    Ok(out)
 }

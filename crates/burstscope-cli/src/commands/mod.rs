@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod bursts;
 mod demo;
 mod detect;
 mod generate;
@@ -19,6 +20,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate(GenerateCommand::Slices(a)) => generate::slices(&a).map(|_| Outcome::Success),
         Command::Inspect(a) => inspect::run(&a),
         Command::Detect(a) => detect::run(&a).map(|_| Outcome::Success),
+        Command::Bursts(a) => bursts::run(&a).map(|_| Outcome::Success),
     }
 }
 

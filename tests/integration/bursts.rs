@@ -248,3 +248,27 @@ fn a_unit_without_spikes_is_kept_as_silent() {
     assert_eq!(rate["n"], "2", "the silent unit's rates (0 Hz) are paired values");
     assert_eq!(rate["n_animals"], "1");
 }
+
+#[test]
+fn lfp_band_powers_follow_the_generated_theta_change() {
+    // the generator halves theta amplitude after the injection: power × 0.25
+    let dir = tempfile::tempdir().expect("tmp");
+    let nwb = dir.path().join("s.nwb");
+    bin()
+        .args(["generate", "tetrode", "--out"])
+        .arg(&nwb)
+        .args(["--tetrodes", "1", "--duration", "60", "--seed", "3"])
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    bin().arg("bursts").arg(&nwb).arg("--out").arg(&out).args(["--format", "csv", "--no-figures"]).assert().success();
+    let rows = csv(&out.join("lfp_bands.csv"));
+    let theta = |w: &str| -> f64 {
+        rows.iter().find(|r| r["band"] == "theta" && r["window"] == w).expect("theta row")["power_uv2"]
+            .parse()
+            .expect("power")
+    };
+    let ratio = theta("ketamine") / theta("baseline");
+    assert!((ratio - 0.25).abs() < 0.05, "theta power ratio {ratio}");
+    assert!(!csv(&out.join("lfp_spectra.csv")).is_empty());
+}

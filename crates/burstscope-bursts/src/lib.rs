@@ -31,6 +31,7 @@ mod logisi;
 mod metrics;
 mod params;
 mod surprise;
+pub mod synthetic;
 
 pub use cma::{cma, cma_thresholds};
 pub use interval::{interval_rule, max_interval};
@@ -268,7 +269,9 @@ pub(crate) fn add_related(cores: &[Span], related: &[Span]) -> Vec<Span> {
     let mut adj: Vec<Span> = Vec::with_capacity(cores.len());
     for c in cores {
         let mut out = *c;
-        for r in related {
+        // runs ending before the core starts can neither hold it nor stop the scan
+        let from = related.partition_point(|r| r.1 < c.0);
+        for r in &related[from..] {
             if between(c.0, r) || between(c.1, r) {
                 out = (c.0.min(r.0), c.1.max(r.1));
                 break;

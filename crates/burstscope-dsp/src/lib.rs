@@ -9,6 +9,8 @@
 //!   so independent recursions overlap), compiled for AVX-512, AVX2 and the
 //!   baseline and chosen at run time.
 //! - [`common_reference`] per channel group (median or average).
+//! - [`welch`] power spectra (equal to `scipy.signal.welch` defaults) and a
+//!   streaming [`Decimator`] for LFP.
 //! - [`mad_sigma`] and [`noise_chunk_starts`]: SpikeInterface's MAD noise
 //!   estimate over seeded chunks.
 //!
@@ -18,11 +20,13 @@ mod design;
 mod filt;
 mod noise;
 mod reference;
+mod spectrum;
 
 pub use design::{Band, Sos, butter};
 pub use filt::{LANES, Lane, ZeroPhase, sosfilt_in_place, sosfiltfilt};
 pub use noise::{MAD_TO_SIGMA, mad_sigma, median_in_place, noise_chunk_starts};
 pub use reference::{Reference, common_reference};
+pub use spectrum::{Decimator, Spectrum, welch};
 
 /// Errors of the signal-processing functions.
 #[derive(Debug, thiserror::Error)]

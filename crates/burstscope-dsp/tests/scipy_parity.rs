@@ -119,3 +119,33 @@ fn design_rejects_bad_parameters() {
     let sos = butter(5, Band::Bandpass(300.0, 6000.0), 30_000.0).unwrap();
     assert!(sosfiltfilt(&sos, &[1.0; 20]).is_err());
 }
+
+#[test]
+fn welch_equals_scipy() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/welch_golden.json");
+    let g: Value = serde_json::from_str(&std::fs::read_to_string(p).expect("welch golden")).expect("json");
+    for c in g["cases"].as_array().expect("cases") {
+        let fs = f(&c["fs"]);
+        let n = c["n_samples"].as_u64().expect("n") as usize;
+        let nperseg = c["nperseg"].as_u64().expect("nperseg") as usize;
+        let x: Vec<f64> = (0..n)
+            .map(|i| {
+                let t = i as f64 / fs;
+                let fi = i as f64;
+                (2.0 * std::f64::consts::PI * 7.0 * t).sin()
+                    + 0.5 * (2.0 * std::f64::consts::PI * 31.0 * t + 0.3).sin()
+                    + 0.2 * (0.37 * fi).cos().powi(2)
+                    + 0.01 * fi * 1e-3
+            })
+            .collect();
+        let s = burstscope_dsp::welch(&x, fs, nperseg).expect("welch");
+        let want = c["psd"].as_array().expect("psd");
+        assert_eq!(s.psd.len(), want.len());
+        let peak = want.iter().map(f).fold(0.0, f64::max);
+        for (k, (a, b)) in s.psd.iter().zip(want).enumerate() {
+            let b = f(b);
+            assert!((a - b).abs() <= 1e-9 * b.abs() + 1e-12 * peak, "nperseg {nperseg} bin {k}: {a} vs {b}");
+            assert!((s.freqs_hz[k] - f(&c["freqs"][k])).abs() < 1e-12);
+        }
+    }
+}

@@ -32,6 +32,7 @@ pub(crate) struct BurstsConfig {
     logisi: LogIsiParams,
     cma: CmaParams,
     metrics: MetricParams,
+    lfp: super::lfp::LfpParams,
 }
 
 /// One unit's spike train.
@@ -591,6 +592,7 @@ pub(crate) fn run(a: &BurstsArgs) -> Result<BurstsOutput> {
         None => BurstsConfig::default(),
     };
     cfg.metrics.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    cfg.lfp.validate()?;
     let method = method_from(a, &cfg)?;
     if !(a.bin > 0.0) {
         bail!("--bin must be a positive number of seconds");
@@ -607,11 +609,20 @@ pub(crate) fn run(a: &BurstsArgs) -> Result<BurstsOutput> {
     for t in tables(&input.units, &an, n_animals) {
         write_table(&t, &a.out, format_of(a.format))?;
     }
+    let mut lfp_written = false;
+    if !is_table(&a.input)
+        && let Some((bands, spectra)) = super::lfp::lfp_tables(&a.input, &windows, &cfg.lfp)
+            .with_context(|| format!("{}: LFP band powers", a.input.display()))?
+    {
+        write_table(&bands, &a.out, format_of(a.format))?;
+        write_table(&spectra, &a.out, format_of(a.format))?;
+        lfp_written = true;
+    }
     let title = a.input.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let figs = if a.no_figures { Vec::new() } else { figures(&input.units, &an, &a.out.join("figures"), &title)? };
     let mut prov = Provenance::new(
         "bursts",
-        json!({ "method": method, "metrics": cfg.metrics, "bin_s": a.bin, "exclude_after_s": a.exclude_after }),
+        json!({ "method": method, "metrics": cfg.metrics, "lfp": cfg.lfp, "bin_s": a.bin, "exclude_after_s": a.exclude_after }),
     );
     prov.inputs.push(
         burstscope_core::InputIdentity::of(&a.input).with_context(|| format!("{}: cannot hash", a.input.display()))?,
@@ -622,6 +633,7 @@ pub(crate) fn run(a: &BurstsArgs) -> Result<BurstsOutput> {
     prov.extra.insert("n_units".into(), json!(input.units.len()));
     prov.extra.insert("n_bursts".into(), json!(an.bursts.iter().map(Vec::len).sum::<usize>()));
     prov.extra.insert("subject".into(), json!(input.subject));
+    prov.extra.insert("lfp_tables".into(), json!(lfp_written));
     write_json(&a.out.join("bursts.json"), &prov)?;
     eprintln!(
         "{}: {} units, {} bursts ({}) → {}",

@@ -165,6 +165,36 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
             }
         }
     }
+    let lfp = a.out.join("bursts").join("lfp_bands.parquet");
+    if lfp.exists() {
+        let t = burstscope_tables::read_table(&lfp)?;
+        if let (
+            Some(burstscope_core::ColumnData::Str(g)),
+            Some(burstscope_core::ColumnData::Str(w)),
+            Some(burstscope_core::ColumnData::Str(band)),
+            Some(burstscope_core::ColumnData::F64(p)),
+        ) = (t.column("group"), t.column("window"), t.column("band"), t.column("power_uv2"))
+            && an.windows.len() == 2
+        {
+            let _ = writeln!(
+                report,
+                "\n## LFP (`lfp_bands`)\n\nTheta power (4–12 Hz, Welch on the decimated group mean) per tetrode; \
+                 the generator halves theta amplitude after the injection (expected ratio 0.25).\n\n\
+                 | group | {} (µV²) | {} (µV²) | ratio |\n|---|---|---|---|",
+                an.windows[0].name, an.windows[1].name
+            );
+            let find = |grp: &str, win: &str| {
+                (0..g.len()).find(|&i| g[i] == grp && w[i] == win && band[i] == "theta").map(|i| p[i])
+            };
+            let mut groups: Vec<&String> = g.iter().collect();
+            groups.dedup();
+            for grp in groups {
+                if let (Some(x), Some(y)) = (find(grp, &an.windows[0].name), find(grp, &an.windows[1].name)) {
+                    let _ = writeln!(report, "| {grp} | {x:.1} | {y:.1} | {:.3} |", y / x);
+                }
+            }
+        }
+    }
     let _ = writeln!(report, "\n## Figures\n");
     for (label, png) in &b.figures {
         let rel = png.strip_prefix(&a.out).unwrap_or(png);

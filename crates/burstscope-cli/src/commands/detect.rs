@@ -60,7 +60,7 @@ fn params(a: &DetectArgs) -> Result<DetectParams> {
 }
 
 /// Scale from the series' unit to microvolts.
-fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
+pub(crate) fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
     Ok(match series.unit.to_ascii_lowercase().as_str() {
         "volts" | "volt" | "v" => 1e6,
         "millivolts" | "mv" => 1e3,

@@ -5,6 +5,7 @@ mod demo;
 mod detect;
 mod generate;
 mod inspect;
+mod lfp;
 
 use crate::Outcome;
 use crate::args::{Cli, Command, GenerateCommand, MappingArgs, Orientation};

@@ -1,6 +1,7 @@
 //! Surprise methods: Poisson surprise and rank surprise.
 
 use crate::{Burst, PoissonParams, RankParams};
+use burstscope_stats::{quantile_sorted, rank_average};
 use statrs::function::gamma::ln_gamma;
 
 /// ln P(X ≥ k) for X ~ Poisson(λ), accurate far into the tail (no underflow).
@@ -137,34 +138,6 @@ pub fn poisson_surprise(times: &[f64], p: &PoissonParams) -> Vec<Burst> {
     out
 }
 
-/// Quantile of sorted data, R's default (type 7) interpolation.
-pub(crate) fn quantile_type7(sorted: &[f64], q: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
-/// Mean ranks (1-based, ties share their mean rank).
-pub(crate) fn mean_ranks(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
-    let mut r = vec![0.0; x.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
-            j += 1;
-        }
-        let mean = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            r[k] = mean;
-        }
-        i = j + 1;
-    }
-    r
-}
-
 /// −ln P(T_q ≤ u) where T_q is the sum of q independent uniform ranks 1..n.
 fn rank_surprise_value(u: f64, q: usize, n: usize, normal_from: usize) -> f64 {
     let (qf, nf) = (q as f64, n as f64);
@@ -213,8 +186,8 @@ pub fn rank_surprise(times: &[f64], p: &RankParams) -> Vec<Burst> {
     let isi: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     let mut sorted = isi.clone();
     sorted.sort_by(f64::total_cmp);
-    let limit = quantile_type7(&sorted, p.limit_quantile);
-    let ranks = mean_ranks(&isi);
+    let limit = quantile_sorted(&sorted, p.limit_quantile);
+    let (ranks, _) = rank_average(&isi);
     let mut prefix = vec![0.0; n_isi + 1];
     for i in 0..n_isi {
         prefix[i + 1] = prefix[i] + ranks[i];
@@ -314,7 +287,7 @@ mod tests {
 
     #[test]
     fn ranks_average_ties() {
-        assert_eq!(mean_ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.5, 1.0, 3.5, 2.0]);
-        assert_eq!(quantile_type7(&[1.0, 2.0, 3.0, 4.0], 0.75), 3.25);
+        assert_eq!(rank_average(&[3.0, 1.0, 3.0, 2.0]).0, vec![3.5, 1.0, 3.5, 2.0]);
+        assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.75), 3.25);
     }
 }

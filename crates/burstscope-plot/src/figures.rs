@@ -50,16 +50,10 @@ fn fmt_num(v: f64) -> String {
     s.replace('-', "−")
 }
 
-/// p-value as papers print it.
+/// p-value as papers print it ("p = 0.012", "p = 1.2e-5").
 #[must_use]
 pub fn fmt_p(p: f64) -> String {
-    if p.is_nan() {
-        "p = n/a".into()
-    } else if p < 0.001 {
-        format!("p = {p:.1e}")
-    } else {
-        format!("p = {p:.3}")
-    }
+    format!("p = {}", burstscope_stats::format_p(p))
 }
 
 fn range_of<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {

@@ -390,6 +390,24 @@ pub fn mannwhitneyu(a: &[f64], b: &[f64]) -> TestResult {
     }
 }
 
+/// A p-value as papers print it: three decimals, or two significant digits
+/// in scientific notation below 0.001; `n/a` for NaN.
+///
+/// ```
+/// assert_eq!(burstscope_stats::format_p(0.01234), "0.012");
+/// assert_eq!(burstscope_stats::format_p(1.2e-5), "1.2e-5");
+/// ```
+#[must_use]
+pub fn format_p(p: f64) -> String {
+    if p.is_nan() {
+        "n/a".into()
+    } else if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
 /// Holm step-down adjusted p-values (NaN entries stay NaN and do not count).
 ///
 /// ```

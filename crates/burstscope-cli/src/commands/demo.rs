@@ -158,9 +158,9 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
                     w.pre.sem,
                     w.post.mean,
                     w.post.sem,
-                    fmt_p(w.result.p_value),
-                    fmt_p(w.p_holm),
-                    fmt_p(t.result.p_value)
+                    burstscope_stats::format_p(w.result.p_value),
+                    burstscope_stats::format_p(w.p_holm),
+                    burstscope_stats::format_p(t.result.p_value)
                 );
             }
         }
@@ -217,16 +217,6 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
     write_json(&a.out.join("inspect.json"), &summaries)?;
     eprintln!("demo finished in {:.1} s; see {}", t0.elapsed().as_secs_f64(), a.out.join("report.md").display());
     Ok(Outcome::Success)
-}
-
-fn fmt_p(p: f64) -> String {
-    if p.is_nan() {
-        "n/a".into()
-    } else if p < 0.001 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.3}")
-    }
 }
 
 /// (method, bursts, recall, precision, precision on bursting units).

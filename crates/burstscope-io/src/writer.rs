@@ -423,7 +423,8 @@ impl NwbWriter {
     pub fn finish(mut self) -> Result<PathBuf> {
         let f = self.file.take().expect("file is open until finish");
         f.flush().map_err(|e| self.err("/", e))?;
-        drop(f);
+        // close strongly: every handle into the file goes, so no lock outlives the writer
+        f.close().map_err(|e| self.err("/", e))?;
         std::fs::rename(&self.tmp, &self.dest).map_err(|e| IoError::Os { file: self.dest.clone(), source: e })?;
         Ok(self.dest.clone())
     }

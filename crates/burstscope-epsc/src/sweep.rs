@@ -1,0 +1,297 @@
+//! One voltage-clamp sweep: stimulus and test pulse, then the EPSC measures.
+
+use crate::fit::{ExpFit, fit_exp1, fit_exp2};
+use crate::{EpscError, SweepParams};
+use serde::{Deserialize, Serialize};
+
+/// Direction of the synaptic current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Polarity {
+    /// From the holding potential (outward above 0 mV, inward below), else
+    /// the larger extremum after the stimulus.
+    Auto,
+    /// Positive currents (e.g. NMDAR EPSCs at +40 mV).
+    Outward,
+    /// Negative currents (e.g. AMPAR EPSCs at −70 mV).
+    Inward,
+}
+
+/// A voltage step in the command, in sample indices of the sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TestPulse {
+    /// First sample of the step.
+    pub start: usize,
+    /// First sample after the step.
+    pub stop: usize,
+    /// Step size (mV, signed).
+    pub delta_mv: f64,
+}
+
+/// Holding potential (median of the command, mV) and the first voltage step
+/// in it (at least 1 mV, at least 1 ms long), if any.
+///
+/// ```
+/// use burstscope_epsc::command_levels;
+/// let mut v = vec![40.0; 8000];
+/// v[500..1000].iter_mut().for_each(|x| *x = 35.0);
+/// let (hold, tp) = command_levels(&v, 10_000.0);
+/// assert_eq!(hold, 40.0);
+/// let tp = tp.unwrap();
+/// assert_eq!((tp.start, tp.stop, tp.delta_mv), (500, 1000, -5.0));
+/// ```
+#[must_use]
+pub fn command_levels(command_mv: &[f64], fs_hz: f64) -> (f64, Option<TestPulse>) {
+    if command_mv.is_empty() {
+        return (f64::NAN, None);
+    }
+    let mut s = command_mv.to_vec();
+    s.sort_by(f64::total_cmp);
+    let hold = s[s.len() / 2];
+    let off = |v: f64| (v - hold).abs() >= 1.0;
+    let Some(start) = command_mv.iter().position(|&v| off(v)) else { return (hold, None) };
+    let stop = command_mv[start..].iter().position(|&v| !off(v)).map_or(command_mv.len(), |k| start + k);
+    if ((stop - start) as f64) < 1e-3 * fs_hz {
+        return (hold, None);
+    }
+    let delta = command_mv[start..stop].iter().sum::<f64>() / (stop - start) as f64 - hold;
+    (hold, Some(TestPulse { start, stop, delta_mv: delta }))
+}
+
+/// The stimulus: the sample after the largest jump between neighbouring samples
+/// (the artifact's edge), away from the test pulse's edges; `None` when no jump
+/// stands out of the noise (20 × the median jump).
+///
+/// ```
+/// use burstscope_epsc::find_stimulus;
+/// let mut i: Vec<f64> = (0..5000).map(|k| (k as f64 * 0.7).sin()).collect();
+/// i[2000] -= 3000.0;
+/// assert_eq!(find_stimulus(&i, 10_000.0, None), Some(2000));
+/// let flat: Vec<f64> = (0..5000).map(|k| (k as f64 * 0.7).sin()).collect();
+/// assert_eq!(find_stimulus(&flat, 10_000.0, None), None);
+/// ```
+#[must_use]
+pub fn find_stimulus(current_pa: &[f64], fs_hz: f64, test_pulse: Option<&TestPulse>) -> Option<usize> {
+    if current_pa.len() < 3 {
+        return None;
+    }
+    let guard = (2e-3 * fs_hz).ceil() as usize;
+    let near_edge =
+        |k: usize| test_pulse.is_some_and(|tp| [tp.start, tp.stop].iter().any(|&e| k + guard >= e && k <= e + guard));
+    let d: Vec<f64> = current_pa.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
+    let mut sorted = d.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let m = d.iter().enumerate().filter(|(k, _)| !near_edge(*k)).map(|(_, v)| *v).fold(0.0f64, f64::max);
+    if !(m > 20.0 * median.max(1e-12)) {
+        return None;
+    }
+    // the artifact's first edge: the first jump of at least half the largest
+    d.iter().enumerate().find(|(k, v)| !near_edge(*k) && **v >= 0.5 * m).map(|(k, _)| k + 1)
+}
+
+/// Everything measured in one sweep. Currents in pA relative to the baseline
+/// (positive outward), times in ms from the stimulus unless noted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    /// Baseline current (absolute, pA).
+    pub baseline_pa: f64,
+    /// Holding current before the test pulse (absolute, pA).
+    pub holding_pa: f64,
+    /// Peak EPSC amplitude relative to baseline (signed, pA).
+    pub amplitude_pa: f64,
+    /// Time of the peak after the stimulus (ms).
+    pub peak_ms: f64,
+    /// Mean current at the fixed latency relative to baseline (pA).
+    pub amplitude_at_latency_pa: f64,
+    /// 10–90 % rise time (ms).
+    pub rise_ms: f64,
+    /// One-exponential decay τ (ms).
+    pub tau_mono_ms: f64,
+    /// Two-exponential decay: fast τ (ms).
+    pub tau_fast_ms: f64,
+    /// Two-exponential decay: slow τ (ms).
+    pub tau_slow_ms: f64,
+    /// Amplitude-weighted τ of the two-exponential fit (ms), with the
+    /// components' amplitudes taken at the stimulus (extrapolated from the fit).
+    pub tau_weighted_ms: f64,
+    /// R² of the one- and two-exponential fits.
+    pub r2_mono: f64,
+    /// R² of the two-exponential fit.
+    pub r2_bi: f64,
+    /// Whether the two-exponential fit converged with positive amplitudes.
+    pub fit_ok: bool,
+    /// Charge transfer over the charge window (pC, signed).
+    pub charge_pc: f64,
+    /// Access (series) resistance from the test pulse (MΩ).
+    pub rs_mohm: f64,
+    /// Input (membrane) resistance from the test pulse (MΩ).
+    pub rin_mohm: f64,
+}
+
+fn mean(x: &[f64]) -> f64 {
+    if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 }
+}
+
+/// Access and input resistance (MΩ) from the current's response to a test
+/// pulse: the transient is extrapolated to the step's onset by a log-linear
+/// fit (I(0) = ΔV/Rs), the steady state over the pulse's last 30 % gives
+/// Rs + Rin.
+#[must_use]
+pub fn resistances(current_pa: &[f64], fs_hz: f64, tp: &TestPulse) -> (f64, f64) {
+    let pre = tp.start.saturating_sub((10e-3 * fs_hz) as usize);
+    if tp.start <= pre || tp.stop > current_pa.len() || tp.stop <= tp.start + 4 {
+        return (f64::NAN, f64::NAN);
+    }
+    let base = mean(&current_pa[pre..tp.start]);
+    let sign = tp.delta_mv.signum();
+    let y: Vec<f64> = current_pa[tp.start..tp.stop].iter().map(|v| sign * (v - base)).collect();
+    let len = y.len();
+    let ss = mean(&y[len - (len * 3 / 10).max(1)..]);
+    let window = ((1.5e-3 * fs_hz).ceil() as usize).clamp(3, len);
+    let tr: Vec<f64> = y[..window].iter().map(|v| v - ss).collect();
+    let peak = tr.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let pts: Vec<(f64, f64)> =
+        tr.iter().enumerate().take_while(|(_, v)| **v > 0.2 * peak).map(|(k, v)| (k as f64 / fs_hz, v.ln())).collect();
+    let i0 = if pts.len() >= 3 {
+        let n = pts.len() as f64;
+        let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
+        let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
+        let a0 = (my - slope * mx).exp();
+        if slope < 0.0 && a0.is_finite() { (a0.max(peak)) + ss } else { peak + ss }
+    } else {
+        peak + ss
+    };
+    let dv = tp.delta_mv.abs();
+    // mV / pA = GΩ
+    let rs = dv / i0 * 1000.0;
+    let total = dv / ss * 1000.0;
+    (rs, total - rs)
+}
+
+/// Measures one sweep. `current_pa` is the whole sweep; `stim` the stimulus
+/// sample; `holding_mv` decides the polarity under [`Polarity::Auto`].
+///
+/// # Errors
+/// [`EpscError::Window`] when the stimulus leaves no room for the baseline or
+/// the peak window inside the sweep.
+pub fn measure_sweep(
+    current_pa: &[f64],
+    fs_hz: f64,
+    stim: usize,
+    test_pulse: Option<&TestPulse>,
+    holding_mv: Option<f64>,
+    p: &SweepParams,
+) -> Result<SweepResult, EpscError> {
+    let ms = |v: f64| (v * 1e-3 * fs_hz).round() as isize;
+    let idx = |off_ms: f64| -> isize { stim as isize + ms(off_ms) };
+    let n = current_pa.len() as isize;
+    let (b0, b1) = (idx(p.baseline_ms.0), idx(p.baseline_ms.1));
+    if b0 < 0 || b1 <= b0 || b1 > n {
+        return Err(EpscError::Window(format!(
+            "baseline window {:?} ms around the stimulus at {:.1} ms is outside the sweep",
+            p.baseline_ms,
+            stim as f64 / fs_hz * 1e3
+        )));
+    }
+    let (w0, w1) = (idx(p.blank_ms.max(p.peak_window_ms.0)), idx(p.peak_window_ms.1).min(n));
+    if w1 <= w0 + 2 {
+        return Err(EpscError::Window("the peak window after the stimulus is outside the sweep".into()));
+    }
+    let baseline = mean(&current_pa[b0 as usize..b1 as usize]);
+    let holding = test_pulse.map_or(baseline, |tp| mean(&current_pa[..tp.start.max(1)]));
+    let rel: Vec<f64> = current_pa.iter().map(|v| v - baseline).collect();
+    let win = &rel[w0 as usize..w1 as usize];
+    let sign = match p.polarity {
+        Polarity::Outward => 1.0,
+        Polarity::Inward => -1.0,
+        Polarity::Auto => match holding_mv {
+            Some(h) if h > 0.0 => 1.0,
+            Some(h) if h < 0.0 => -1.0,
+            _ => {
+                let mx = win.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let mn = win.iter().copied().fold(f64::INFINITY, f64::min);
+                if mx >= -mn { 1.0 } else { -1.0 }
+            }
+        },
+    };
+    let (k_peak, _) = win
+        .iter()
+        .enumerate()
+        .max_by(|a, b| (sign * a.1).total_cmp(&(sign * b.1)))
+        .ok_or_else(|| EpscError::Window("empty peak window".into()))?;
+    let peak_idx = w0 as usize + k_peak;
+    let half = (p.peak_average_ms * 1e-3 * fs_hz / 2.0).round() as usize;
+    let lo = peak_idx.saturating_sub(half).max(w0 as usize);
+    let hi = (peak_idx + half + 1).min(w1 as usize);
+    let amplitude = mean(&rel[lo..hi]);
+    let lat = idx(p.latency_ms);
+    let lat_half = ((p.latency_average_ms * 1e-3 * fs_hz / 2.0).round()) as isize;
+    let amplitude_at_latency = if lat - lat_half >= 0 && lat + lat_half < n {
+        mean(&rel[(lat - lat_half) as usize..=(lat + lat_half) as usize])
+    } else {
+        f64::NAN
+    };
+    // 10–90 % rise on the rising phase, from the end of blanking to the peak
+    let a = sign * rel[peak_idx];
+    let cross = |frac: f64| -> f64 {
+        let level = frac * a;
+        for k in (w0 as usize).max(1)..=peak_idx {
+            let (y0, y1) = (sign * rel[k - 1], sign * rel[k]);
+            if y1 >= level && y0 < level {
+                return (k - 1) as f64 + (level - y0) / (y1 - y0);
+            }
+        }
+        f64::NAN
+    };
+    let rise_ms = (cross(p.rise_fractions.1) - cross(p.rise_fractions.0)) / fs_hz * 1e3;
+    // decay fits from the peak
+    let d1 = (peak_idx as isize + ms(p.decay_window_ms)).min(n) as usize;
+    let t: Vec<f64> = (0..d1 - peak_idx).map(|k| k as f64 / fs_hz * 1e3).collect();
+    let y: Vec<f64> = rel[peak_idx..d1].iter().map(|v| sign * v).collect();
+    let (mono, bi) = if t.len() >= 8 { (fit_exp1(&t, &y), fit_exp2(&t, &y)) } else { (failed(), failed()) };
+    let bi_ok = bi.converged && bi.amplitudes.iter().all(|a| *a > 0.0) && bi.taus[1] > bi.taus[0] * 1.05;
+    let (c0, c1) =
+        (idx(p.blank_ms.max(p.charge_window_ms.0)).max(0) as usize, (idx(p.charge_window_ms.1).min(n)) as usize);
+    let charge_pc = if c1 > c0 { rel[c0..c1].iter().sum::<f64>() / fs_hz } else { f64::NAN };
+    let (rs, rin) = test_pulse.map_or((f64::NAN, f64::NAN), |tp| resistances(current_pa, fs_hz, tp));
+    Ok(SweepResult {
+        baseline_pa: baseline,
+        holding_pa: holding,
+        amplitude_pa: amplitude,
+        peak_ms: (peak_idx - stim) as f64 / fs_hz * 1e3,
+        amplitude_at_latency_pa: amplitude_at_latency,
+        rise_ms,
+        tau_mono_ms: if mono.converged { mono.taus[0] } else { f64::NAN },
+        tau_fast_ms: if bi_ok { bi.taus[0] } else { f64::NAN },
+        tau_slow_ms: if bi_ok { bi.taus[1] } else { f64::NAN },
+        tau_weighted_ms: if bi_ok { weighted_at_onset(&bi, (peak_idx - stim) as f64 / fs_hz * 1e3) } else { f64::NAN },
+        r2_mono: mono.r2,
+        r2_bi: bi.r2,
+        fit_ok: bi_ok,
+        charge_pc,
+        rs_mohm: rs,
+        rin_mohm: rin,
+    })
+}
+
+/// Amplitude-weighted τ with the components' amplitudes extrapolated from the
+/// peak back to the stimulus (`dt_ms` earlier), where the EPSC's components
+/// start; weighting by the amplitudes at the peak would over-weight the slow
+/// component by how much the fast one has already decayed.
+fn weighted_at_onset(f: &ExpFit, dt_ms: f64) -> f64 {
+    let a: Vec<f64> = f.amplitudes.iter().zip(&f.taus).map(|(a, t)| a * (dt_ms / t).exp()).collect();
+    a.iter().zip(&f.taus).map(|(a, t)| a * t).sum::<f64>() / a.iter().sum::<f64>()
+}
+
+fn failed() -> ExpFit {
+    ExpFit {
+        amplitudes: vec![f64::NAN],
+        taus: vec![f64::NAN],
+        sse: f64::NAN,
+        r2: f64::NAN,
+        iterations: 0,
+        converged: false,
+    }
+}

@@ -2,6 +2,7 @@
 
 mod bursts;
 mod detect;
+mod epsc;
 mod generate_inspect;
 mod input_errors;
 mod pynwb_roundtrip;

@@ -43,6 +43,11 @@ pub enum Command {
         after_help = "Examples:\n  burstscope bursts session.nwb --out bursts/\n  burstscope bursts session.nwb --out b/ --method maxinterval --format csv\n  burstscope bursts units.nwb --out b/ --drug-at 1800 --exclude-after 120\n  burstscope bursts spikes.csv --out b/ --baseline 0:600 --post 900:1500 --drug-name ketamine\n  burstscope bursts mea.h5 --out b/ --method logisi\n  burstscope bursts session.nwb --out b/ --start-isi-ms 15 --silence-ms 50 --min-spikes 3\n  burstscope bursts session.nwb --out b/ --config bursts.toml\n\nINPUT: an NWB file with /units, an MEA spike-train HDF5 file, or a spikes table\n(CSV or Parquet) with columns unit and time_s.\n\nMethods (reference/algorithms.md, docs/bursts.md):\n  lhb          interval rule with preceding silence. Defaults: onset ISI <= 20 ms,\n               within-burst ISI <= 20 ms, silence before the burst >= 100 ms, >= 2 spikes\n               (a common LHb choice, not confirmed as the cited papers' exact values)\n  maxinterval  NeuroExplorer MaxInterval: 0.17 s / 0.3 s / 0.2 s / 0.01 s / 3 spikes\n  poisson      Poisson surprise, S > -ln 0.01\n  rank         rank surprise, RS >= -ln 0.01, 75th-percentile ISI limit\n  logisi       Pasquale logISI, 100 ms cut-off\n  cma          cumulative moving average (skewness of the CMA curve)\n\nWindows: the file's epochs (baseline, then the next epoch, e.g. ketamine), or\n--drug-at T (baseline = start..T, post = T+gap..end), or --baseline/--post A:B.\n\nbursts.toml sections (every field optional; unknown fields are errors):\n  [lhb] start_isi_max_s, end_isi_max_s, min_preceding_silence_s, min_spikes, ...\n  [maxinterval] [poisson] [rank] [logisi] [cma]   method parameters\n  [metrics] silent_below_hz = 0.05, bursting_min_per_min = 1.0, isi_violation_s = 0.002\n\nWrites DIR/bursts, unit_metrics, time_course, stats (.parquet or .csv),\nDIR/figures/*.{svg,png,pdf} and DIR/bursts.json (parameters, windows, version, input)."
     )]
     Bursts(BurstsArgs),
+    /// Slice EPSC analysis: per-sweep measures, per-cell block and QC, region comparison, figures.
+    #[command(
+        after_help = "Examples:\n  burstscope epsc slices/ --out epsc/\n  burstscope epsc LHb_cell01.nwb CA1_cell01.nwb --out epsc/ --format csv\n  burstscope epsc slices/ --out epsc/ --latency-ms 100 --last-sweeps 5\n  burstscope epsc slices/ --out epsc/ --last-minutes 5 --cells cells.csv\n  burstscope epsc lab/ --out epsc/ --stim-ms 200 --test-pulse 50:100:-5\n  burstscope epsc slices/ --out epsc/ --config epsc.toml\n\nPATHS: NWB files (one cell each, voltage-clamp sweeps) or folders of them.\nA bad file among several is reported and skipped (exit 1).\n\nPer sweep: baseline -20..-5 ms before the stimulus, 2 ms artifact blanking, peak\n(outward at positive holding potentials), amplitude at --latency-ms, 10-90 % rise,\none- and two-exponential decay fits, charge 0-500 ms, access and input resistance\nfrom the test pulse. The stimulus is found from its artifact (or --stim-ms); the\ntest pulse from the command-voltage stimulus series (or --test-pulse).\n\nQC (a failed cell is listed with its reason and left out of group statistics\nunless --include-failed): access > 25 MOhm or changing > 20 %, holding current or\nbaseline amplitude drifting > 20 %, sweeps without a stimulus, > 20 % failed fits.\n\n--cells: CSV with columns cell, region, treatment (overrides the electrode location).\nepsc.toml sections: [sweep] (baseline_ms, blank_ms, peak_window_ms, latency_ms,\ncharge_window_ms, polarity, ...) and [cell] (last_sweeps, last_minutes, rs_max_mohm,\nrs_max_change, holding_max_drift, baseline_max_drift, ...).\n\nWrites DIR/sweeps, cells, group_stats (.parquet or .csv), DIR/figures/*.{svg,png,pdf}\nand DIR/epsc.json (parameters, files, version)."
+    )]
+    Epsc(EpscArgs),
 }
 
 /// `burstscope demo`.
@@ -351,4 +356,58 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
         return Err(format!("'{s}': STOP must be after START"));
     }
     Ok((a, b))
+}
+
+/// `burstscope epsc`.
+#[derive(Debug, Args, Clone)]
+pub struct EpscArgs {
+    /// NWB files or folders of them (one cell per file).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Fixed latency after the stimulus for the NMDA amplitude, ms.
+    #[arg(long)]
+    pub latency_ms: Option<f64>,
+    /// % block from the last N drug sweeps (default 10).
+    #[arg(long)]
+    pub last_sweeps: Option<usize>,
+    /// % block from the drug sweeps of the last M minutes instead.
+    #[arg(long, conflicts_with = "last_sweeps")]
+    pub last_minutes: Option<f64>,
+    /// Stimulus time within each sweep, ms (default: found from the artifact).
+    #[arg(long)]
+    pub stim_ms: Option<f64>,
+    /// Test pulse START_MS:STOP_MS:STEP_MV when the file has no command series.
+    #[arg(long, value_parser = parse_test_pulse)]
+    pub test_pulse: Option<(f64, f64, f64)>,
+    /// Cell metadata CSV/Parquet with columns cell, region, treatment.
+    #[arg(long)]
+    pub cells: Option<PathBuf>,
+    /// TOML with [sweep] and [cell] parameters; flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Keep QC-failed cells in the group statistics.
+    #[arg(long)]
+    pub include_failed: bool,
+    /// Table format.
+    #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
+    pub format: TableFormat,
+    /// Do not draw figures.
+    #[arg(long)]
+    pub no_figures: bool,
+}
+
+fn parse_test_pulse(s: &str) -> Result<(f64, f64, f64), String> {
+    let f: Vec<&str> = s.split(':').collect();
+    let bad = || format!("'{s}': expected START_MS:STOP_MS:STEP_MV, e.g. 50:100:-5");
+    if f.len() != 3 {
+        return Err(bad());
+    }
+    let v: Vec<f64> = f.iter().map(|x| x.trim().parse::<f64>().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    if !(v[1] > v[0] && v[0] >= 0.0 && v[2] != 0.0) {
+        return Err(bad());
+    }
+    Ok((v[0], v[1], v[2]))
 }

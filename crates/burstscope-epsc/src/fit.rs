@@ -211,7 +211,12 @@ pub fn fit_exp1(t: &[f64], y: &[f64]) -> ExpFit {
 /// ```
 #[must_use]
 pub fn fit_exp2(t: &[f64], y: &[f64]) -> ExpFit {
-    let one = fit_exp1(t, y);
+    fit_exp2_from(t, y, &fit_exp1(t, y))
+}
+
+/// [`fit_exp2`] starting from an existing one-exponential fit of the same data.
+#[must_use]
+pub fn fit_exp2_from(t: &[f64], y: &[f64], one: &ExpFit) -> ExpFit {
     let (a, tau) = (one.amplitudes[0], one.taus[0]);
     let mut best: Option<ExpFit> = None;
     for (f1, f2, share) in [(0.3, 3.0, 0.6), (0.5, 2.0, 0.5), (0.15, 1.5, 0.7), (0.6, 5.0, 0.8)] {
@@ -222,7 +227,7 @@ pub fn fit_exp2(t: &[f64], y: &[f64]) -> ExpFit {
             best = Some(f);
         }
     }
-    best.unwrap_or(ExpFit { converged: false, ..one })
+    best.unwrap_or(ExpFit { converged: false, ..one.clone() })
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ mod fit;
 mod sweep;
 
 pub use cell::{CellSummary, CellSweep, summarize_cell};
-pub use fit::{ExpFit, fit_exp1, fit_exp2};
+pub use fit::{ExpFit, fit_exp1, fit_exp2, fit_exp2_from};
 pub use sweep::{Polarity, SweepResult, TestPulse, command_levels, find_stimulus, measure_sweep, resistances};
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! One voltage-clamp sweep: stimulus and test pulse, then the EPSC measures.
 
-use crate::fit::{ExpFit, fit_exp1, fit_exp2};
+use crate::fit::{ExpFit, fit_exp1, fit_exp2_from};
 use crate::{EpscError, SweepParams};
 use serde::{Deserialize, Serialize};
 
@@ -233,24 +233,43 @@ pub fn measure_sweep(
     } else {
         f64::NAN
     };
-    // 10–90 % rise on the rising phase, from the end of blanking to the peak
+    // 10–90 % rise: walking back from the peak to the last sample below each
+    // level, so an artifact before the rise (far below any level) cannot confuse it
     let a = sign * rel[peak_idx];
     let cross = |frac: f64| -> f64 {
         let level = frac * a;
-        for k in (w0 as usize).max(1)..=peak_idx {
+        let mut k = peak_idx;
+        while k > stim + 1 {
             let (y0, y1) = (sign * rel[k - 1], sign * rel[k]);
-            if y1 >= level && y0 < level {
+            if y0 < level && y1 >= level {
                 return (k - 1) as f64 + (level - y0) / (y1 - y0);
             }
+            k -= 1;
         }
         f64::NAN
     };
     let rise_ms = (cross(p.rise_fractions.1) - cross(p.rise_fractions.0)) / fs_hz * 1e3;
     // decay fits from the peak
     let d1 = (peak_idx as isize + ms(p.decay_window_ms)).min(n) as usize;
-    let t: Vec<f64> = (0..d1 - peak_idx).map(|k| k as f64 / fs_hz * 1e3).collect();
-    let y: Vec<f64> = rel[peak_idx..d1].iter().map(|v| sign * v).collect();
-    let (mono, bi) = if t.len() >= 8 { (fit_exp1(&t, &y), fit_exp2(&t, &y)) } else { (failed(), failed()) };
+    // fitted on 1-ms bin means (decays of ≥ 10 ms lose < 0.1 % to the binning;
+    // 10× fewer points, less noise)
+    let bin = ((fs_hz / 1000.0).round() as usize).max(1);
+    let (t, y): (Vec<f64>, Vec<f64>) = rel[peak_idx..d1]
+        .chunks(bin)
+        .enumerate()
+        .map(|(b, c)| {
+            let k0 = (b * bin) as f64;
+            let tc = (k0 + (c.len() as f64 - 1.0) / 2.0) / fs_hz * 1e3;
+            (tc, sign * c.iter().sum::<f64>() / c.len() as f64)
+        })
+        .unzip();
+    let (mono, bi) = if t.len() >= 8 {
+        let one = fit_exp1(&t, &y);
+        let two = fit_exp2_from(&t, &y, &one);
+        (one, two)
+    } else {
+        (failed(), failed())
+    };
     let bi_ok = bi.converged && bi.amplitudes.iter().all(|a| *a > 0.0) && bi.taus[1] > bi.taus[0] * 1.05;
     let (c0, c1) =
         (idx(p.blank_ms.max(p.charge_window_ms.0)).max(0) as usize, (idx(p.charge_window_ms.1).min(n)) as usize);

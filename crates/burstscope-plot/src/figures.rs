@@ -13,6 +13,7 @@ const VERMILLION: RGBColor = RGBColor(213, 94, 0);
 const GREEN: RGBColor = RGBColor(0, 158, 115);
 const GREY: RGBColor = RGBColor(150, 150, 150);
 const LIGHT: RGBColor = RGBColor(235, 235, 235);
+const DARK: RGBColor = RGBColor(80, 80, 80);
 /// Colours for successive series (baseline black, then drug colours).
 const SERIES: [RGBColor; 4] = [RGBColor(0, 0, 0), VERMILLION, BLUE, GREEN];
 
@@ -277,21 +278,31 @@ impl Figure for IsiHistogram {
 
 // ---------------------------------------------------------------- time course
 
-/// One panel of a time course: mean ± SEM across units per bin.
+/// One line of a time-course panel: mean ± SEM per bin.
 #[derive(Debug, Clone)]
-pub struct TimeCoursePanel {
-    /// y-axis label with unit.
-    pub y_label: String,
+pub struct CourseSeries {
+    /// Legend label (empty: no legend).
+    pub label: String,
     /// Mean per bin.
     pub mean: Vec<f64>,
     /// SEM per bin.
     pub sem: Vec<f64>,
 }
 
-/// Rate and burst-rate time course around the injection.
+/// One panel of a time course: one or more series (e.g. LHb and CA1).
+#[derive(Debug, Clone)]
+pub struct TimeCoursePanel {
+    /// y-axis label with unit.
+    pub y_label: String,
+    /// Series drawn in order (blue, vermillion, green, black).
+    pub series: Vec<CourseSeries>,
+}
+
+/// A time course around a drug application (mean ± SEM across units or
+/// cells), with the baseline shaded and the drug marked by a bar from 0.
 #[derive(Debug, Clone)]
 pub struct TimeCourse {
-    /// Bin centres relative to the injection (min).
+    /// Bin centres relative to the drug (min).
     pub x_min: Vec<f64>,
     /// Stacked panels sharing the x axis.
     pub panels: Vec<TimeCoursePanel>,
@@ -314,15 +325,19 @@ impl Figure for TimeCourse {
         for (pi, (panel, area)) in self.panels.iter().zip(areas.iter()).enumerate() {
             let last = pi + 1 == self.panels.len();
             let lohi: Vec<f64> = panel
-                .mean
+                .series
                 .iter()
-                .zip(&panel.sem)
-                .flat_map(|(m, e)| [m - if e.is_finite() { *e } else { 0.0 }, m + if e.is_finite() { *e } else { 0.0 }])
+                .flat_map(|se| se.mean.iter().zip(&se.sem))
+                .flat_map(|(m, e)| {
+                    let e = if e.is_finite() { *e } else { 0.0 };
+                    [m - e, m + e]
+                })
                 .collect();
-            let (mut y0, y1) = range_of(lohi.iter());
+            let (mut y0, mut y1) = range_of(lohi.iter());
             if y0 > 0.0 && y0 < 0.5 * y1 {
                 y0 = 0.0;
             }
+            y1 += 0.08 * (y1 - y0); // room for the drug bar
             let mut chart = ChartBuilder::on(area)
                 .margin(px(s, 4.0))
                 .margin_right(px(s, 14.0))
@@ -343,49 +358,72 @@ impl Figure for TimeCourse {
                 .axis_desc_style(font(s, 8.0))
                 .draw()
                 .map_err(e2s)?;
-            // baseline shading
+            // baseline shading, drug bar
             chart
                 .draw_series(std::iter::once(Rectangle::new([(x0, y0), (0.0f64.min(x1), y1)], LIGHT.filled())))
                 .map_err(e2s)?;
-            let band: Vec<(f64, f64)> = self
-                .x_min
-                .iter()
-                .zip(panel.mean.iter().zip(&panel.sem))
-                .filter(|(_, (m, e))| m.is_finite() && e.is_finite())
-                .map(|(x, (m, e))| (*x, m + e))
-                .chain(
-                    self.x_min
-                        .iter()
-                        .zip(panel.mean.iter().zip(&panel.sem))
-                        .rev()
-                        .filter(|(_, (m, e))| m.is_finite() && e.is_finite())
-                        .map(|(x, (m, e))| (*x, m - e)),
-                )
-                .collect();
-            if band.len() >= 3 {
-                chart.draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.25).filled()))).map_err(e2s)?;
+            let bar = y1 - 0.03 * (y1 - y0);
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, bar), (x1, bar)],
+                    DARK.stroke_width(px(s, 3.0)),
+                )))
+                .map_err(e2s)?;
+            let colours = [BLUE, VERMILLION, GREEN, BLACK];
+            for (k, se) in panel.series.iter().enumerate() {
+                let c = colours[k % colours.len()];
+                // SEM bands per run of bins with data
+                let mut bands: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new()];
+                for (x, (m, e)) in self.x_min.iter().zip(se.mean.iter().zip(&se.sem)) {
+                    if m.is_finite() && e.is_finite() {
+                        if let Some(r) = bands.last_mut() {
+                            r.push((*x, m + e, m - e));
+                        }
+                    } else if bands.last().is_some_and(|r| !r.is_empty()) {
+                        bands.push(Vec::new());
+                    }
+                }
+                for run in bands.into_iter().filter(|r| r.len() >= 2) {
+                    let mut poly: Vec<(f64, f64)> = run.iter().map(|p| (p.0, p.1)).collect();
+                    poly.extend(run.iter().rev().map(|p| (p.0, p.2)));
+                    chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.2).filled()))).map_err(e2s)?;
+                }
+                // one line per run of bins with data, so gaps (e.g. a wash-in without stimulation) stay gaps
+                let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+                for (x, m) in self.x_min.iter().zip(&se.mean) {
+                    if m.is_finite() {
+                        if let Some(r) = runs.last_mut() {
+                            r.push((*x, *m));
+                        }
+                    } else if runs.last().is_some_and(|r| !r.is_empty()) {
+                        runs.push(Vec::new());
+                    }
+                }
+                for (ri, run) in runs.into_iter().filter(|r| !r.is_empty()).enumerate() {
+                    let line = chart.draw_series(LineSeries::new(run, c.stroke_width(px(s, 1.3)))).map_err(e2s)?;
+                    if ri == 0 && !se.label.is_empty() {
+                        line.label(se.label.clone())
+                            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(2)));
+                    }
+                }
             }
-            chart
-                .draw_series(LineSeries::new(
-                    self.x_min.iter().zip(&panel.mean).filter(|(_, m)| m.is_finite()).map(|(x, m)| (*x, *m)),
-                    BLUE.stroke_width(px(s, 1.3)),
-                ))
-                .map_err(e2s)?;
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(0.0, y0), (0.0, y1)],
-                    px(s, 4.0),
-                    px(s, 3.0),
-                    VERMILLION.stroke_width(px(s, 1.0)),
-                ))
-                .map_err(e2s)?;
+            if panel.series.iter().any(|se| !se.label.is_empty()) {
+                chart
+                    .configure_series_labels()
+                    .label_font(font(s, 6.5))
+                    .position(SeriesLabelPosition::LowerLeft)
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(WHITE)
+                    .draw()
+                    .map_err(e2s)?;
+            }
             if pi == 0 {
                 chart
                     .plotting_area()
                     .draw(&Text::new(
                         self.event.clone(),
-                        (0.0, y1),
-                        font(s, 7.0).color(&VERMILLION).pos(Pos::new(HPos::Left, VPos::Top)),
+                        (0.0, bar - 0.02 * (y1 - y0)),
+                        font(s, 7.0).color(&DARK).pos(Pos::new(HPos::Left, VPos::Top)),
                     ))
                     .map_err(e2s)?;
             }

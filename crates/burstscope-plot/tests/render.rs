@@ -61,8 +61,18 @@ fn time_course_renders() {
     let x: Vec<f64> = (-10..20).map(|m| f64::from(m) + 0.5).collect();
     let mean: Vec<f64> = x.iter().map(|v| if *v < 0.0 { 8.0 } else { 4.0 }).collect();
     let sem = vec![0.7; x.len()];
-    let p = TimeCoursePanel { y_label: "Rate (Hz)".into(), mean: mean.clone(), sem: sem.clone() };
-    let q = TimeCoursePanel { y_label: "Bursts/min".into(), mean, sem };
+    let p = TimeCoursePanel {
+        y_label: "Rate (Hz)".into(),
+        series: vec![CourseSeries { label: String::new(), mean: mean.clone(), sem: sem.clone() }],
+    };
+    let lhb: Vec<f64> = mean.iter().map(|v| v * 0.5).collect();
+    let q = TimeCoursePanel {
+        y_label: "Bursts/min".into(),
+        series: vec![
+            CourseSeries { label: "LHb".into(), mean: lhb, sem: sem.clone() },
+            CourseSeries { label: "CA1".into(), mean, sem },
+        ],
+    };
     go(
         &TimeCourse { x_min: x, panels: vec![p, q], event: "ketamine".into(), title: "Time course".into() },
         "time_course",

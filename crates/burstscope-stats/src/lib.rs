@@ -256,7 +256,7 @@ pub fn wilcoxon(a: &[f64], b: &[f64]) -> TestResult {
     let mut out = TestResult {
         test: "wilcoxon".into(),
         n: n_all,
-        statistic: r_plus.min(r_minus),
+        statistic: r_plus.min(r_minus) + 0.0, // sums of nothing are −0.0
         p_value: f64::NAN,
         df: None,
         method: String::new(),

@@ -525,9 +525,9 @@ pub(crate) fn figures(units: &[UnitTrain], an: &Analysis, dir: &Path, title: &st
         let fig = plot::TimeCourse {
             x_min: x,
             panels: vec![
-                plot::TimeCoursePanel { y_label: "Firing rate (Hz)".into(), mean: m1, sem: e1 },
-                plot::TimeCoursePanel { y_label: "Bursts per minute".into(), mean: m2, sem: e2 },
-                plot::TimeCoursePanel { y_label: "Spikes in bursts (%)".into(), mean: m3, sem: e3 },
+                panel("Firing rate (Hz)", m1, e1),
+                panel("Bursts per minute", m2, e2),
+                panel("Spikes in bursts (%)", m3, e3),
             ],
             event,
             title: format!("{title}: mean ± SEM across {} units", units.len()),
@@ -573,7 +573,14 @@ pub(crate) fn figures(units: &[UnitTrain], an: &Analysis, dir: &Path, title: &st
     Ok(out)
 }
 
-fn sanitize(s: &str) -> String {
+fn panel(y_label: &str, mean: Vec<f64>, sem: Vec<f64>) -> plot::TimeCoursePanel {
+    plot::TimeCoursePanel {
+        y_label: y_label.into(),
+        series: vec![plot::CourseSeries { label: String::new(), mean, sem }],
+    }
+}
+
+pub(crate) fn sanitize(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect()
 }
 

@@ -8,7 +8,7 @@ use super::generate::{write_slice_dataset, write_tetrode_session};
 use super::inspect::render;
 use super::write_json;
 use crate::Outcome;
-use crate::args::{BurstsArgs, DemoArgs, DetectArgs, MappingArgs, MethodArg, Orientation, TableFormat};
+use crate::args::{BurstsArgs, DemoArgs, DetectArgs, EpscArgs, MappingArgs, MethodArg, Orientation, TableFormat};
 use anyhow::{Context, Result};
 use burstscope_io::Recording;
 use burstscope_synth::{SliceParams, TetrodeParams};
@@ -21,9 +21,9 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
     let params =
         TetrodeParams { n_tetrodes: a.tetrodes, duration_s: a.duration, seed: a.seed, ..TetrodeParams::default() };
     params.validate()?;
-    eprintln!("[1/5] generating a {} s, {}-channel tetrode session", a.duration, a.tetrodes * 4);
+    eprintln!("[1/6] generating a {} s, {}-channel tetrode session", a.duration, a.tetrodes * 4);
     let session = write_tetrode_session(&params, &a.out.join("session.nwb"), 0)?;
-    eprintln!("[2/5] generating a slice dataset ({} cells per region, LHb and CA1)", a.cells_per_region);
+    eprintln!("[2/6] generating a slice dataset ({} cells per region, LHb and CA1)", a.cells_per_region);
     let slice_dir = a.out.join("slices");
     let cells = write_slice_dataset(
         &SliceParams::default(),
@@ -33,7 +33,7 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
         usize::from(a.cells_per_region > 1),
         a.seed,
     )?;
-    eprintln!("[3/5] detecting spikes in the session");
+    eprintln!("[3/6] detecting spikes in the session");
     let det_dir = a.out.join("detect");
     let det = super::detect::run(&DetectArgs {
         file: session.nwb.clone(),
@@ -66,7 +66,7 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
     truth.sort_unstable();
     #[allow(clippy::cast_possible_truncation)]
     let m = burstscope_spikes::match_events(&truth, &det.samples, (0.4e-3 * params.rate_hz) as i64);
-    eprintln!("[4/5] bursts, metrics, statistics and figures (pre vs post ketamine)");
+    eprintln!("[4/6] bursts, metrics, statistics and figures (pre vs post ketamine)");
     let b = super::bursts::run(&BurstsArgs {
         input: session.nwb.clone(),
         out: a.out.join("bursts"),
@@ -90,7 +90,23 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
             .with_context(|| format!("{}: cannot read", session.truth.display()))?,
     )?;
     let scores = score_methods(&b.units, &truth)?;
-    eprintln!("[5/5] writing the report");
+    eprintln!("[5/6] slice EPSCs: per sweep, per cell, LHb vs CA1");
+    let ep = super::epsc::run(&EpscArgs {
+        paths: vec![slice_dir.clone()],
+        out: a.out.join("epsc"),
+        latency_ms: None,
+        last_sweeps: None,
+        last_minutes: None,
+        stim_ms: None,
+        test_pulse: None,
+        cells: None,
+        config: None,
+        include_failed: false,
+        format: TableFormat::Parquet,
+        no_figures: false,
+    })?;
+    let slice_acc = slice_accuracy(&ep.cells)?;
+    eprintln!("[6/6] writing the report");
     let mut report = String::from("# burstscope demo\n\n");
     let _ = writeln!(
         report,
@@ -195,8 +211,49 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
             }
         }
     }
+    let _ = writeln!(
+        report,
+        "\n## Slices: NMDAR EPSCs, LHb vs CA1 (`{}`)\n\n{} cells; per sweep against the generator's truth \
+         (median over sweeps): amplitude error {:.2} %, access resistance error {:.2} %; weighted decay τ error \
+         {:.1} % (median over cells' baseline sweeps).\n\n\
+         | cell | region | baseline (pA) | block (%) | QC |\n|---|---|---|---|---|",
+        a.out.join("epsc").display(),
+        ep.cells.len(),
+        100.0 * slice_acc.0,
+        100.0 * slice_acc.1,
+        100.0 * slice_acc.2
+    );
+    for c in &ep.cells {
+        let _ = writeln!(
+            report,
+            "| {} | {} | {:.1} | {:.1} | {} |",
+            c.cell,
+            c.region,
+            c.summary.baseline_amplitude_pa,
+            c.summary.block_pct,
+            if c.summary.qc_pass { "pass".to_string() } else { format!("fail: {}", c.summary.qc_reasons.join("; ")) }
+        );
+    }
+    let _ = writeln!(
+        report,
+        "\n| group | metric | n | mean | SEM | test | statistic | p |\n|---|---|---|---|---|---|---|---|"
+    );
+    for r in &ep.group_stats {
+        let _ = writeln!(
+            report,
+            "| {} | {} | {} | {:.2} | {:.2} | {} | {:.3} | {} |",
+            r.group,
+            r.metric,
+            r.n,
+            r.mean,
+            r.sem,
+            r.test,
+            r.statistic,
+            burstscope_stats::format_p(r.p_value)
+        );
+    }
     let _ = writeln!(report, "\n## Figures\n");
-    for (label, png) in &b.figures {
+    for (label, png) in b.figures.iter().chain(&ep.figures) {
         let rel = png.strip_prefix(&a.out).unwrap_or(png);
         let _ = writeln!(
             report,
@@ -258,4 +315,40 @@ fn score_methods(units: &[super::bursts::UnitTrain], truth: &serde_json::Value) 
         ));
     }
     Ok(out)
+}
+
+/// (amplitude, access) median relative errors over all sweeps, and the median
+/// weighted-τ error over cells, against the generated slice truth.
+fn slice_accuracy(cells: &[super::epsc::CellData]) -> Result<(f64, f64, f64)> {
+    let median = |mut v: Vec<f64>| -> f64 {
+        v.retain(|x| x.is_finite());
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let (mut amp, mut rs, mut tau) = (Vec::new(), Vec::new(), Vec::new());
+    for c in cells {
+        let truth_path = c.file.with_extension("truth.json");
+        let t: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&truth_path).with_context(|| format!("{}: cannot read", truth_path.display()))?,
+        )?;
+        let ts = t["sweeps"].as_array().context("truth: sweeps")?;
+        for (s, tr) in c.sweeps.iter().zip(ts) {
+            if let Some(r) = &s.result {
+                let a = tr["amplitude_pA"].as_f64().unwrap_or(f64::NAN);
+                let q = tr["rs_MOhm"].as_f64().unwrap_or(f64::NAN);
+                amp.push((r.amplitude_pa - a).abs() / a);
+                rs.push((r.rs_mohm - q).abs() / q);
+            }
+        }
+        let want = t["tau_weighted_s"].as_f64().unwrap_or(f64::NAN) * 1e3;
+        let got = median(
+            c.sweeps
+                .iter()
+                .filter(|s| s.condition == "baseline")
+                .filter_map(|s| s.result.as_ref().map(|r| r.tau_weighted_ms))
+                .collect(),
+        );
+        tau.push((got - want).abs() / want);
+    }
+    Ok((median(amp), median(rs), median(tau)))
 }

@@ -3,6 +3,7 @@
 mod bursts;
 mod demo;
 mod detect;
+mod epsc;
 mod generate;
 mod inspect;
 mod lfp;
@@ -22,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Inspect(a) => inspect::run(&a),
         Command::Detect(a) => detect::run(&a).map(|_| Outcome::Success),
         Command::Bursts(a) => bursts::run(&a).map(|_| Outcome::Success),
+        Command::Epsc(a) => epsc::run(&a).map(|o| o.outcome),
     }
 }
 

@@ -1,0 +1,646 @@
+//! `burstscope epsc`: slice voltage-clamp EPSCs from sweeps to the region
+//! comparison. Each file (one cell) is analysed by a pure function of its
+//! sweeps and the parameters; files run in parallel; a bad file among several
+//! is reported and skipped.
+
+use super::write_json;
+use crate::Outcome;
+use crate::args::{EpscArgs, TableFormat};
+use anyhow::{Context, Result, bail};
+use burstscope_core::{ClampMode, ColumnData, Provenance, Table};
+use burstscope_epsc::{
+    CellParams, CellSummary, CellSweep, SweepParams, TestPulse, command_levels, find_stimulus, measure_sweep,
+    summarize_cell,
+};
+use burstscope_io::Recording;
+use burstscope_plot as plot;
+use burstscope_stats::{TestResult, mannwhitneyu, summary, ttest_rel, ttest_welch, wilcoxon};
+use burstscope_tables::{Format, write_table};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// `--config` sections.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct EpscConfig {
+    sweep: SweepParams,
+    cell: CellParams,
+}
+
+/// One analysed cell.
+#[derive(Debug, Clone)]
+pub(crate) struct CellData {
+    pub(crate) file: PathBuf,
+    pub(crate) cell: String,
+    pub(crate) region: String,
+    pub(crate) treatment: String,
+    pub(crate) sweeps: Vec<CellSweep>,
+    pub(crate) summary: CellSummary,
+    /// Drug onset on the session clock (epoch start, else the first drug sweep).
+    pub(crate) drug_onset_s: f64,
+    /// Averaged baseline-subtracted traces (pA): baseline sweeps, block-window sweeps; time in ms from the stimulus.
+    pub(crate) trace_t_ms: Vec<f64>,
+    pub(crate) trace_baseline: Vec<f64>,
+    pub(crate) trace_drug: Vec<f64>,
+}
+
+/// What `epsc` produced.
+#[derive(Debug)]
+pub(crate) struct EpscOutput {
+    pub(crate) outcome: Outcome,
+    pub(crate) cells: Vec<CellData>,
+    pub(crate) group_stats: Vec<GroupRow>,
+    pub(crate) figures: Vec<(String, PathBuf)>,
+}
+
+/// One row of `group_stats`.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupRow {
+    pub(crate) group: String,
+    pub(crate) metric: String,
+    pub(crate) n: usize,
+    pub(crate) mean: f64,
+    pub(crate) sem: f64,
+    pub(crate) test: String,
+    pub(crate) statistic: f64,
+    pub(crate) p_value: f64,
+}
+
+fn to_pa(unit: &str, path: &str) -> Result<f64> {
+    Ok(match unit.to_ascii_lowercase().as_str() {
+        "amperes" | "ampere" | "a" => 1e12,
+        "nanoamperes" | "na" => 1e3,
+        "picoamperes" | "pa" => 1.0,
+        other => bail!("{path}: unit '{other}'; expected amperes, nanoamperes or picoamperes"),
+    })
+}
+
+fn to_mv(unit: &str) -> f64 {
+    match unit.to_ascii_lowercase().as_str() {
+        "millivolts" | "mv" => 1.0,
+        _ => 1e3,
+    }
+}
+
+/// Expands folders into their `.nwb` files (sorted).
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("{}: cannot list folder", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|e| e.eq_ignore_ascii_case("nwb")))
+                .collect();
+            v.sort();
+            if v.is_empty() {
+                bail!("{}: no .nwb files in the folder", p.display());
+            }
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Cell metadata: cell → (region, treatment), each optional.
+type CellMeta = BTreeMap<String, (Option<String>, Option<String>)>;
+
+/// Reads a cell metadata table.
+fn read_meta(path: &Path) -> Result<CellMeta> {
+    let t = burstscope_tables::read_table(path)?;
+    let text = |name: &str| -> Result<Option<Vec<String>>> {
+        Ok(match t.column(name) {
+            Some(ColumnData::Str(v)) => Some(v.clone()),
+            Some(ColumnData::I64(v)) => Some(v.iter().map(ToString::to_string).collect()),
+            Some(_) => bail!("{}: column {name} must be text", path.display()),
+            None => None,
+        })
+    };
+    let cells = text("cell")?
+        .with_context(|| format!("{}: no column 'cell' (expected cell, region, treatment)", path.display()))?;
+    let region = text("region")?;
+    let treatment = text("treatment")?;
+    if region.is_none() && treatment.is_none() {
+        bail!("{}: expected a region or treatment column beside cell", path.display());
+    }
+    Ok(cells
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (c, (region.as_ref().map(|r| r[i].clone()), treatment.as_ref().map(|r| r[i].clone()))))
+        .collect())
+}
+
+/// Analyses one file (one cell).
+fn analyse_file(path: &Path, a: &EpscArgs, sp: &SweepParams, cp: &CellParams, meta: &CellMeta) -> Result<CellData> {
+    let rec = Recording::open(path)?;
+    let all = rec.sweeps()?;
+    if all.is_empty() {
+        bail!("{}: no sweeps (expected VoltageClampSeries under /acquisition)", path.display());
+    }
+    let mut vc: Vec<_> = all.iter().filter(|s| s.mode == ClampMode::VoltageClamp).cloned().collect();
+    if vc.is_empty() {
+        bail!(
+            "{}: {} current-clamp sweep(s) and no voltage-clamp sweeps; `epsc` measures voltage-clamp EPSCs",
+            path.display(),
+            all.len()
+        );
+    }
+    vc.sort_by(|x, y| x.starting_time_s.total_cmp(&y.starting_time_s).then(x.sweep_number.cmp(&y.sweep_number)));
+    let epochs = rec.epochs()?;
+    let stem = path.file_stem().map_or_else(|| "cell".into(), |s| s.to_string_lossy().into_owned());
+    let electrode = vc.iter().find_map(|s| s.electrode.clone());
+    let cell = electrode.as_ref().and_then(|e| e.cell_id.clone()).unwrap_or(stem);
+    let (m_region, m_treat) = meta.get(&cell).cloned().unwrap_or((None, None));
+    let region =
+        m_region.or_else(|| electrode.as_ref().and_then(|e| e.location.clone())).unwrap_or_else(|| "unknown".into());
+    let treatment = m_treat.unwrap_or_else(|| "unknown".into());
+    let fs = vc[0].rate_hz;
+    let mut sweeps = Vec::with_capacity(vc.len());
+    let mut traces: Vec<Vec<f64>> = Vec::with_capacity(vc.len());
+    let mut stims: Vec<Option<usize>> = Vec::with_capacity(vc.len());
+    for (k, s) in vc.iter().enumerate() {
+        let scale = to_pa(&s.unit, &s.path)?;
+        let i: Vec<f64> = rec.read_sweep(s)?.iter().map(|v| v * scale).collect();
+        let (hold, tp) = match rec.read_stimulus(s)? {
+            Some(v) => {
+                let mv = to_mv("volts");
+                let v: Vec<f64> = v.iter().map(|x| x * mv).collect();
+                let (h, tp) = command_levels(&v, s.rate_hz);
+                (Some(h), tp)
+            }
+            None => (None, None),
+        };
+        let tp = match a.test_pulse {
+            Some((t0, t1, dv)) => Some(TestPulse {
+                start: (t0 * 1e-3 * s.rate_hz).round() as usize,
+                stop: ((t1 * 1e-3 * s.rate_hz).round() as usize).min(i.len()),
+                delta_mv: dv,
+            }),
+            None => tp,
+        };
+        let stim = match a.stim_ms {
+            Some(ms) => Some((ms * 1e-3 * s.rate_hz).round() as usize).filter(|&x| x < i.len()),
+            None => find_stimulus(&i, s.rate_hz, tp.as_ref()),
+        };
+        let condition = s.stimulus_description.clone().unwrap_or_else(|| {
+            epochs
+                .iter()
+                .find(|e| s.starting_time_s >= e.start_s && s.starting_time_s < e.stop_s)
+                .and_then(|e| e.tags.first().cloned())
+                .unwrap_or_else(|| "unknown".into())
+        });
+        let result = match stim {
+            Some(st) => match measure_sweep(&i, s.rate_hz, st, tp.as_ref(), hold, sp) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::warn!("{}: sweep {k}: {e}", path.display());
+                    None
+                }
+            },
+            None => None,
+        };
+        sweeps.push(CellSweep {
+            sweep: s.sweep_number.unwrap_or(k as u64),
+            time_s: s.starting_time_s,
+            condition,
+            result,
+        });
+        traces.push(i);
+        stims.push(stim);
+    }
+    let summary = summarize_cell(&sweeps, cp);
+    let first_drug = sweeps.iter().find(|s| s.condition != cp.baseline_condition);
+    let drug_onset_s = first_drug.map_or(f64::NAN, |d| {
+        epochs
+            .iter()
+            .filter(|e| e.tags.contains(&d.condition) && e.start_s <= d.time_s)
+            .map(|e| e.start_s)
+            .fold(d.time_s, f64::min)
+    });
+    // averaged traces, -20..+600 ms around the stimulus, blanking set to NaN
+    let pre = (0.02 * fs) as usize;
+    let post = (0.6 * fs) as usize;
+    let blank = (sp.blank_ms * 1e-3 * fs).ceil() as usize;
+    let avg = |idx: &[usize]| -> Vec<f64> {
+        let mut acc = vec![0.0; pre + post];
+        let mut n = vec![0usize; pre + post];
+        for &k in idx {
+            let (Some(st), Some(r)) = (stims[k], sweeps[k].result.as_ref()) else { continue };
+            for j in 0..pre + post {
+                let Some(v) = (st + j).checked_sub(pre).and_then(|q| traces[k].get(q)) else { continue };
+                acc[j] += v - r.baseline_pa;
+                n[j] += 1;
+            }
+        }
+        acc.iter()
+            .zip(&n)
+            .enumerate()
+            .map(|(j, (a, c))| if (pre..pre + blank).contains(&j) || *c == 0 { f64::NAN } else { a / *c as f64 })
+            .collect()
+    };
+    let base_idx: Vec<usize> = (0..sweeps.len()).filter(|&k| sweeps[k].condition == cp.baseline_condition).collect();
+    let drug_idx: Vec<usize> =
+        (0..sweeps.len()).filter(|&k| sweeps[k].condition != cp.baseline_condition).collect::<Vec<_>>();
+    let block_idx: Vec<usize> = drug_idx.iter().rev().take(summary.n_block_sweeps.max(1)).copied().collect();
+    Ok(CellData {
+        file: path.to_path_buf(),
+        cell,
+        region,
+        treatment,
+        drug_onset_s,
+        trace_t_ms: (0..pre + post).map(|j| (j as f64 - pre as f64) / fs * 1e3).collect(),
+        trace_baseline: avg(&base_idx),
+        trace_drug: avg(&block_idx),
+        sweeps,
+        summary,
+    })
+}
+
+fn group_of(c: &CellData) -> String {
+    if c.treatment == "unknown" { c.region.clone() } else { format!("{}/{}", c.region, c.treatment) }
+}
+
+fn push_test(rows: &mut Vec<GroupRow>, group: &str, metric: &str, r: &TestResult, mean: f64, sem: f64) {
+    rows.push(GroupRow {
+        group: group.into(),
+        metric: metric.into(),
+        n: r.n,
+        mean,
+        sem,
+        test: r.test.clone(),
+        statistic: r.statistic,
+        p_value: r.p_value,
+    });
+}
+
+/// Group summaries, paired tests within cells and tests between groups.
+pub(crate) fn group_stats(cells: &[&CellData]) -> Vec<GroupRow> {
+    let mut groups: BTreeMap<String, Vec<&CellData>> = BTreeMap::new();
+    for c in cells {
+        groups.entry(group_of(c)).or_default().push(c);
+    }
+    let mut rows = Vec::new();
+    let drug_amp = |c: &CellData| c.summary.pct_of_baseline / 100.0 * c.summary.baseline_amplitude_pa;
+    for (g, cs) in &groups {
+        for (metric, vals) in [
+            ("block_pct", cs.iter().map(|c| c.summary.block_pct).collect::<Vec<f64>>()),
+            ("baseline_amplitude_pa", cs.iter().map(|c| c.summary.baseline_amplitude_pa).collect()),
+        ] {
+            let v: Vec<f64> = vals.into_iter().filter(|x| x.is_finite()).collect();
+            let s = summary(&v);
+            rows.push(GroupRow {
+                group: g.clone(),
+                metric: metric.into(),
+                n: v.len(),
+                mean: s.mean,
+                sem: s.sem,
+                test: "summary".into(),
+                statistic: f64::NAN,
+                p_value: f64::NAN,
+            });
+        }
+        // within cells: baseline vs drug amplitude (pA)
+        let (pre, post): (Vec<f64>, Vec<f64>) = cs
+            .iter()
+            .map(|c| (c.summary.baseline_amplitude_pa, drug_amp(c)))
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .unzip();
+        if pre.len() >= 2 {
+            let d: Vec<f64> = pre.iter().zip(&post).map(|(a, b)| a - b).collect();
+            let s = summary(&d);
+            push_test(&mut rows, g, "amplitude_pa_baseline_minus_drug", &ttest_rel(&pre, &post), s.mean, s.sem);
+            push_test(&mut rows, g, "amplitude_pa_baseline_minus_drug", &wilcoxon(&pre, &post), s.mean, s.sem);
+        }
+    }
+    // between groups, every pair
+    let names: Vec<&String> = groups.keys().collect();
+    for i in 0..names.len() {
+        for j in i + 1..names.len() {
+            let a: Vec<f64> = groups[names[i]].iter().map(|c| c.summary.block_pct).filter(|x| x.is_finite()).collect();
+            let b: Vec<f64> = groups[names[j]].iter().map(|c| c.summary.block_pct).filter(|x| x.is_finite()).collect();
+            if a.len() >= 2 && b.len() >= 2 {
+                let label = format!("{} vs {}", names[i], names[j]);
+                let diff = summary(&a).mean - summary(&b).mean;
+                push_test(&mut rows, &label, "block_pct", &ttest_welch(&a, &b), diff, f64::NAN);
+                push_test(&mut rows, &label, "block_pct", &mannwhitneyu(&a, &b), diff, f64::NAN);
+            }
+        }
+    }
+    rows
+}
+
+fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
+    let mut s = Table::new("sweeps");
+    let mut cols: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let (mut cell, mut region, mut cond, mut fit_ok, mut measured) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut sweep, mut stim) = (vec![], vec![]);
+    let (mut time, mut since) = (vec![], vec![]);
+    let names = [
+        "amplitude_pa",
+        "normalized_amplitude",
+        "amplitude_at_latency_pa",
+        "peak_ms",
+        "rise_ms",
+        "tau_mono_ms",
+        "tau_fast_ms",
+        "tau_slow_ms",
+        "tau_weighted_ms",
+        "charge_pc",
+        "rs_mohm",
+        "rin_mohm",
+        "holding_pa",
+    ];
+    for c in cells {
+        for (k, sw) in c.sweeps.iter().enumerate() {
+            cell.push(c.cell.clone());
+            region.push(c.region.clone());
+            sweep.push(sw.sweep as i64);
+            time.push(sw.time_s);
+            since.push(sw.time_s - c.drug_onset_s);
+            cond.push(sw.condition.clone());
+            stim.push(i64::from(c.summary.stimulus[k]));
+            measured.push(sw.result.is_some());
+            fit_ok.push(sw.result.as_ref().is_some_and(|r| r.fit_ok));
+            let r = sw.result.as_ref();
+            let g = |f: fn(&burstscope_epsc::SweepResult) -> f64| r.map_or(f64::NAN, f);
+            let vals = [
+                g(|r| r.amplitude_pa),
+                c.summary.normalized[k],
+                g(|r| r.amplitude_at_latency_pa),
+                g(|r| r.peak_ms),
+                g(|r| r.rise_ms),
+                g(|r| r.tau_mono_ms),
+                g(|r| r.tau_fast_ms),
+                g(|r| r.tau_slow_ms),
+                g(|r| r.tau_weighted_ms),
+                g(|r| r.charge_pc),
+                g(|r| r.rs_mohm),
+                g(|r| r.rin_mohm),
+                g(|r| r.holding_pa),
+            ];
+            for (n, v) in names.iter().zip(vals) {
+                cols.entry(n).or_default().push(v);
+            }
+        }
+    }
+    s.push("cell", ColumnData::Str(cell));
+    s.push("region", ColumnData::Str(region));
+    s.push("sweep", ColumnData::I64(sweep));
+    s.push("time_s", ColumnData::F64(time));
+    s.push("time_since_drug_s", ColumnData::F64(since));
+    s.push("condition", ColumnData::Str(cond));
+    s.push("stimulus", ColumnData::I64(stim));
+    s.push("measured", ColumnData::Bool(measured));
+    for n in names {
+        s.push(n, ColumnData::F64(cols.remove(n).unwrap_or_default()));
+    }
+    s.push("fit_ok", ColumnData::Bool(fit_ok));
+
+    let mut t = Table::new("cells");
+    t.push("cell", ColumnData::Str(cells.iter().map(|c| c.cell.clone()).collect()));
+    t.push("region", ColumnData::Str(cells.iter().map(|c| c.region.clone()).collect()));
+    t.push("treatment", ColumnData::Str(cells.iter().map(|c| c.treatment.clone()).collect()));
+    t.push("file", ColumnData::Str(cells.iter().map(|c| c.file.display().to_string()).collect()));
+    t.push("n_baseline", ColumnData::I64(cells.iter().map(|c| c.summary.n_baseline as i64).collect()));
+    t.push("n_drug", ColumnData::I64(cells.iter().map(|c| c.summary.n_drug as i64).collect()));
+    t.push("baseline_amplitude_pa", ColumnData::F64(cells.iter().map(|c| c.summary.baseline_amplitude_pa).collect()));
+    t.push("pct_of_baseline", ColumnData::F64(cells.iter().map(|c| c.summary.pct_of_baseline).collect()));
+    t.push("block_pct", ColumnData::F64(cells.iter().map(|c| c.summary.block_pct).collect()));
+    t.push("n_block_sweeps", ColumnData::I64(cells.iter().map(|c| c.summary.n_block_sweeps as i64).collect()));
+    t.push("rs_first_mohm", ColumnData::F64(cells.iter().map(|c| c.summary.rs_first_mohm).collect()));
+    t.push("rs_last_mohm", ColumnData::F64(cells.iter().map(|c| c.summary.rs_last_mohm).collect()));
+    t.push("qc_pass", ColumnData::Bool(cells.iter().map(|c| c.summary.qc_pass).collect()));
+    t.push("qc_reason", ColumnData::Str(cells.iter().map(|c| c.summary.qc_reasons.join("; ")).collect()));
+
+    let mut g = Table::new("group_stats");
+    g.push("group", ColumnData::Str(rows.iter().map(|r| r.group.clone()).collect()));
+    g.push("metric", ColumnData::Str(rows.iter().map(|r| r.metric.clone()).collect()));
+    g.push("n", ColumnData::I64(rows.iter().map(|r| r.n as i64).collect()));
+    g.push("mean", ColumnData::F64(rows.iter().map(|r| r.mean).collect()));
+    g.push("sem", ColumnData::F64(rows.iter().map(|r| r.sem).collect()));
+    g.push("test", ColumnData::Str(rows.iter().map(|r| r.test.clone()).collect()));
+    g.push("statistic", ColumnData::F64(rows.iter().map(|r| r.statistic).collect()));
+    g.push("p_value", ColumnData::F64(rows.iter().map(|r| r.p_value).collect()));
+    vec![s, t, g]
+}
+
+fn figures(cells: &[&CellData], rows: &[GroupRow], dir: &Path, latency_ms: f64) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    let drug = cells
+        .iter()
+        .find_map(|c| c.sweeps.iter().find(|s| s.condition != "baseline").map(|s| s.condition.clone()))
+        .unwrap_or_else(|| "drug".into());
+    let panels: Vec<plot::TraceSet> = cells
+        .iter()
+        .take(12)
+        .map(|c| plot::TraceSet {
+            title: format!("{} ({})", c.cell, c.region),
+            t_ms: c.trace_t_ms.clone(),
+            traces: vec![("baseline".into(), c.trace_baseline.clone()), (drug.clone(), c.trace_drug.clone())],
+            marks_ms: vec![latency_ms],
+        })
+        .collect();
+    if !panels.is_empty() {
+        let fig = plot::TraceOverlay { panels, y_label: "EPSC (pA)".into(), title: "Averaged EPSCs per cell".into() };
+        out.push(("EPSC overlays per cell".into(), plot::render(&fig, dir, "traces_cells")?.png));
+    }
+    let mut by: BTreeMap<String, Vec<&CellData>> = BTreeMap::new();
+    for c in cells {
+        by.entry(group_of(c)).or_default().push(c);
+    }
+    let mean_of = |cs: &[&CellData], f: fn(&CellData) -> &Vec<f64>| -> Vec<f64> {
+        let n = cs.iter().map(|c| f(c).len()).min().unwrap_or(0);
+        (0..n)
+            .map(|j| summary(&cs.iter().map(|c| f(c)[j]).filter(|v| v.is_finite()).collect::<Vec<_>>()).mean)
+            .collect()
+    };
+    let region_panels: Vec<plot::TraceSet> = by
+        .iter()
+        .map(|(g, cs)| plot::TraceSet {
+            title: format!("{g} (n = {})", cs.len()),
+            t_ms: cs[0].trace_t_ms.clone(),
+            traces: vec![
+                ("baseline".into(), mean_of(cs, |c| &c.trace_baseline)),
+                (drug.clone(), mean_of(cs, |c| &c.trace_drug)),
+            ],
+            marks_ms: vec![latency_ms],
+        })
+        .collect();
+    if !region_panels.is_empty() {
+        let fig = plot::TraceOverlay {
+            panels: region_panels,
+            y_label: "EPSC (pA)".into(),
+            title: "Averaged EPSCs per region".into(),
+        };
+        out.push(("EPSC overlays per region".into(), plot::render(&fig, dir, "traces_regions")?.png));
+    }
+    // normalised amplitude time course, 1-min bins from the drug onset
+    let bins: Vec<i64> = {
+        let mut b: Vec<i64> = cells
+            .iter()
+            .flat_map(|c| c.sweeps.iter().map(move |s| ((s.time_s - c.drug_onset_s) / 60.0).floor() as i64))
+            .collect();
+        b.sort_unstable();
+        // every minute between the first and the last, so empty minutes break the lines
+        match (b.first(), b.last()) {
+            (Some(&lo), Some(&hi)) => (lo..=hi).collect(),
+            _ => Vec::new(),
+        }
+    };
+    if !bins.is_empty() {
+        let series: Vec<plot::CourseSeries> = by
+            .iter()
+            .map(|(g, cs)| {
+                let (mut m, mut e) = (Vec::new(), Vec::new());
+                for &b in &bins {
+                    let per_cell: Vec<f64> = cs
+                        .iter()
+                        .filter_map(|c| {
+                            let v: Vec<f64> = c
+                                .sweeps
+                                .iter()
+                                .zip(&c.summary.normalized)
+                                .filter(|(s, n)| {
+                                    ((s.time_s - c.drug_onset_s) / 60.0).floor() as i64 == b && n.is_finite()
+                                })
+                                .map(|(_, n)| 100.0 * n)
+                                .collect();
+                            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+                        })
+                        .collect();
+                    let s = summary(&per_cell);
+                    m.push(if per_cell.is_empty() { f64::NAN } else { s.mean });
+                    e.push(if per_cell.len() > 1 { s.sem } else { 0.0 });
+                }
+                plot::CourseSeries { label: format!("{g} (n = {})", cs.len()), mean: m, sem: e }
+            })
+            .collect();
+        let fig = plot::TimeCourse {
+            x_min: bins.iter().map(|&b| b as f64 + 0.5).collect(),
+            panels: vec![plot::TimeCoursePanel { y_label: "EPSC amplitude (% of baseline)".into(), series }],
+            event: drug.clone(),
+            title: "Normalised EPSC amplitude, mean ± SEM across cells".into(),
+        };
+        out.push(("Normalised amplitude time course".into(), plot::render(&fig, dir, "amplitude_time_course")?.png));
+    }
+    // % block per group with the between-group test
+    let groups: Vec<(String, Vec<f64>)> =
+        by.iter().map(|(g, cs)| (g.clone(), cs.iter().map(|c| c.summary.block_pct).collect())).collect();
+    let welch = rows.iter().find(|r| r.metric == "block_pct" && r.test == "ttest_welch");
+    let mwu = rows.iter().find(|r| r.metric == "block_pct" && r.test == "mannwhitneyu");
+    let annotation = match (welch, mwu) {
+        (Some(w), Some(m)) => format!("Welch t {}; Mann–Whitney {}", plot::fmt_p(w.p_value), plot::fmt_p(m.p_value)),
+        _ => String::new(),
+    };
+    let fig = plot::GroupPoints {
+        groups,
+        y_label: "Block (%)".into(),
+        annotation,
+        title: format!("{drug} block per region"),
+    };
+    out.push(("% block per region".into(), plot::render(&fig, dir, "block_by_region")?.png));
+    Ok(out)
+}
+
+/// Runs `burstscope epsc`.
+pub(crate) fn run(a: &EpscArgs) -> Result<EpscOutput> {
+    let mut cfg: EpscConfig = match &a.config {
+        Some(p) => super::read_toml(p)?,
+        None => EpscConfig::default(),
+    };
+    if let Some(v) = a.latency_ms {
+        cfg.sweep.latency_ms = v;
+    }
+    if let Some(v) = a.last_sweeps {
+        cfg.cell.last_sweeps = v;
+    }
+    if let Some(v) = a.last_minutes {
+        cfg.cell.last_minutes = Some(v);
+    }
+    cfg.sweep.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    cfg.cell.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let meta = match &a.cells {
+        Some(p) => read_meta(p)?,
+        None => BTreeMap::new(),
+    };
+    let files = expand(&a.paths)?;
+    let results: Vec<(PathBuf, Result<CellData>)> =
+        files.par_iter().map(|f| (f.clone(), analyse_file(f, a, &cfg.sweep, &cfg.cell, &meta))).collect();
+    let mut cells = Vec::new();
+    let mut failed = Vec::new();
+    for (f, r) in results {
+        match r {
+            Ok(c) => cells.push(c),
+            Err(e) => {
+                eprintln!("burstscope: skipping {}: {e:#}", f.display());
+                failed.push((f, format!("{e:#}")));
+            }
+        }
+    }
+    if cells.is_empty() {
+        let first = failed.first().map_or_else(String::new, |f| f.1.clone());
+        bail!("no file could be analysed ({} failed): {first}", failed.len());
+    }
+    let included: Vec<&CellData> = cells.iter().filter(|c| a.include_failed || c.summary.qc_pass).collect();
+    for c in cells.iter().filter(|c| !c.summary.qc_pass) {
+        eprintln!(
+            "burstscope: cell {} ({}) fails QC{}: {}",
+            c.cell,
+            c.region,
+            if a.include_failed { " (kept)" } else { " and is left out of group statistics" },
+            c.summary.qc_reasons.join("; ")
+        );
+    }
+    let rows = group_stats(&included);
+    std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create folder", a.out.display()))?;
+    let fmt = match a.format {
+        TableFormat::Parquet => Format::Parquet,
+        TableFormat::Csv => Format::Csv,
+    };
+    for t in tables(&cells, &rows) {
+        write_table(&t, &a.out, fmt)?;
+    }
+    let figs = if a.no_figures {
+        Vec::new()
+    } else {
+        figures(&included, &rows, &a.out.join("figures"), cfg.sweep.latency_ms)?
+    };
+    let mut prov = Provenance::new(
+        "epsc",
+        json!({ "sweep": cfg.sweep, "cell": cfg.cell, "include_failed": a.include_failed, "stim_ms": a.stim_ms, "test_pulse": a.test_pulse }),
+    );
+    for f in &files {
+        if let Ok(id) = burstscope_core::InputIdentity::of(f) {
+            prov.inputs.push(id);
+        }
+    }
+    prov.extra.insert(
+        "failed_files".into(),
+        json!(failed.iter().map(|(f, e)| json!({"file": f.display().to_string(), "error": e})).collect::<Vec<_>>()),
+    );
+    prov.extra.insert(
+        "excluded_cells".into(),
+        json!(
+            cells
+                .iter()
+                .filter(|c| !c.summary.qc_pass)
+                .map(|c| json!({"cell": c.cell, "reasons": c.summary.qc_reasons}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    write_json(&a.out.join("epsc.json"), &prov)?;
+    eprintln!(
+        "{} cells ({} pass QC), {} sweeps → {}",
+        cells.len(),
+        cells.iter().filter(|c| c.summary.qc_pass).count(),
+        cells.iter().map(|c| c.sweeps.len()).sum::<usize>(),
+        a.out.display()
+    );
+    let outcome = if failed.is_empty() { Outcome::Success } else { Outcome::Partial };
+    Ok(EpscOutput { outcome, cells, group_stats: rows, figures: figs })
+}

@@ -1,0 +1,222 @@
+//! `burstscope epsc` end to end: accuracy against the pynwb fixtures' truth,
+//! the LHb-vs-CA1 comparison equal to scipy, QC flags, and bad input.
+
+use crate::util::{bin, fixture};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let head: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
+    lines.map(|l| head.iter().cloned().zip(l.split(',').map(|s| s.trim_matches('"').to_string())).collect()).collect()
+}
+
+fn f(v: &str) -> f64 {
+    v.parse().unwrap_or(f64::NAN)
+}
+
+/// All six pynwb-written cells (three per region) from ../shared, else the two copied here.
+fn slice_dir() -> PathBuf {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/slices");
+    if shared.join("LHb_cell03.nwb").exists() {
+        return shared;
+    }
+    assert!(std::env::var_os("CI").is_none(), "{} is missing under CI", shared.display());
+    fixture("slices")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[test]
+fn fixture_cells_match_truth_and_lhb_blocks_more_than_ca1() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let slices = slice_dir();
+    bin().arg("epsc").arg(&slices).arg("--out").arg(dir.path()).args(["--format", "csv"]).assert().success();
+    let sweeps = csv(&dir.path().join("sweeps.csv"));
+    let cells = csv(&dir.path().join("cells.csv"));
+    for c in &cells {
+        let id = &c["cell"];
+        let file = Path::new(&c["file"]);
+        let truth: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file.with_extension("truth.json")).expect("truth json"))
+                .expect("json");
+        let ts = truth["sweeps"].as_array().expect("sweeps");
+        let ours: Vec<&BTreeMap<String, String>> = sweeps.iter().filter(|s| &s["cell"] == id).collect();
+        assert_eq!(ours.len(), ts.len(), "{id}");
+        let amp_err = median(
+            ours.iter()
+                .zip(ts)
+                .map(|(o, t)| {
+                    let want = t["amplitude_pA"].as_f64().expect("amp");
+                    (f(&o["amplitude_pa"]) - want).abs() / want
+                })
+                .collect(),
+        );
+        let rs_err = median(
+            ours.iter()
+                .zip(ts)
+                .map(|(o, t)| {
+                    let want = t["rs_MOhm"].as_f64().expect("rs");
+                    (f(&o["rs_mohm"]) - want).abs() / want
+                })
+                .collect(),
+        );
+        let ff = truth["frac_fast"].as_f64().expect("frac");
+        let tau_w = 1e3
+            * (ff * truth["tau_fast_s"].as_f64().expect("tf") + (1.0 - ff) * truth["tau_slow_s"].as_f64().expect("ts"));
+        let ours_tau =
+            median(ours.iter().filter(|o| o["condition"] == "baseline").map(|o| f(&o["tau_weighted_ms"])).collect());
+        let tau_err = (ours_tau - tau_w).abs() / tau_w;
+        eprintln!(
+            "{id}: amplitude error {:.2} %, access error {:.2} %, weighted tau {ours_tau:.1} vs {tau_w:.1} ms ({:.1} %), block {} %",
+            100.0 * amp_err,
+            100.0 * rs_err,
+            100.0 * tau_err,
+            c["block_pct"]
+        );
+        assert!(amp_err < 0.03, "{id}: amplitude error {amp_err}");
+        assert!(rs_err < 0.10, "{id}: access error {rs_err}");
+        assert!(tau_err < 0.10, "{id}: weighted tau error {tau_err}");
+        assert_eq!(c["qc_pass"], "true", "{id}: {}", c["qc_reason"]);
+    }
+    let block =
+        |r: &str| -> Vec<f64> { cells.iter().filter(|c| c["region"] == r).map(|c| f(&c["block_pct"])).collect() };
+    let (lhb, ca1) = (block("LHb"), block("CA1"));
+    let min_lhb = lhb.iter().copied().fold(f64::INFINITY, f64::min);
+    let max_ca1 = ca1.iter().copied().fold(0.0, f64::max);
+    assert!(min_lhb > max_ca1 + 20.0, "LHb block {lhb:?} vs CA1 {ca1:?}");
+    // the statistics equal scipy's on the same numbers
+    let stats = csv(&dir.path().join("group_stats.csv"));
+    if let (Some(py), true) = (std::env::var_os("BURSTSCOPE_PYTHON"), lhb.len() >= 2) {
+        let code = format!(
+            "from scipy import stats; a={ca1:?}; b={lhb:?}; t=stats.ttest_ind(a,b,equal_var=False); u=stats.mannwhitneyu(a,b); print(repr(float(t.statistic)), repr(float(t.pvalue)), repr(float(u.statistic)), repr(float(u.pvalue)))"
+        );
+        let out = std::process::Command::new(py).args(["-c", &code]).output().expect("python");
+        let want: Vec<f64> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(f).collect();
+        assert_eq!(want.len(), 4, "{}", String::from_utf8_lossy(&out.stderr));
+        let row = |test: &str| stats.iter().find(|r| r["metric"] == "block_pct" && r["test"] == test).expect("row");
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 || (a - b).abs() <= 1e-9 * b.abs();
+        let w = row("ttest_welch");
+        assert!(close(f(&w["statistic"]), want[0]) && close(f(&w["p_value"]), want[1]), "{w:?} vs {want:?}");
+        let m = row("mannwhitneyu");
+        assert!(close(f(&m["statistic"]), want[2]) && close(f(&m["p_value"]), want[3]), "{m:?} vs {want:?}");
+    }
+    for name in ["traces_cells", "traces_regions", "amplitude_time_course", "block_by_region"] {
+        assert!(dir.path().join("figures").join(format!("{name}.png")).exists(), "{name}");
+    }
+}
+
+#[test]
+fn generated_cells_with_drift_and_without_stimulus_fail_qc() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let generated = dir.path().join("gen");
+    bin()
+        .args(["generate", "slices", "--out"])
+        .arg(&generated)
+        .args(["--cells-per-region", "2", "--drift-cells", "1", "--seed", "5"])
+        .assert()
+        .success();
+    let out = dir.path().join("out");
+    let o = bin()
+        .arg("epsc")
+        .arg(&generated)
+        .arg("--out")
+        .arg(&out)
+        .args(["--format", "csv", "--no-figures"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cells = csv(&out.join("cells.csv"));
+    let flagged: Vec<_> = cells.iter().filter(|c| c["qc_pass"] == "false").collect();
+    assert_eq!(flagged.len(), 2, "one drifting cell per region: {cells:?}");
+    assert!(flagged.iter().all(|c| c["qc_reason"].contains("access resistance changed")));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("left out of group statistics"));
+    let stats = csv(&out.join("group_stats.csv"));
+    let lhb = stats.iter().find(|r| r["group"] == "LHb" && r["metric"] == "block_pct").expect("row");
+    assert_eq!(lhb["n"], "1", "the drifting cell is left out");
+
+    // a stimulus that is never there: every sweep unmeasured, reported as a QC failure
+    let cfg = dir.path().join("noart.toml");
+    std::fs::write(&cfg, "artifact_pa = 0.0\n").expect("write");
+    let noart = dir.path().join("noart");
+    bin()
+        .args(["generate", "slices", "--out"])
+        .arg(&noart)
+        .args(["--cells-per-region", "1", "--regions", "LHb", "--config"])
+        .arg(&cfg)
+        .assert()
+        .success();
+    let out2 = dir.path().join("out2");
+    bin().arg("epsc").arg(&noart).arg("--out").arg(&out2).args(["--format", "csv", "--no-figures"]).assert().success();
+    let c = csv(&out2.join("cells.csv"));
+    assert_eq!(c[0]["qc_pass"], "false");
+    assert!(c[0]["qc_reason"].contains("without a measurable stimulus response"), "{}", c[0]["qc_reason"]);
+    // given the stimulus time, the same cell is measured
+    let out3 = dir.path().join("out3");
+    bin()
+        .arg("epsc")
+        .arg(&noart)
+        .arg("--out")
+        .arg(&out3)
+        .args(["--format", "csv", "--no-figures", "--stim-ms", "200"])
+        .assert()
+        .success();
+    assert_eq!(csv(&out3.join("cells.csv"))[0]["qc_pass"], "true");
+
+    // decay fits that cannot work (a 0.5 ms fit window) are a reported QC failure
+    let bad_fit = dir.path().join("fit.toml");
+    std::fs::write(&bad_fit, "[sweep]\ndecay_window_ms = 0.5\n").expect("write");
+    let out4 = dir.path().join("out4");
+    bin()
+        .arg("epsc")
+        .arg(&generated)
+        .arg("--out")
+        .arg(&out4)
+        .args(["--format", "csv", "--no-figures", "--config"])
+        .arg(&bad_fit)
+        .assert()
+        .success();
+    assert!(csv(&out4.join("cells.csv")).iter().all(|c| c["qc_reason"].contains("decay fit failed")));
+}
+
+#[test]
+fn bad_files_are_reported_and_skipped() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    // among several: exit 1, the good one analysed
+    let o = bin()
+        .arg("epsc")
+        .arg(fixture("slices/LHb_cell01.nwb"))
+        .arg(fixture("bad/current_clamp.nwb"))
+        .arg(fixture("lhb_units_ketamine.nwb"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--format", "csv", "--no-figures"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("current_clamp.nwb") && err.contains("current-clamp"), "{err}");
+    assert!(err.contains("lhb_units_ketamine.nwb") && err.contains("no sweeps"), "{err}");
+    assert_eq!(csv(&out.join("cells.csv")).len(), 1);
+    // alone: exit 2, nothing written
+    let out2 = dir.path().join("out2");
+    let o = bin().arg("epsc").arg(fixture("bad/current_clamp.nwb")).arg("--out").arg(&out2).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out2.join("cells.parquet").exists());
+    // bad flags
+    let o = bin()
+        .arg("epsc")
+        .arg(fixture("slices"))
+        .arg("--out")
+        .arg(&out2)
+        .args(["--test-pulse", "50:40:-5"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("START_MS:STOP_MS:STEP_MV"));
+}

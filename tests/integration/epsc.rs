@@ -220,3 +220,119 @@ fn bad_files_are_reported_and_skipped() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("START_MS:STOP_MS:STEP_MV"));
 }
+
+/// Writes cells into one NWB file, one electrode each (name, location, cell),
+/// with every sweep's `stimulus_description` set to `description` when given
+/// (a protocol name, as many acquisition programs write) and the epochs.
+fn write_cells(
+    path: &Path,
+    cells: &[(&str, &str, &burstscope_synth::SliceCell)],
+    description: Option<&str>,
+    epochs: &[burstscope_core::Epoch],
+) {
+    use burstscope_io::{NwbSession, NwbWriter, SweepSpec};
+    let nwb = NwbWriter::create(
+        path,
+        &NwbSession {
+            identifier: "cells".into(),
+            session_description: "whole-cell voltage clamp".into(),
+            session_start_time: "2026-01-01T10:00:00+00:00".into(),
+            pharmacology: None,
+            experimenter: vec![],
+            subject: vec![],
+        },
+    )
+    .unwrap();
+    nwb.add_device("amp", "amplifier").unwrap();
+    for (e, location, _) in cells {
+        nwb.add_ic_electrode(e, "amp", "patch electrode", location, "").unwrap();
+    }
+    for (e, _, cell) in cells {
+        for s in &cell.sweeps {
+            let k = s.truth.sweep;
+            nwb.add_voltage_clamp_sweep(&SweepSpec {
+                name: format!("{e}_response_{k:03}"),
+                stimulus_name: format!("{e}_stimulus_{k:03}"),
+                sweep_number: k,
+                starting_time_s: s.truth.start_s,
+                rate_hz: cell.params.rate_hz,
+                response_a: &s.response_a,
+                command_v: &s.command_v,
+                stimulus_description: description.map_or_else(|| s.truth.condition.clone(), String::from),
+                electrode: (*e).into(),
+            })
+            .unwrap();
+        }
+    }
+    if !epochs.is_empty() {
+        nwb.add_epochs(epochs).unwrap();
+    }
+    nwb.finish().unwrap();
+}
+
+#[test]
+fn paired_recording_gives_one_cell_per_electrode_with_its_own_stimuli() {
+    use burstscope_synth::{SliceCell, SliceParams};
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("pair.nwb");
+    // two cells patched at once; the same sweep numbers on both electrodes and
+    // different test pulses, so a stimulus paired with the wrong electrode shows
+    // in the access resistance
+    let lhb = SliceCell::new(SliceParams { region: "LHb".into(), rs_mohm: 12.0, ..SliceParams::default() }).unwrap();
+    let ca1 = SliceCell::new(SliceParams {
+        region: "CA1".into(),
+        rs_mohm: 20.0,
+        test_pulse_mv: -10.0,
+        seed: 2,
+        ..SliceParams::default()
+    })
+    .unwrap();
+    write_cells(&path, &[("elecA", "LHb", &lhb), ("elecB", "CA1", &ca1)], None, &[]);
+    let out = dir.path().join("out");
+    bin().arg("epsc").arg(&path).arg("--out").arg(&out).args(["--format", "csv", "--no-figures"]).assert().success();
+    let cells = csv(&out.join("cells.csv"));
+    assert_eq!(cells.len(), 2, "{cells:?}");
+    let sweeps = csv(&out.join("sweeps.csv"));
+    for (name, region, cell) in [("pair/elecA", "LHb", &lhb), ("pair/elecB", "CA1", &ca1)] {
+        let c = cells.iter().find(|c| c["cell"] == name).unwrap_or_else(|| panic!("{name} in {cells:?}"));
+        assert_eq!(c["region"], region);
+        assert_eq!(c["qc_pass"], "true", "{name}: {}", c["qc_reason"]);
+        let rs: Vec<f64> = sweeps.iter().filter(|s| s["cell"] == name).map(|s| f(&s["rs_mohm"])).collect();
+        assert_eq!(rs.len(), cell.sweeps.len());
+        let want = cell.params.rs_mohm;
+        assert!((median(rs.clone()) - want).abs() < 0.1 * want, "{name}: access {} vs {want}", median(rs));
+    }
+    let lhb_block = f(&cells.iter().find(|c| c["region"] == "LHb").unwrap()["block_pct"]);
+    let ca1_block = f(&cells.iter().find(|c| c["region"] == "CA1").unwrap()["block_pct"]);
+    assert!(lhb_block > ca1_block + 20.0, "LHb {lhb_block} vs CA1 {ca1_block}");
+}
+
+#[test]
+fn conditions_come_from_epochs_when_every_sweep_names_the_protocol() {
+    use burstscope_core::Epoch;
+    use burstscope_synth::{SliceCell, SliceParams};
+    let dir = tempfile::tempdir().expect("tmp");
+    let cell = SliceCell::new(SliceParams::default()).unwrap();
+    let end = cell.sweeps.last().unwrap().truth.start_s + 1.0;
+    let epochs = [
+        Epoch { start_s: 0.0, stop_s: cell.drug_on_s, tags: vec!["Baseline".into()] },
+        Epoch { start_s: cell.drug_on_s, stop_s: end, tags: vec!["ketamine".into()] },
+    ];
+    let path = dir.path().join("protocol.nwb");
+    write_cells(&path, &[("elec0", "LHb", &cell)], Some("NMDA_+40mV"), &epochs);
+    let out = dir.path().join("out");
+    bin().arg("epsc").arg(&path).arg("--out").arg(&out).args(["--format", "csv", "--no-figures"]).assert().success();
+    let sweeps = csv(&out.join("sweeps.csv"));
+    for (s, t) in sweeps.iter().zip(&cell.sweeps) {
+        let want = if t.truth.condition == "baseline" { "Baseline" } else { "ketamine" };
+        assert_eq!(s["condition"], want, "sweep {}", s["sweep"]);
+    }
+    let c = &csv(&out.join("cells.csv"))[0];
+    assert_eq!((c["n_baseline"].as_str(), c["n_drug"].as_str()), ("20", "40"));
+    assert_eq!(c["qc_pass"], "true", "{}", c["qc_reason"]);
+    let truth = 100.0
+        * (1.0 - cell.sweeps[cell.sweeps.len() - 10..].iter().map(|s| s.truth.unblocked_fraction).sum::<f64>() / 10.0);
+    assert!((f(&c["block_pct"]) - truth).abs() < 5.0, "block {} vs truth {truth}", c["block_pct"]);
+    // the use-dependence of an LHb cell is determined: 6 % of receptors per stimulus
+    assert!((f(&c["block_per_stimulus"]) - 0.06).abs() < 0.01, "{}", c["block_per_stimulus"]);
+}

@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 pub(crate) fn bin() -> Command {
     let mut c = Command::cargo_bin("burstscope").expect("binary built");
     c.env_remove("RUST_LOG");
+    // Some tests write NWB files in this process. HDF5 opens files without
+    // O_CLOEXEC, so a child that another test spawns meanwhile inherits the
+    // descriptor and, with it, the writer's lock: a reader started later would
+    // fail with "unable to lock file" until that child exits.
+    c.env("HDF5_USE_FILE_LOCKING", "FALSE");
     c
 }
 

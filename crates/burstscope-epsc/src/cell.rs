@@ -1,6 +1,6 @@
 //! One cell: normalisation to baseline, % block, use-dependence and QC.
 
-use crate::{CellParams, SweepResult};
+use crate::{CellParams, SweepResult, UseDependence, fit_use_dependence};
 use serde::{Deserialize, Serialize};
 
 /// A measured sweep with its place in the experiment.
@@ -31,6 +31,10 @@ pub struct CellSummary {
     pub pct_of_baseline: f64,
     /// 100 − `pct_of_baseline`.
     pub block_pct: f64,
+    /// Normalised amplitude against stimulus number in the drug, fitted with
+    /// a geometric approach to a plateau; `None` with fewer than 4 measured
+    /// drug sweeps.
+    pub use_dependence: Option<UseDependence>,
     /// Sweeps averaged for the block.
     pub n_block_sweeps: usize,
     /// Baseline and drug sweeps.
@@ -59,7 +63,7 @@ fn rel_change(a: f64, b: f64) -> f64 {
 /// Summarises a cell's sweeps (in time order). See [`CellParams`] for the QC thresholds.
 #[must_use]
 pub fn summarize_cell(sweeps: &[CellSweep], p: &CellParams) -> CellSummary {
-    let is_base = |s: &CellSweep| s.condition == p.baseline_condition;
+    let is_base = |s: &CellSweep| p.is_baseline(&s.condition);
     let amp = |s: &CellSweep| s.result.as_ref().map_or(f64::NAN, |r| r.amplitude_pa);
     let base: Vec<&CellSweep> = sweeps.iter().filter(|s| is_base(s)).collect();
     let drug: Vec<&CellSweep> = sweeps.iter().filter(|s| !is_base(s)).collect();
@@ -89,6 +93,10 @@ pub fn summarize_cell(sweeps: &[CellSweep], p: &CellParams) -> CellSummary {
         None => drug_idx.iter().rev().take(p.last_sweeps).copied().collect(),
     };
     let pct = 100.0 * mean(chosen.iter().map(|&i| normalized[i]));
+    let use_dependence = fit_use_dependence(
+        &drug_idx.iter().map(|&i| f64::from(stimulus[i])).collect::<Vec<_>>(),
+        &drug_idx.iter().map(|&i| normalized[i]).collect::<Vec<_>>(),
+    );
     let mut reasons = Vec::new();
     if base.is_empty() {
         reasons.push(format!("no baseline sweeps (condition '{}')", p.baseline_condition));
@@ -162,6 +170,7 @@ pub fn summarize_cell(sweeps: &[CellSweep], p: &CellParams) -> CellSummary {
         time_since_drug_s,
         pct_of_baseline: pct,
         block_pct: 100.0 - pct,
+        use_dependence,
         n_block_sweeps: chosen.len(),
         n_baseline: base.len(),
         n_drug: drug.len(),

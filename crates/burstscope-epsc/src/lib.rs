@@ -11,7 +11,9 @@
 //!
 //! Per cell ([`summarize_cell`]): amplitudes normalised to the baseline mean,
 //! % block over the last N drug sweeps (or minutes), stimulus number for
-//! use-dependence, and QC flags with documented thresholds.
+//! use-dependence (the block per stimulus from an exponential fit against the
+//! stimulus number, [`fit_use_dependence`]), and QC flags with documented
+//! thresholds.
 //!
 //! ```
 //! use burstscope_epsc::{SweepParams, measure_sweep};
@@ -33,10 +35,12 @@
 mod cell;
 mod fit;
 mod sweep;
+mod usedep;
 
 pub use cell::{CellSummary, CellSweep, summarize_cell};
 pub use fit::{ExpFit, fit_exp1, fit_exp2, fit_exp2_from};
 pub use sweep::{Polarity, SweepResult, TestPulse, command_levels, find_stimulus, measure_sweep, resistances};
+pub use usedep::{MAX_CI_RATIO, UseDependence, fit_use_dependence};
 
 use serde::{Deserialize, Serialize};
 
@@ -132,7 +136,7 @@ impl SweepParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CellParams {
-    /// Condition of the baseline sweeps; default `baseline`.
+    /// Condition of the baseline sweeps (compared case-insensitively); default `baseline`.
     pub baseline_condition: String,
     /// % block from the last N drug sweeps; default 10.
     pub last_sweeps: usize,
@@ -169,6 +173,17 @@ impl Default for CellParams {
 }
 
 impl CellParams {
+    /// Whether a sweep's condition is the baseline (case-insensitive).
+    ///
+    /// ```
+    /// let p = burstscope_epsc::CellParams::default();
+    /// assert!(p.is_baseline("Baseline") && !p.is_baseline("ketamine"));
+    /// ```
+    #[must_use]
+    pub fn is_baseline(&self, condition: &str) -> bool {
+        condition.trim().eq_ignore_ascii_case(self.baseline_condition.trim())
+    }
+
     /// Checks ranges.
     ///
     /// # Errors

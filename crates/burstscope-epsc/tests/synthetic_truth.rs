@@ -75,3 +75,48 @@ fn drifting_access_is_flagged() {
     assert!(!s.qc_pass);
     assert!(s.qc_reasons.iter().any(|r| r.contains("access resistance changed")), "{:?}", s.qc_reasons);
 }
+
+#[test]
+fn use_dependent_block_rate_matches_truth() {
+    // block per stimulus and plateau against the generator's model, over seeds:
+    // y(n) = (1 − max) + max · (1 − rate)^n
+    let mut lhb_initial = Vec::new();
+    let mut ca1_initial = Vec::new();
+    for seed in 1..=16 {
+        for region in ["LHb", "CA1"] {
+            let p = SliceParams { region: region.into(), seed, ..SliceParams::default() };
+            let (rate, max) = (p.block_rate(), p.block_max());
+            let initial_truth = max * (1.0 - rate) * rate;
+            let cell = SliceCell::new(p).unwrap();
+            let s = summarize_cell(&measure(&cell), &CellParams::default());
+            let u = s.use_dependence.expect("fit");
+            eprintln!(
+                "{region} seed {seed}: block/stimulus {:.4} (truth {rate}), plateau {:.3} (truth {:.3}), \
+                 initial decline {:.4} (truth {initial_truth:.4}), tau CI {:?}, r2 {:.3}, determined {}",
+                u.block_per_stimulus,
+                u.plateau,
+                1.0 - max,
+                u.initial_decline,
+                u.tau_ci_stimuli,
+                u.r2,
+                u.determined
+            );
+            if region == "LHb" {
+                assert!(u.determined, "{u:?}");
+                assert!((u.block_per_stimulus - rate).abs() < 0.15 * rate, "LHb rate {u:?}");
+                assert!((u.plateau - (1.0 - max)).abs() < 0.05, "LHb plateau {u:?}");
+                assert!((u.initial_decline - initial_truth).abs() < 0.2 * initial_truth, "LHb initial {u:?}");
+                lhb_initial.push(u.initial_decline);
+            } else {
+                // ~15 % lost over 40 stimuli, nearly straight: the plateau is not determined
+                assert!(!u.determined, "{u:?}");
+                // the initial slope of a noisy, nearly straight decline: right within a factor of 3
+                assert!(u.initial_decline > 0.0 && u.initial_decline < 3.0 * initial_truth, "CA1 initial {u:?}");
+                ca1_initial.push(u.initial_decline);
+            }
+        }
+    }
+    let max_ca1 = ca1_initial.iter().copied().fold(0.0, f64::max);
+    let min_lhb = lhb_initial.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(max_ca1 < 0.5 * min_lhb, "CA1 {ca1_initial:?} vs LHb {lhb_initial:?}");
+}

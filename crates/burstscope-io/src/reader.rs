@@ -9,7 +9,7 @@ use burstscope_core::{
     Unit, UnitSummary,
 };
 use hdf5::types::TypeDescriptor;
-use hdf5::{Dataset, Group, ObjectReference1};
+use hdf5::{Dataset, Group, LocationToken, ObjectReference1};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -823,20 +823,30 @@ impl Recording {
             );
         }
         let table_pairs = self.recordings_table_pairs()?;
-        let mut stim_by_sweep: HashMap<u64, String> = HashMap::new();
+        // Without the IntracellularRecordingsTable (older files), a response
+        // pairs with the stimulus of the same sweep number on the same
+        // electrode (paired and multi-patch recordings reuse sweep numbers).
+        let ic_objects = self.ic_electrode_objects();
+        let electrode_of = |g: &Group| self.linked_electrode(g, &ic_objects).map(|(path, _)| path);
+        let mut stim_by_sweep: HashMap<(Option<String>, u64), String> = HashMap::new();
         for s in &stimuli {
             let g = self.file.group(s).map_err(|e| self.ctx.h5err(s, e))?;
             if let Some(n) = self.ctx.attr_f64(&g, "sweep_number")? {
                 #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-                stim_by_sweep.entry(n as u64).or_insert_with(|| s.clone());
+                stim_by_sweep.entry((electrode_of(&g), n as u64)).or_insert_with(|| s.clone());
             }
         }
         let mut electrodes: HashMap<String, IcElectrode> = HashMap::new();
         let mut out = Vec::with_capacity(responses.len());
         for path in &responses {
-            let mut s = self.sweep_info(path, &mut electrodes)?;
-            s.stimulus_path =
-                table_pairs.get(path).cloned().or_else(|| s.sweep_number.and_then(|n| stim_by_sweep.get(&n).cloned()));
+            let mut s = self.sweep_info(path, &mut electrodes, &ic_objects)?;
+            let g = self.file.group(path).map_err(|e| self.ctx.h5err(path, e))?;
+            let key = electrode_of(&g);
+            s.stimulus_path = table_pairs.get(path).cloned().or_else(|| {
+                s.sweep_number.and_then(|n| {
+                    stim_by_sweep.get(&(key.clone(), n)).or_else(|| stim_by_sweep.get(&(None, n))).cloned()
+                })
+            });
             out.push(s);
         }
         out.sort_by(|a, b| {
@@ -847,7 +857,37 @@ impl Recording {
         Ok(out)
     }
 
-    fn sweep_info(&self, path: &str, electrodes: &mut HashMap<String, IcElectrode>) -> Result<SweepInfo> {
+    /// The objects under `/general/intracellular_ephys` with their tokens, to
+    /// name the electrode a series links to by its place there (a link opened
+    /// through a series is named by the series' path).
+    fn ic_electrode_objects(&self) -> Vec<(LocationToken, String)> {
+        let Ok(g) = self.file.group("general/intracellular_ephys") else { return Vec::new() };
+        members(&g)
+            .into_iter()
+            .filter_map(|m| {
+                let e = g.group(&m).ok()?;
+                Some((e.loc_info().ok()?.token, format!("/general/intracellular_ephys/{m}")))
+            })
+            .collect()
+    }
+
+    /// The electrode group a series links to (`electrode`) and its canonical path.
+    fn linked_electrode(&self, g: &Group, objects: &[(LocationToken, String)]) -> Option<(String, Group)> {
+        if !g.link_exists("electrode") {
+            return None;
+        }
+        let e = g.group("electrode").ok()?;
+        let token = e.loc_info().ok().map(|i| i.token);
+        let path = objects.iter().find(|(t, _)| Some(*t) == token).map_or_else(|| e.name(), |(_, p)| p.clone());
+        Some((path, e))
+    }
+
+    fn sweep_info(
+        &self,
+        path: &str,
+        electrodes: &mut HashMap<String, IcElectrode>,
+        ic_objects: &[(LocationToken, String)],
+    ) -> Result<SweepInfo> {
         let c = &self.ctx;
         let g = self.file.group(path).map_err(|e| c.h5err(path, e))?;
         let mode = match neurodata_type(c, &g).as_deref() {
@@ -874,27 +914,22 @@ impl Recording {
             let n = x as u64;
             n
         });
-        let electrode = if g.link_exists("electrode") {
-            match g.group("electrode") {
-                Ok(eg) => {
-                    let name = eg.name();
-                    if let Some(e) = electrodes.get(&name) {
-                        Some(e.clone())
-                    } else {
-                        let e = IcElectrode {
-                            name: basename(&name),
-                            location: c.opt_string_ds(&eg, "location")?,
-                            cell_id: c.opt_string_ds(&eg, "cell_id")?,
-                            description: c.opt_string_ds(&eg, "description")?,
-                        };
-                        electrodes.insert(name, e.clone());
-                        Some(e)
-                    }
+        let electrode = match self.linked_electrode(&g, ic_objects) {
+            Some((name, eg)) => {
+                if let Some(e) = electrodes.get(&name) {
+                    Some(e.clone())
+                } else {
+                    let e = IcElectrode {
+                        name: basename(&name),
+                        location: c.opt_string_ds(&eg, "location")?,
+                        cell_id: c.opt_string_ds(&eg, "cell_id")?,
+                        description: c.opt_string_ds(&eg, "description")?,
+                    };
+                    electrodes.insert(name, e.clone());
+                    Some(e)
                 }
-                Err(_) => None,
             }
-        } else {
-            None
+            None => None,
         };
         Ok(SweepInfo {
             path: path.to_string(),

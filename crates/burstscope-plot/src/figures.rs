@@ -4,6 +4,7 @@
 use crate::{COLUMN_IN, Figure, PAGE_IN};
 use plotters::coord::Shift;
 use plotters::coord::combinators::IntoLogRange;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -74,6 +75,33 @@ fn range_of<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
     }
     let pad = 0.08 * (hi - lo);
     (lo - pad, hi + pad)
+}
+
+/// The legend in the figures' style at `pos`.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    s: f64,
+    pos: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .label_font(font(s, 6.5))
+        .position(pos)
+        .background_style(WHITE.mix(0.8))
+        .border_style(WHITE)
+        .draw()
+        .map_err(e2s)
+}
+
+/// The y range of means ± SEMs (a non-finite SEM counts as 0).
+fn mean_sem_range<'a>(pairs: impl Iterator<Item = (&'a f64, &'a f64)>) -> (f64, f64) {
+    let lohi: Vec<f64> = pairs
+        .flat_map(|(m, e)| {
+            let e = if e.is_finite() { *e } else { 0.0 };
+            [m - e, m + e]
+        })
+        .collect();
+    range_of(lohi.iter())
 }
 
 fn mean_sem(v: &[f64]) -> (f64, f64) {
@@ -324,16 +352,7 @@ impl Figure for TimeCourse {
         let (x0, x1) = range_of(self.x_min.iter());
         for (pi, (panel, area)) in self.panels.iter().zip(areas.iter()).enumerate() {
             let last = pi + 1 == self.panels.len();
-            let lohi: Vec<f64> = panel
-                .series
-                .iter()
-                .flat_map(|se| se.mean.iter().zip(&se.sem))
-                .flat_map(|(m, e)| {
-                    let e = if e.is_finite() { *e } else { 0.0 };
-                    [m - e, m + e]
-                })
-                .collect();
-            let (mut y0, mut y1) = range_of(lohi.iter());
+            let (mut y0, mut y1) = mean_sem_range(panel.series.iter().flat_map(|se| se.mean.iter().zip(&se.sem)));
             if y0 > 0.0 && y0 < 0.5 * y1 {
                 y0 = 0.0;
             }
@@ -408,14 +427,7 @@ impl Figure for TimeCourse {
                 }
             }
             if panel.series.iter().any(|se| !se.label.is_empty()) {
-                chart
-                    .configure_series_labels()
-                    .label_font(font(s, 6.5))
-                    .position(SeriesLabelPosition::LowerLeft)
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(WHITE)
-                    .draw()
-                    .map_err(e2s)?;
+                draw_legend(&mut chart, s, SeriesLabelPosition::LowerLeft)?;
             }
             if pi == 0 {
                 chart
@@ -740,6 +752,97 @@ impl Figure for GroupPoints {
     }
 }
 
+// ---------------------------------------------------------------- stimulus course
+
+/// Normalised amplitude against stimulus number in the drug (use-dependent
+/// block), groups overlaid: points with SEM bars and the fitted curve.
+#[derive(Debug, Clone)]
+pub struct StimulusCourse {
+    /// Stimulus numbers (1, 2, …).
+    pub stimulus: Vec<f64>,
+    /// Groups (mean ± SEM per stimulus number), drawn in order (vermillion,
+    /// blue, green, black).
+    pub series: Vec<CourseSeries>,
+    /// Per group, a fitted curve at the same stimulus numbers (empty for none).
+    pub fits: Vec<Vec<f64>>,
+    /// y-axis label with unit.
+    pub y_label: String,
+    /// Title.
+    pub title: String,
+}
+
+impl Figure for StimulusCourse {
+    fn size_in(&self) -> (f64, f64) {
+        (COLUMN_IN, 2.4)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<(), String> {
+        root.fill(&WHITE).map_err(e2s)?;
+        let (x0, x1) = range_of(self.stimulus.iter());
+        let (mut y0, y1) = mean_sem_range(self.series.iter().flat_map(|se| se.mean.iter().zip(&se.sem)));
+        if y0 > 0.0 {
+            y0 = 0.0;
+        }
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, font(s, 9.0))
+            .margin(px(s, 6.0))
+            .margin_right(px(s, 12.0))
+            .x_label_area_size(px(s, 30.0))
+            .y_label_area_size(px(s, 44.0))
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(e2s)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("Stimulus number in the drug")
+            .y_desc(self.y_label.as_str())
+            .x_label_formatter(&|v| fmt_num(*v))
+            .y_label_formatter(&|v| fmt_num(*v))
+            .x_labels(8)
+            .y_labels(6)
+            .label_style(font(s, 7.0))
+            .axis_desc_style(font(s, 8.0))
+            .draw()
+            .map_err(e2s)?;
+        let colours = [VERMILLION, BLUE, GREEN, BLACK];
+        for (k, se) in self.series.iter().enumerate() {
+            let c = colours[k % colours.len()];
+            let pts: Vec<(f64, f64, f64)> = self
+                .stimulus
+                .iter()
+                .zip(se.mean.iter().zip(&se.sem))
+                .filter(|(_, (m, _))| m.is_finite())
+                .map(|(x, (m, e))| (*x, *m, if e.is_finite() { *e } else { 0.0 }))
+                .collect();
+            chart
+                .draw_series(pts.iter().map(|&(x, m, e)| {
+                    ErrorBar::new_vertical(x, m - e, m, m + e, c.mix(0.6).stroke_width(px(s, 0.8)), px(s, 2.0))
+                }))
+                .map_err(e2s)?;
+            let dots = chart
+                .draw_series(pts.iter().map(|&(x, m, _)| Circle::new((x, m), px(s, 1.8), c.filled())))
+                .map_err(e2s)?;
+            if !se.label.is_empty() {
+                dots.label(se.label.clone()).legend(move |(x, y)| Circle::new((x + 6, y), 3, c.filled()));
+            }
+            let fit: Vec<(f64, f64)> = self
+                .stimulus
+                .iter()
+                .zip(self.fits.get(k).map_or(&[][..], Vec::as_slice))
+                .filter(|(_, y)| y.is_finite())
+                .map(|(x, y)| (*x, *y))
+                .collect();
+            if fit.len() >= 2 {
+                chart.draw_series(LineSeries::new(fit, c.stroke_width(px(s, 1.3)))).map_err(e2s)?;
+            }
+        }
+        if self.series.iter().any(|se| !se.label.is_empty()) {
+            draw_legend(&mut chart, s, SeriesLabelPosition::LowerLeft)?;
+        }
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------- trace overlays
 
 /// Traces sharing a time axis, overlaid (e.g. averaged EPSCs baseline vs drug).
@@ -824,14 +927,7 @@ impl Figure for TraceOverlay {
                     .label(label.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], c.stroke_width(2)));
             }
-            chart
-                .configure_series_labels()
-                .label_font(font(s, 6.5))
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.8))
-                .border_style(WHITE)
-                .draw()
-                .map_err(e2s)?;
+            draw_legend(&mut chart, s, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     }

@@ -18,8 +18,8 @@
 mod figures;
 
 pub use figures::{
-    ClassBars, CourseSeries, GroupPoints, IsiHistogram, PairedPanel, PairedPlot, Raster, RasterRow, TimeCourse,
-    TimeCoursePanel, TraceOverlay, TraceSet, fmt_p,
+    ClassBars, CourseSeries, GroupPoints, IsiHistogram, PairedPanel, PairedPlot, Raster, RasterRow, StimulusCourse,
+    TimeCourse, TimeCoursePanel, TraceOverlay, TraceSet, fmt_p,
 };
 
 use plotters::prelude::*;

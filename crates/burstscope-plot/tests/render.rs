@@ -133,3 +133,24 @@ fn class_bars_and_groups_and_traces_render() {
         "traces",
     );
 }
+
+#[test]
+fn stimulus_course_renders() {
+    let x: Vec<f64> = (1..=40).map(f64::from).collect();
+    let lhb: Vec<f64> = x.iter().map(|n| 15.0 + 85.0 * 0.94f64.powf(*n)).collect();
+    let ca1: Vec<f64> = x.iter().map(|n| 60.0 + 40.0 * 0.988f64.powf(*n)).collect();
+    let series = vec![
+        CourseSeries { label: "CA1 (n = 3)".into(), mean: ca1.clone(), sem: vec![3.0; 40] },
+        CourseSeries { label: "LHb (n = 3)".into(), mean: lhb, sem: vec![3.0; 40] },
+    ];
+    go(
+        &StimulusCourse {
+            stimulus: x,
+            series,
+            fits: vec![ca1, Vec::new()],
+            y_label: "EPSC amplitude (% of baseline)".into(),
+            title: "Use-dependent block".into(),
+        },
+        "stimulus_course",
+    );
+}

@@ -216,7 +216,7 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
         "\n## Slices: NMDAR EPSCs, LHb vs CA1 (`{}`)\n\n{} cells; per sweep against the generator's truth \
          (median over sweeps): amplitude error {:.2} %, access resistance error {:.2} %; weighted decay τ error \
          {:.1} % (median over cells' baseline sweeps).\n\n\
-         | cell | region | baseline (pA) | block (%) | QC |\n|---|---|---|---|---|",
+         | cell | region | baseline (pA) | block (%) | block per stimulus | QC |\n|---|---|---|---|---|---|",
         a.out.join("epsc").display(),
         ep.cells.len(),
         100.0 * slice_acc.0,
@@ -226,11 +226,16 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
     for c in &ep.cells {
         let _ = writeln!(
             report,
-            "| {} | {} | {:.1} | {:.1} | {} |",
+            "| {} | {} | {:.1} | {:.1} | {} | {} |",
             c.cell,
             c.region,
             c.summary.baseline_amplitude_pa,
             c.summary.block_pct,
+            c.summary
+                .use_dependence
+                .as_ref()
+                .filter(|u| u.determined)
+                .map_or_else(|| "not determined".to_string(), |u| format!("{:.3}", u.block_per_stimulus)),
             if c.summary.qc_pass { "pass".to_string() } else { format!("fail: {}", c.summary.qc_reasons.join("; ")) }
         );
     }

@@ -7,7 +7,7 @@ use super::write_json;
 use crate::Outcome;
 use crate::args::{EpscArgs, TableFormat};
 use anyhow::{Context, Result, bail};
-use burstscope_core::{ClampMode, ColumnData, Provenance, Table};
+use burstscope_core::{ClampMode, ColumnData, Epoch, Provenance, SweepInfo, Table};
 use burstscope_epsc::{
     CellParams, CellSummary, CellSweep, SweepParams, TestPulse, command_levels, find_stimulus, measure_sweep,
     summarize_cell,
@@ -135,14 +135,21 @@ fn read_meta(path: &Path) -> Result<CellMeta> {
         .collect())
 }
 
-/// Analyses one file (one cell).
-fn analyse_file(path: &Path, a: &EpscArgs, sp: &SweepParams, cp: &CellParams, meta: &CellMeta) -> Result<CellData> {
+/// Analyses one file: one cell per intracellular electrode (one for most
+/// files; several for paired or multi-patch recordings).
+fn analyse_file(
+    path: &Path,
+    a: &EpscArgs,
+    sp: &SweepParams,
+    cp: &CellParams,
+    meta: &CellMeta,
+) -> Result<Vec<CellData>> {
     let rec = Recording::open(path)?;
     let all = rec.sweeps()?;
     if all.is_empty() {
         bail!("{}: no sweeps (expected VoltageClampSeries under /acquisition)", path.display());
     }
-    let mut vc: Vec<_> = all.iter().filter(|s| s.mode == ClampMode::VoltageClamp).cloned().collect();
+    let vc: Vec<_> = all.iter().filter(|s| s.mode == ClampMode::VoltageClamp).cloned().collect();
     if vc.is_empty() {
         bail!(
             "{}: {} current-clamp sweep(s) and no voltage-clamp sweeps; `epsc` measures voltage-clamp EPSCs",
@@ -150,15 +157,58 @@ fn analyse_file(path: &Path, a: &EpscArgs, sp: &SweepParams, cp: &CellParams, me
             all.len()
         );
     }
-    vc.sort_by(|x, y| x.starting_time_s.total_cmp(&y.starting_time_s).then(x.sweep_number.cmp(&y.sweep_number)));
     let epochs = rec.epochs()?;
     let stem = path.file_stem().map_or_else(|| "cell".into(), |s| s.to_string_lossy().into_owned());
-    let electrode = vc.iter().find_map(|s| s.electrode.clone());
-    let cell = electrode.as_ref().and_then(|e| e.cell_id.clone()).unwrap_or(stem);
+    let mut by_electrode: BTreeMap<Option<String>, Vec<SweepInfo>> = BTreeMap::new();
+    for s in vc {
+        by_electrode.entry(s.electrode.as_ref().map(|e| e.name.clone())).or_default().push(s);
+    }
+    let several = by_electrode.len() > 1;
+    by_electrode
+        .into_values()
+        .map(|mut sweeps| {
+            sweeps.sort_by(|x, y| {
+                x.starting_time_s.total_cmp(&y.starting_time_s).then(x.sweep_number.cmp(&y.sweep_number))
+            });
+            let electrode = sweeps.iter().find_map(|s| s.electrode.clone());
+            let cell_id = electrode.as_ref().and_then(|e| e.cell_id.clone()).filter(|id| !id.trim().is_empty());
+            let cell = match (cell_id, &electrode) {
+                (Some(id), _) => id,
+                (None, Some(e)) if several => format!("{stem}/{}", e.name),
+                _ => stem.clone(),
+            };
+            let location = electrode.and_then(|e| e.location).filter(|l| !l.trim().is_empty());
+            analyse_cell(&rec, path, cell, location, &sweeps, &epochs, a, sp, cp, meta)
+        })
+        .collect()
+}
+
+/// Analyses one cell's voltage-clamp sweeps.
+fn analyse_cell(
+    rec: &Recording,
+    path: &Path,
+    cell: String,
+    location: Option<String>,
+    vc: &[SweepInfo],
+    epochs: &[Epoch],
+    a: &EpscArgs,
+    sp: &SweepParams,
+    cp: &CellParams,
+    meta: &CellMeta,
+) -> Result<CellData> {
     let (m_region, m_treat) = meta.get(&cell).cloned().unwrap_or((None, None));
-    let region =
-        m_region.or_else(|| electrode.as_ref().and_then(|e| e.location.clone())).unwrap_or_else(|| "unknown".into());
+    let region = m_region.or(location).unwrap_or_else(|| "unknown".into());
     let treatment = m_treat.unwrap_or_else(|| "unknown".into());
+    // The condition is the sweep's `stimulus_description` when that tells the
+    // conditions apart; many acquisition programs write the protocol's name
+    // there instead (the same on every sweep), and then the tags of the epochs
+    // holding the sweeps are the conditions.
+    let descriptions: std::collections::BTreeSet<&str> =
+        vc.iter().map(|s| s.stimulus_description.as_deref().filter(|d| !is_placeholder(d)).unwrap_or("")).collect();
+    let covered = |s: &SweepInfo| {
+        epochs.iter().any(|e| s.starting_time_s >= e.start_s && s.starting_time_s < e.stop_s && !e.tags.is_empty())
+    };
+    let conditions_from_epochs = descriptions.len() == 1 && vc.iter().all(covered);
     let fs = vc[0].rate_hz;
     let mut sweeps = Vec::with_capacity(vc.len());
     let mut traces: Vec<Vec<f64>> = Vec::with_capacity(vc.len());
@@ -187,13 +237,18 @@ fn analyse_file(path: &Path, a: &EpscArgs, sp: &SweepParams, cp: &CellParams, me
             Some(ms) => Some((ms * 1e-3 * s.rate_hz).round() as usize).filter(|&x| x < i.len()),
             None => find_stimulus(&i, s.rate_hz, tp.as_ref()),
         };
-        let condition = s.stimulus_description.clone().unwrap_or_else(|| {
+        let epoch_tag = || {
             epochs
                 .iter()
                 .find(|e| s.starting_time_s >= e.start_s && s.starting_time_s < e.stop_s)
                 .and_then(|e| e.tags.first().cloned())
-                .unwrap_or_else(|| "unknown".into())
-        });
+        };
+        let condition = if conditions_from_epochs {
+            epoch_tag()
+        } else {
+            s.stimulus_description.clone().filter(|d| !is_placeholder(d)).or_else(epoch_tag)
+        }
+        .unwrap_or_else(|| "unknown".into());
         let result = match stim {
             Some(st) => match measure_sweep(&i, s.rate_hz, st, tp.as_ref(), hold, sp) {
                 Ok(r) => Some(r),
@@ -214,7 +269,7 @@ fn analyse_file(path: &Path, a: &EpscArgs, sp: &SweepParams, cp: &CellParams, me
         stims.push(stim);
     }
     let summary = summarize_cell(&sweeps, cp);
-    let first_drug = sweeps.iter().find(|s| s.condition != cp.baseline_condition);
+    let first_drug = sweeps.iter().find(|s| !cp.is_baseline(&s.condition));
     let drug_onset_s = first_drug.map_or(f64::NAN, |d| {
         epochs
             .iter()
@@ -243,9 +298,8 @@ fn analyse_file(path: &Path, a: &EpscArgs, sp: &SweepParams, cp: &CellParams, me
             .map(|(j, (a, c))| if (pre..pre + blank).contains(&j) || *c == 0 { f64::NAN } else { a / *c as f64 })
             .collect()
     };
-    let base_idx: Vec<usize> = (0..sweeps.len()).filter(|&k| sweeps[k].condition == cp.baseline_condition).collect();
-    let drug_idx: Vec<usize> =
-        (0..sweeps.len()).filter(|&k| sweeps[k].condition != cp.baseline_condition).collect::<Vec<_>>();
+    let base_idx: Vec<usize> = (0..sweeps.len()).filter(|&k| cp.is_baseline(&sweeps[k].condition)).collect();
+    let drug_idx: Vec<usize> = (0..sweeps.len()).filter(|&k| !cp.is_baseline(&sweeps[k].condition)).collect::<Vec<_>>();
     let block_idx: Vec<usize> = drug_idx.iter().rev().take(summary.n_block_sweeps.max(1)).copied().collect();
     Ok(CellData {
         file: path.to_path_buf(),
@@ -260,6 +314,30 @@ fn analyse_file(path: &Path, a: &EpscArgs, sp: &SweepParams, cp: &CellParams, me
         summary,
     })
 }
+
+/// Fitted fall of the normalised amplitude from the first to the second
+/// stimulus in the drug (% of baseline): determined even where the decline is
+/// still straight and the plateau is not.
+fn initial_decline_pct(u: &burstscope_epsc::UseDependence) -> f64 {
+    100.0 * u.initial_decline
+}
+
+fn initial_decline(c: &CellData) -> f64 {
+    c.summary.use_dependence.as_ref().map_or(f64::NAN, initial_decline_pct)
+}
+
+fn block_per_stimulus(c: &CellData) -> f64 {
+    c.summary.use_dependence.as_ref().filter(|u| u.determined).map_or(f64::NAN, |u| u.block_per_stimulus)
+}
+
+/// `stimulus_description` values that name no condition.
+fn is_placeholder(d: &str) -> bool {
+    let d = d.trim();
+    d.is_empty() || d.eq_ignore_ascii_case("N/A") || d.eq_ignore_ascii_case("none")
+}
+
+/// A per-cell value compared between groups.
+type CellMetric = fn(&CellData) -> f64;
 
 fn group_of(c: &CellData) -> String {
     if c.treatment == "unknown" { c.region.clone() } else { format!("{}/{}", c.region, c.treatment) }
@@ -290,6 +368,8 @@ pub(crate) fn group_stats(cells: &[&CellData]) -> Vec<GroupRow> {
         for (metric, vals) in [
             ("block_pct", cs.iter().map(|c| c.summary.block_pct).collect::<Vec<f64>>()),
             ("baseline_amplitude_pa", cs.iter().map(|c| c.summary.baseline_amplitude_pa).collect()),
+            ("block_per_stimulus", cs.iter().map(|c| block_per_stimulus(c)).collect()),
+            ("initial_decline_pct_per_stimulus", cs.iter().map(|c| initial_decline(c)).collect()),
         ] {
             let v: Vec<f64> = vals.into_iter().filter(|x| x.is_finite()).collect();
             let s = summary(&v);
@@ -319,15 +399,20 @@ pub(crate) fn group_stats(cells: &[&CellData]) -> Vec<GroupRow> {
     }
     // between groups, every pair
     let names: Vec<&String> = groups.keys().collect();
-    for i in 0..names.len() {
-        for j in i + 1..names.len() {
-            let a: Vec<f64> = groups[names[i]].iter().map(|c| c.summary.block_pct).filter(|x| x.is_finite()).collect();
-            let b: Vec<f64> = groups[names[j]].iter().map(|c| c.summary.block_pct).filter(|x| x.is_finite()).collect();
-            if a.len() >= 2 && b.len() >= 2 {
-                let label = format!("{} vs {}", names[i], names[j]);
-                let diff = summary(&a).mean - summary(&b).mean;
-                push_test(&mut rows, &label, "block_pct", &ttest_welch(&a, &b), diff, f64::NAN);
-                push_test(&mut rows, &label, "block_pct", &mannwhitneyu(&a, &b), diff, f64::NAN);
+    let between: [(&str, CellMetric); 2] =
+        [("block_pct", |c| c.summary.block_pct), ("initial_decline_pct_per_stimulus", initial_decline)];
+    for (metric, value) in between {
+        for i in 0..names.len() {
+            for j in i + 1..names.len() {
+                let of =
+                    |g: &String| -> Vec<f64> { groups[g].iter().map(|c| value(c)).filter(|x| x.is_finite()).collect() };
+                let (a, b) = (of(names[i]), of(names[j]));
+                if a.len() >= 2 && b.len() >= 2 {
+                    let label = format!("{} vs {}", names[i], names[j]);
+                    let diff = summary(&a).mean - summary(&b).mean;
+                    push_test(&mut rows, &label, metric, &ttest_welch(&a, &b), diff, f64::NAN);
+                    push_test(&mut rows, &label, metric, &mannwhitneyu(&a, &b), diff, f64::NAN);
+                }
             }
         }
     }
@@ -411,6 +496,23 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
     t.push("baseline_amplitude_pa", ColumnData::F64(cells.iter().map(|c| c.summary.baseline_amplitude_pa).collect()));
     t.push("pct_of_baseline", ColumnData::F64(cells.iter().map(|c| c.summary.pct_of_baseline).collect()));
     t.push("block_pct", ColumnData::F64(cells.iter().map(|c| c.summary.block_pct).collect()));
+    let ud = |f: fn(&burstscope_epsc::UseDependence) -> f64, only_determined: bool| -> ColumnData {
+        ColumnData::F64(
+            cells
+                .iter()
+                .map(|c| {
+                    c.summary.use_dependence.as_ref().filter(|u| u.determined || !only_determined).map_or(f64::NAN, f)
+                })
+                .collect(),
+        )
+    };
+    t.push("block_per_stimulus", ud(|u| u.block_per_stimulus, true));
+    t.push("use_dependence_tau_stimuli", ud(|u| u.tau_stimuli, true));
+    t.push("use_dependence_tau_ci_low_stimuli", ud(|u| u.tau_ci_stimuli.0, false));
+    t.push("use_dependence_tau_ci_high_stimuli", ud(|u| u.tau_ci_stimuli.1, false));
+    t.push("plateau_pct_of_baseline", ud(|u| 100.0 * u.plateau, true));
+    t.push("initial_decline_pct_per_stimulus", ud(initial_decline_pct, false));
+    t.push("use_dependence_r2", ud(|u| u.r2, false));
     t.push("n_block_sweeps", ColumnData::I64(cells.iter().map(|c| c.summary.n_block_sweeps as i64).collect()));
     t.push("rs_first_mohm", ColumnData::F64(cells.iter().map(|c| c.summary.rs_first_mohm).collect()));
     t.push("rs_last_mohm", ColumnData::F64(cells.iter().map(|c| c.summary.rs_last_mohm).collect()));
@@ -433,7 +535,9 @@ fn figures(cells: &[&CellData], rows: &[GroupRow], dir: &Path, latency_ms: f64) 
     let mut out = Vec::new();
     let drug = cells
         .iter()
-        .find_map(|c| c.sweeps.iter().find(|s| s.condition != "baseline").map(|s| s.condition.clone()))
+        .find_map(|c| {
+            c.sweeps.iter().find(|s| !s.condition.eq_ignore_ascii_case("baseline")).map(|s| s.condition.clone())
+        })
         .unwrap_or_else(|| "drug".into());
     let panels: Vec<plot::TraceSet> = cells
         .iter()
@@ -528,6 +632,43 @@ fn figures(cells: &[&CellData], rows: &[GroupRow], dir: &Path, latency_ms: f64) 
         };
         out.push(("Normalised amplitude time course".into(), plot::render(&fig, dir, "amplitude_time_course")?.png));
     }
+    // use-dependence: normalised amplitude against stimulus number in the drug
+    let n_stim = cells.iter().flat_map(|c| c.summary.stimulus.iter().copied()).max().unwrap_or(0);
+    if n_stim >= 4 {
+        let x: Vec<f64> = (1..=n_stim).map(f64::from).collect();
+        let (series, fits): (Vec<plot::CourseSeries>, Vec<Vec<f64>>) = by
+            .iter()
+            .map(|(g, cs)| {
+                let (mut m, mut e) = (Vec::new(), Vec::new());
+                for k in 1..=n_stim {
+                    let v: Vec<f64> = cs
+                        .iter()
+                        .flat_map(|c| {
+                            c.summary.stimulus.iter().zip(&c.summary.normalized).filter(move |(s, _)| **s == k)
+                        })
+                        .map(|(_, n)| 100.0 * n)
+                        .filter(|v| v.is_finite())
+                        .collect();
+                    let s = summary(&v);
+                    m.push(if v.is_empty() { f64::NAN } else { s.mean });
+                    e.push(if v.len() > 1 { s.sem } else { 0.0 });
+                }
+                let frac: Vec<f64> = m.iter().map(|v| v / 100.0).collect();
+                let fit = burstscope_epsc::fit_use_dependence(&x, &frac)
+                    .map(|u| x.iter().map(|k| 100.0 * (u.plateau + u.span * (-k / u.tau_stimuli).exp())).collect())
+                    .unwrap_or_default();
+                (plot::CourseSeries { label: format!("{g} (n = {})", cs.len()), mean: m, sem: e }, fit)
+            })
+            .unzip();
+        let fig = plot::StimulusCourse {
+            stimulus: x,
+            series,
+            fits,
+            y_label: "EPSC amplitude (% of baseline)".into(),
+            title: format!("Use-dependent {drug} block, mean ± SEM across cells"),
+        };
+        out.push(("Use-dependent block".into(), plot::render(&fig, dir, "block_by_stimulus")?.png));
+    }
     // % block per group with the between-group test
     let groups: Vec<(String, Vec<f64>)> =
         by.iter().map(|(g, cs)| (g.clone(), cs.iter().map(|c| c.summary.block_pct).collect())).collect();
@@ -569,13 +710,13 @@ pub(crate) fn run(a: &EpscArgs) -> Result<EpscOutput> {
         None => BTreeMap::new(),
     };
     let files = expand(&a.paths)?;
-    let results: Vec<(PathBuf, Result<CellData>)> =
+    let results: Vec<(PathBuf, Result<Vec<CellData>>)> =
         files.par_iter().map(|f| (f.clone(), analyse_file(f, a, &cfg.sweep, &cfg.cell, &meta))).collect();
     let mut cells = Vec::new();
     let mut failed = Vec::new();
     for (f, r) in results {
         match r {
-            Ok(c) => cells.push(c),
+            Ok(c) => cells.extend(c),
             Err(e) => {
                 eprintln!("burstscope: skipping {}: {e:#}", f.display());
                 failed.push((f, format!("{e:#}")));

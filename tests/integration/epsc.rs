@@ -336,3 +336,69 @@ fn conditions_come_from_epochs_when_every_sweep_names_the_protocol() {
     // the use-dependence of an LHb cell is determined: 6 % of receptors per stimulus
     assert!((f(&c["block_per_stimulus"]) - 0.06).abs() < 0.01, "{}", c["block_per_stimulus"]);
 }
+
+/// pynwb: one continuous response and command series holding every sweep of a
+/// fixture cell back to back, the sweeps as `IntracellularRecordingsTable`
+/// rows with `idx_start`/`count`, one protocol name for every sweep and the
+/// conditions as epochs.
+const CONTINUOUS: &str = r#"
+import sys
+from datetime import datetime, timezone
+import numpy as np
+from pynwb import NWBHDF5IO, NWBFile
+from pynwb.icephys import VoltageClampSeries, VoltageClampStimulusSeries
+src, dst = sys.argv[1], sys.argv[2]
+with NWBHDF5IO(src, "r") as io:
+    nwb = io.read()
+    names = sorted(k for k in nwb.acquisition if k.startswith("response_"))
+    resp = [np.asarray(nwb.acquisition[k].data[:]) for k in names]
+    stim = [np.asarray(nwb.stimulus[k.replace("response", "stimulus")].data[:]) for k in names]
+    conds = [nwb.acquisition[k].stimulus_description for k in names]
+    rate = float(nwb.acquisition[names[0]].rate)
+    loc = nwb.acquisition[names[0]].electrode.location
+out = NWBFile(session_description="continuous voltage clamp", identifier="continuous",
+              session_start_time=datetime(2026, 1, 1, tzinfo=timezone.utc))
+dev = out.create_device(name="amp")
+el = out.create_icephys_electrode(name="elec0", description="patch", device=dev, location=loc, cell_id="cont-01")
+r = VoltageClampSeries(name="continuous", data=np.concatenate(resp), rate=rate, starting_time=0.0,
+                       electrode=el, gain=1.0, stimulus_description="NMDA_+40mV", sweep_number=0)
+s = VoltageClampStimulusSeries(name="command", data=np.concatenate(stim), rate=rate, starting_time=0.0,
+                               electrode=el, gain=1.0, stimulus_description="NMDA_+40mV", sweep_number=0)
+out.add_acquisition(r)
+out.add_stimulus(s)
+n = len(resp[0])
+for k in range(len(resp)):
+    out.add_intracellular_recording(electrode=el, stimulus=s, stimulus_start_index=k * n, stimulus_index_count=n,
+                                    response=r, response_start_index=k * n, response_index_count=n)
+nb = conds.count("baseline")
+out.add_epoch(start_time=0.0, stop_time=nb * n / rate, tags=["baseline"])
+out.add_epoch(start_time=nb * n / rate, stop_time=len(resp) * n / rate, tags=["ketamine"])
+with NWBHDF5IO(dst, "w") as io:
+    io.write(out)
+print("written")
+"#;
+
+#[test]
+fn sweeps_as_segments_of_one_series_measure_like_separate_sweeps() {
+    let Some(py) = crate::pynwb_roundtrip::python() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = fixture("slices/LHb_cell01.nwb");
+    let cont = dir.path().join("continuous.nwb");
+    let o = std::process::Command::new(py).args(["-c", CONTINUOUS]).arg(&src).arg(&cont).output().expect("python");
+    assert!(o.status.success(), "pynwb: {}", String::from_utf8_lossy(&o.stderr));
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for (input, out) in [(&src, &a), (&cont, &b)] {
+        bin().arg("epsc").arg(input).arg("--out").arg(out).args(["--format", "csv", "--no-figures"]).assert().success();
+    }
+    let (sa, sb) = (csv(&a.join("sweeps.csv")), csv(&b.join("sweeps.csv")));
+    assert_eq!(sa.len(), sb.len());
+    for (x, y) in sa.iter().zip(&sb) {
+        assert_eq!(x["condition"], y["condition"], "sweep {}", x["sweep"]);
+        for col in ["amplitude_pa", "rs_mohm", "tau_weighted_ms"] {
+            assert!((f(&x[col]) - f(&y[col])).abs() <= 1e-9 * f(&x[col]).abs(), "{col}: {} vs {}", x[col], y[col]);
+        }
+    }
+    let (ca, cb) = (&csv(&a.join("cells.csv"))[0], &csv(&b.join("cells.csv"))[0]);
+    assert_eq!(cb["cell"], "cont-01");
+    assert!((f(&ca["block_pct"]) - f(&cb["block_pct"])).abs() < 1e-9);
+}

@@ -5,7 +5,7 @@
 use crate::util::bin;
 use std::process::Command;
 
-fn python() -> Option<String> {
+pub(crate) fn python() -> Option<String> {
     let py = std::env::var("BURSTSCOPE_PYTHON").ok().filter(|p| !p.is_empty());
     let ok = py
         .as_ref()

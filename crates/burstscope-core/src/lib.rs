@@ -233,6 +233,11 @@ pub struct SweepInfo {
     pub rate_hz: f64,
     /// Number of samples.
     pub n_samples: usize,
+    /// First sample of the sweep in the response series: 0 unless an
+    /// `IntracellularRecordingsTable` row references a segment of a longer
+    /// series (`idx_start`).
+    #[serde(default)]
+    pub sample_start: usize,
     /// `conversion` of the response data.
     pub conversion: f64,
     /// `offset` of the response data.
@@ -245,6 +250,10 @@ pub struct SweepInfo {
     pub electrode: Option<IcElectrode>,
     /// HDF5 path of the matching stimulus series, when found.
     pub stimulus_path: Option<String>,
+    /// Segment of the stimulus series (first sample, count) when the
+    /// recordings table gives one; `None`: the whole series.
+    #[serde(default)]
+    pub stimulus_range: Option<(usize, usize)>,
 }
 
 /// Everything `inspect` reports about a file, without sample data.

@@ -83,6 +83,14 @@ pub struct Recording {
     mapping: Option<Mapping>,
 }
 
+/// One row of the `IntracellularRecordingsTable`: response and stimulus as
+/// (series path, first sample, count).
+#[derive(Debug, Clone)]
+struct TableRow {
+    response: (String, usize, usize),
+    stimulus: Option<(String, usize, usize)>,
+}
+
 impl Recording {
     /// Opens a file and detects its layout. A plain HDF5 file without a
     /// mapping is an [`IoError::UnknownLayout`].
@@ -840,13 +848,48 @@ impl Recording {
         let mut out = Vec::with_capacity(responses.len());
         for path in &responses {
             let mut s = self.sweep_info(path, &mut electrodes, &ic_objects)?;
+            let rows: Vec<&TableRow> = table_pairs.iter().filter(|r| &r.response.0 == path).collect();
+            let segments = rows.len() > 1 || rows.iter().any(|r| r.response.1 != 0 || r.response.2 != s.n_samples);
+            if segments {
+                // rows reference parts of one long series: each row is a sweep
+                for r in rows {
+                    let (_, start, count) = r.response;
+                    if start + count > s.n_samples || count == 0 {
+                        return Err(self.ctx.invalid(
+                            &join(path, "data"),
+                            format!(
+                                "the intracellular recordings table references samples {start}..{} of a series of {}",
+                                start + count,
+                                s.n_samples
+                            ),
+                        ));
+                    }
+                    let mut seg = s.clone();
+                    // the series' sweep_number names the whole series, not the row
+                    seg.sweep_number = None;
+                    seg.sample_start = start;
+                    seg.n_samples = count;
+                    #[allow(clippy::cast_precision_loss)]
+                    {
+                        seg.starting_time_s = s.starting_time_s + start as f64 / s.rate_hz;
+                    }
+                    seg.stimulus_path = r.stimulus.as_ref().map(|x| x.0.clone());
+                    seg.stimulus_range = r.stimulus.as_ref().map(|x| (x.1, x.2));
+                    out.push(seg);
+                }
+                continue;
+            }
             let g = self.file.group(path).map_err(|e| self.ctx.h5err(path, e))?;
             let key = electrode_of(&g);
-            s.stimulus_path = table_pairs.get(path).cloned().or_else(|| {
-                s.sweep_number.and_then(|n| {
+            s.stimulus_path = match rows.first() {
+                Some(r) => r.stimulus.as_ref().map(|x| x.0.clone()),
+                None => s.sweep_number.and_then(|n| {
                     stim_by_sweep.get(&(key.clone(), n)).or_else(|| stim_by_sweep.get(&(None, n))).cloned()
-                })
-            });
+                }),
+            };
+            if let Some(Some((_, a, b))) = rows.first().map(|r| r.stimulus.as_ref()) {
+                s.stimulus_range = Some((*a, *b));
+            }
             out.push(s);
         }
         out.sort_by(|a, b| {
@@ -944,32 +987,34 @@ impl Recording {
             stimulus_description: c.attr_string(&g, "stimulus_description")?,
             electrode,
             stimulus_path: None,
+            sample_start: 0,
+            stimulus_range: None,
         })
     }
 
-    /// Response path → stimulus path from the `IntracellularRecordingsTable`.
-    fn recordings_table_pairs(&self) -> Result<HashMap<String, String>> {
+    /// The rows of the `IntracellularRecordingsTable` that have a response.
+    fn recordings_table_pairs(&self) -> Result<Vec<TableRow>> {
         let base = "general/intracellular_ephys/intracellular_recordings";
-        let mut out = HashMap::new();
-        if !(self.file.link_exists(base)
-            && self.file.link_exists(&format!("{base}/responses/response"))
-            && self.file.link_exists(&format!("{base}/stimuli/stimulus")))
-        {
+        let mut out = Vec::new();
+        if !(self.file.link_exists(base) && self.file.link_exists(&format!("{base}/responses/response"))) {
             return Ok(out);
         }
         let responses = self.ts_refs(&format!("/{base}/responses/response"))?;
-        let stimuli = self.ts_refs(&format!("/{base}/stimuli/stimulus"))?;
+        let stim_path = format!("/{base}/stimuli/stimulus");
+        let stimuli =
+            if self.file.link_exists(&stim_path) { self.ts_refs(&stim_path)? } else { vec![None; responses.len()] };
         for (r, s) in responses.into_iter().zip(stimuli) {
-            if let (Some(r), Some(s)) = (r, s) {
-                out.insert(r, s);
+            if let Some(response) = r {
+                out.push(TableRow { response, stimulus: s });
             }
         }
         Ok(out)
     }
 
-    /// A `TimeSeriesReferenceVectorData` column: the referenced series paths
-    /// (`None` where the row is absent, `idx_start` = −1).
-    fn ts_refs(&self, path: &str) -> Result<Vec<Option<String>>> {
+    /// A `TimeSeriesReferenceVectorData` column: per row the referenced
+    /// series path, first sample and count (`None` where the row is absent,
+    /// `idx_start` = −1).
+    fn ts_refs(&self, path: &str) -> Result<Vec<Option<(String, usize, usize)>>> {
         #[derive(hdf5::H5Type, Clone, Copy)]
         #[repr(C)]
         struct TsRef {
@@ -985,7 +1030,10 @@ impl Recording {
                 if r.idx_start < 0 || r.count < 0 {
                     Ok(None)
                 } else {
-                    crate::h5util::deref_path(&self.file, &r.timeseries).map(Some).map_err(|e| c.h5err(path, e))
+                    #[allow(clippy::cast_sign_loss)]
+                    crate::h5util::deref_path(&self.file, &r.timeseries)
+                        .map(|p| Some((p, r.idx_start as usize, r.count as usize)))
+                        .map_err(|e| c.h5err(path, e))
                 }
             })
             .collect()
@@ -996,7 +1044,7 @@ impl Recording {
     /// # Errors
     /// The data cannot be read.
     pub fn read_sweep(&self, sweep: &SweepInfo) -> Result<Vec<f64>> {
-        self.read_series_1d(&sweep.path)
+        self.read_series_1d(&sweep.path, Some((sweep.sample_start, sweep.n_samples)))
     }
 
     /// Samples of a sweep's stimulus in its physical unit, when it has one.
@@ -1004,17 +1052,38 @@ impl Recording {
     /// # Errors
     /// The data cannot be read.
     pub fn read_stimulus(&self, sweep: &SweepInfo) -> Result<Option<Vec<f64>>> {
-        sweep.stimulus_path.as_deref().map(|p| self.read_series_1d(p)).transpose()
+        sweep.stimulus_path.as_deref().map(|p| self.read_series_1d(p, sweep.stimulus_range)).transpose()
     }
 
-    fn read_series_1d(&self, path: &str) -> Result<Vec<f64>> {
+    /// A series' samples (all, or `count` from `start`) in its physical unit.
+    fn read_series_1d(&self, path: &str, range: Option<(usize, usize)>) -> Result<Vec<f64>> {
         let c = &self.ctx;
         let g = self.file.group(path).map_err(|e| c.h5err(path, e))?;
         let data = c.dataset(&g, "data", "samples")?;
         let dp = join(path, "data");
         let conversion = c.attr_f64(&data, "conversion")?.unwrap_or(1.0);
         let offset = c.attr_f64(&data, "offset")?.unwrap_or(0.0);
-        let mut v = c.read_f64s(&data, &dp)?;
+        let n = data.size();
+        let mut v = match range {
+            Some((start, count)) if start > 0 || count < n => {
+                if start + count > n {
+                    return Err(c.invalid(&dp, format!("samples {start}..{} requested of {n}", start + count)));
+                }
+                if data.ndim() == 1 {
+                    let d = c.descriptor(&data, &dp)?;
+                    if !is_numeric(&d) {
+                        return Err(c.unsupported(&dp, &d, "a numeric type"));
+                    }
+                    data.as_reader()
+                        .read_slice_1d::<f64, _>(start..start + count)
+                        .map_err(|e| c.h5err(&dp, e))?
+                        .to_vec()
+                } else {
+                    c.read_f64s(&data, &dp)?[start..start + count].to_vec()
+                }
+            }
+            _ => c.read_f64s(&data, &dp)?,
+        };
         for x in &mut v {
             *x = *x * conversion + offset;
         }

@@ -402,3 +402,80 @@ fn sweeps_as_segments_of_one_series_measure_like_separate_sweeps() {
     assert_eq!(cb["cell"], "cont-01");
     assert!((f(&ca["block_pct"]) - f(&cb["block_pct"])).abs() < 1e-9);
 }
+
+#[test]
+fn sweeps_at_another_holding_potential_are_left_out() {
+    use burstscope_io::{NwbSession, NwbWriter, SweepSpec};
+    use burstscope_synth::{SliceCell, SliceParams};
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mixed.nwb");
+    // ten inward AMPA sweeps at −70 mV, then the cell's +40 mV NMDA experiment
+    let ampa =
+        SliceCell::new(SliceParams { holding_mv: -70.0, amplitude_pa: -150.0, ..SliceParams::default() }).unwrap();
+    let nmda = SliceCell::new(SliceParams { seed: 3, ..SliceParams::default() }).unwrap();
+    let nwb = NwbWriter::create(
+        &path,
+        &NwbSession {
+            identifier: "mixed".into(),
+            session_description: "AMPA then NMDA".into(),
+            session_start_time: "2026-01-01T10:00:00+00:00".into(),
+            pharmacology: None,
+            experimenter: vec![],
+            subject: vec![],
+        },
+    )
+    .unwrap();
+    nwb.add_device("amp", "amplifier").unwrap();
+    nwb.add_ic_electrode("elec0", "amp", "patch", "LHb", "mixed-01").unwrap();
+    let t0 = 200.0;
+    let sweeps = ampa.sweeps[..10].iter().map(|s| (s, 0.0, "AMPA")).chain(nmda.sweeps.iter().map(|s| (s, t0, "")));
+    for (k, (s, offset, label)) in sweeps.enumerate() {
+        nwb.add_voltage_clamp_sweep(&SweepSpec {
+            name: format!("response_{k:03}"),
+            stimulus_name: format!("stimulus_{k:03}"),
+            sweep_number: k as u32,
+            starting_time_s: s.truth.start_s + offset,
+            rate_hz: 10_000.0,
+            response_a: &s.response_a,
+            command_v: &s.command_v,
+            stimulus_description: if label.is_empty() { s.truth.condition.clone() } else { label.into() },
+            electrode: "elec0".into(),
+        })
+        .unwrap();
+    }
+    nwb.finish().unwrap();
+    let out = dir.path().join("out");
+    let o =
+        bin().arg("epsc").arg(&path).arg("--out").arg(&out).args(["--format", "csv", "--no-figures"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("10 sweep(s) held at [-70] mV left out"));
+    let c = &csv(&out.join("cells.csv"))[0];
+    assert_eq!((f(&c["holding_mv"]), c["n_baseline"].as_str(), c["n_drug"].as_str()), (40.0, "20", "40"));
+    assert_eq!(c["qc_pass"], "true", "{}", c["qc_reason"]);
+    let truth: f64 = nmda.sweeps[..20].iter().map(|s| s.truth.amplitude_pa).sum::<f64>() / 20.0;
+    assert!((f(&c["baseline_amplitude_pa"]) - truth).abs() < 0.03 * truth, "{} vs {truth}", c["baseline_amplitude_pa"]);
+    // asked for the AMPA sweeps: inward, ten of them, no drug period
+    let out2 = dir.path().join("out2");
+    bin()
+        .arg("epsc")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out2)
+        .args(["--format", "csv", "--no-figures", "--holding-mv", "-70", "--config"])
+        .arg({
+            let cfg = dir.path().join("ampa.toml");
+            std::fs::write(&cfg, "[cell]\nbaseline_condition = \"AMPA\"\n").unwrap();
+            cfg
+        })
+        .assert()
+        .success();
+    let c2 = &csv(&out2.join("cells.csv"))[0];
+    assert_eq!((f(&c2["holding_mv"]), c2["n_baseline"].as_str()), (-70.0, "10"));
+    let want: f64 = ampa.sweeps[..10].iter().map(|s| s.truth.amplitude_pa).sum::<f64>() / 10.0;
+    assert!(
+        want < 0.0 && (f(&c2["baseline_amplitude_pa"]) - want).abs() < 0.03 * want.abs(),
+        "{} vs {want}",
+        c2["baseline_amplitude_pa"]
+    );
+    assert!(c2["qc_reason"].contains("no drug sweeps"));
+}

@@ -361,7 +361,7 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
 /// `burstscope epsc`.
 #[derive(Debug, Args, Clone)]
 pub struct EpscArgs {
-    /// NWB files or folders of them (one cell per file).
+    /// NWB files or folders of them (one cell per intracellular electrode).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Output folder.
@@ -379,6 +379,11 @@ pub struct EpscArgs {
     /// Stimulus time within each sweep, ms (default: found from the artifact).
     #[arg(long)]
     pub stim_ms: Option<f64>,
+    /// Analyse the sweeps held at this potential, mV (±2.5); default: the most
+    /// common holding potential of each cell (e.g. the +40 mV NMDA sweeps of a
+    /// cell also recorded at −70 mV).
+    #[arg(long, allow_hyphen_values = true)]
+    pub holding_mv: Option<f64>,
     /// Test pulse START_MS:STOP_MS:STEP_MV when the file has no command series.
     #[arg(long, value_parser = parse_test_pulse)]
     pub test_pulse: Option<(f64, f64, f64)>,

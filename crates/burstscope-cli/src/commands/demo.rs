@@ -98,6 +98,7 @@ pub(crate) fn run(a: &DemoArgs) -> Result<Outcome> {
         last_sweeps: None,
         last_minutes: None,
         stim_ms: None,
+        holding_mv: None,
         test_pulse: None,
         cells: None,
         config: None,

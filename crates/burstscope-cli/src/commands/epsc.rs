@@ -41,6 +41,10 @@ pub(crate) struct CellData {
     pub(crate) summary: CellSummary,
     /// Drug onset on the session clock (epoch start, else the first drug sweep).
     pub(crate) drug_onset_s: f64,
+    /// Holding potential analysed (mV; NaN without a command) and the sweeps
+    /// left out for being held elsewhere.
+    pub(crate) holding_mv: f64,
+    pub(crate) sweeps_other_holding: usize,
     /// Averaged baseline-subtracted traces (pA): baseline sweeps, block-window sweeps; time in ms from the stimulus.
     pub(crate) trace_t_ms: Vec<f64>,
     pub(crate) trace_baseline: Vec<f64>,
@@ -213,6 +217,7 @@ fn analyse_cell(
     let mut sweeps = Vec::with_capacity(vc.len());
     let mut traces: Vec<Vec<f64>> = Vec::with_capacity(vc.len());
     let mut stims: Vec<Option<usize>> = Vec::with_capacity(vc.len());
+    let mut holds: Vec<Option<f64>> = Vec::with_capacity(vc.len());
     for (k, s) in vc.iter().enumerate() {
         let scale = to_pa(&s.unit, &s.path)?;
         let i: Vec<f64> = rec.read_sweep(s)?.iter().map(|v| v * scale).collect();
@@ -267,6 +272,40 @@ fn analyse_cell(
         });
         traces.push(i);
         stims.push(stim);
+        holds.push(hold);
+    }
+    // One holding potential per analysis: a cell also recorded at −70 mV
+    // (AMPA) keeps its +40 mV (NMDA) sweeps, or those at --holding-mv.
+    let target = a.holding_mv.or_else(|| most_common_holding(&holds));
+    let keep: Vec<bool> = holds
+        .iter()
+        .map(|h| !matches!((h, target), (Some(h), Some(t)) if (h - t).abs() > HOLDING_TOLERANCE_MV))
+        .collect();
+    let other_holding = keep.iter().filter(|k| !**k).count();
+    if other_holding > 0 {
+        let mut others: Vec<i64> =
+            holds.iter().zip(&keep).filter(|(_, k)| !**k).filter_map(|(h, _)| h.map(|v| v.round() as i64)).collect();
+        others.sort_unstable();
+        others.dedup();
+        eprintln!(
+            "burstscope: {cell}: {other_holding} sweep(s) held at {others:?} mV left out; analysing the {} at {:.0} mV \
+             (--holding-mv to choose)",
+            keep.iter().filter(|k| **k).count(),
+            target.unwrap_or(f64::NAN)
+        );
+        let mut it = keep.iter();
+        sweeps.retain(|_| *it.next().unwrap_or(&true));
+        let mut it = keep.iter();
+        traces.retain(|_| *it.next().unwrap_or(&true));
+        let mut it = keep.iter();
+        stims.retain(|_| *it.next().unwrap_or(&true));
+    }
+    if sweeps.is_empty() {
+        bail!(
+            "{}: cell {cell}: no voltage-clamp sweeps at {:.1} mV (±{HOLDING_TOLERANCE_MV} mV)",
+            path.display(),
+            target.unwrap_or(f64::NAN)
+        );
     }
     let summary = summarize_cell(&sweeps, cp);
     let first_drug = sweeps.iter().find(|s| !cp.is_baseline(&s.condition));
@@ -307,6 +346,8 @@ fn analyse_cell(
         region,
         treatment,
         drug_onset_s,
+        holding_mv: target.unwrap_or(f64::NAN),
+        sweeps_other_holding: other_holding,
         trace_t_ms: (0..pre + post).map(|j| (j as f64 - pre as f64) / fs * 1e3).collect(),
         trace_baseline: avg(&base_idx),
         trace_drug: avg(&block_idx),
@@ -328,6 +369,19 @@ fn initial_decline(c: &CellData) -> f64 {
 
 fn block_per_stimulus(c: &CellData) -> f64 {
     c.summary.use_dependence.as_ref().filter(|u| u.determined).map_or(f64::NAN, |u| u.block_per_stimulus)
+}
+
+/// Sweeps within this of the chosen holding potential are analysed together.
+const HOLDING_TOLERANCE_MV: f64 = 2.5;
+
+/// The holding potential most sweeps share (to 1 mV; ties go to the more
+/// depolarised, the NMDA side); `None` when no sweep has a command.
+fn most_common_holding(holds: &[Option<f64>]) -> Option<f64> {
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+    for h in holds.iter().flatten().filter(|h| h.is_finite()) {
+        *counts.entry(h.round() as i64).or_default() += 1;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0))).map(|(mv, _)| mv as f64)
 }
 
 /// `stimulus_description` values that name no condition.
@@ -491,6 +545,7 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
     t.push("region", ColumnData::Str(cells.iter().map(|c| c.region.clone()).collect()));
     t.push("treatment", ColumnData::Str(cells.iter().map(|c| c.treatment.clone()).collect()));
     t.push("file", ColumnData::Str(cells.iter().map(|c| c.file.display().to_string()).collect()));
+    t.push("holding_mv", ColumnData::F64(cells.iter().map(|c| c.holding_mv).collect()));
     t.push("n_baseline", ColumnData::I64(cells.iter().map(|c| c.summary.n_baseline as i64).collect()));
     t.push("n_drug", ColumnData::I64(cells.iter().map(|c| c.summary.n_drug as i64).collect()));
     t.push("baseline_amplitude_pa", ColumnData::F64(cells.iter().map(|c| c.summary.baseline_amplitude_pa).collect()));
@@ -753,7 +808,7 @@ pub(crate) fn run(a: &EpscArgs) -> Result<EpscOutput> {
     };
     let mut prov = Provenance::new(
         "epsc",
-        json!({ "sweep": cfg.sweep, "cell": cfg.cell, "include_failed": a.include_failed, "stim_ms": a.stim_ms, "test_pulse": a.test_pulse }),
+        json!({ "sweep": cfg.sweep, "cell": cfg.cell, "include_failed": a.include_failed, "stim_ms": a.stim_ms, "test_pulse": a.test_pulse, "holding_mv": a.holding_mv }),
     );
     for f in &files {
         if let Ok(id) = burstscope_core::InputIdentity::of(f) {
@@ -763,6 +818,16 @@ pub(crate) fn run(a: &EpscArgs) -> Result<EpscOutput> {
     prov.extra.insert(
         "failed_files".into(),
         json!(failed.iter().map(|(f, e)| json!({"file": f.display().to_string(), "error": e})).collect::<Vec<_>>()),
+    );
+    prov.extra.insert(
+        "sweeps_at_other_holding_potentials".into(),
+        json!(
+            cells
+                .iter()
+                .filter(|c| c.sweeps_other_holding > 0)
+                .map(|c| json!({"cell": c.cell, "analysed_mv": c.holding_mv, "left_out": c.sweeps_other_holding}))
+                .collect::<Vec<_>>()
+        ),
     );
     prov.extra.insert(
         "excluded_cells".into(),

@@ -57,6 +57,25 @@ fn workspace_root() -> PathBuf {
 fn cargo() -> Command {
     let mut c = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(workspace_root());
+    // `cargo run` gave this process the variables of the xtask package; build
+    // scripts that watch them (ring's watches CARGO_MANIFEST_DIR) would see a
+    // change and rebuild half the tree (polars with it) whenever a plain
+    // `cargo build` or `cargo test` alternates with `cargo xtask`.
+    for (k, _) in env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&k.as_ref())
+        {
+            c.env_remove(k.as_ref());
+        }
+    }
     c
 }
 

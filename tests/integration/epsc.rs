@@ -221,20 +221,13 @@ fn bad_files_are_reported_and_skipped() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("START_MS:STOP_MS:STEP_MV"));
 }
 
-/// Writes cells into one NWB file, one electrode each (name, location, cell),
-/// with every sweep's `stimulus_description` set to `description` when given
-/// (a protocol name, as many acquisition programs write) and the epochs.
-fn write_cells(
-    path: &Path,
-    cells: &[(&str, &str, &burstscope_synth::SliceCell)],
-    description: Option<&str>,
-    epochs: &[burstscope_core::Epoch],
-) {
-    use burstscope_io::{NwbSession, NwbWriter, SweepSpec};
+/// A new whole-cell NWB file at `path` with an amplifier device `amp`.
+fn slice_writer(path: &Path) -> burstscope_io::NwbWriter {
+    use burstscope_io::{NwbSession, NwbWriter};
     let nwb = NwbWriter::create(
         path,
         &NwbSession {
-            identifier: "cells".into(),
+            identifier: path.file_stem().map_or_else(|| "cells".into(), |s| s.to_string_lossy().into_owned()),
             session_description: "whole-cell voltage clamp".into(),
             session_start_time: "2026-01-01T10:00:00+00:00".into(),
             pharmacology: None,
@@ -244,6 +237,20 @@ fn write_cells(
     )
     .unwrap();
     nwb.add_device("amp", "amplifier").unwrap();
+    nwb
+}
+
+/// Writes cells into one NWB file, one electrode each (name, location, cell),
+/// with every sweep's `stimulus_description` set to `description` when given
+/// (a protocol name, as many acquisition programs write) and the epochs.
+fn write_cells(
+    path: &Path,
+    cells: &[(&str, &str, &burstscope_synth::SliceCell)],
+    description: Option<&str>,
+    epochs: &[burstscope_core::Epoch],
+) {
+    use burstscope_io::SweepSpec;
+    let nwb = slice_writer(path);
     for (e, location, _) in cells {
         nwb.add_ic_electrode(e, "amp", "patch electrode", location, "").unwrap();
     }
@@ -405,7 +412,7 @@ fn sweeps_as_segments_of_one_series_measure_like_separate_sweeps() {
 
 #[test]
 fn sweeps_at_another_holding_potential_are_left_out() {
-    use burstscope_io::{NwbSession, NwbWriter, SweepSpec};
+    use burstscope_io::SweepSpec;
     use burstscope_synth::{SliceCell, SliceParams};
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("mixed.nwb");
@@ -413,19 +420,7 @@ fn sweeps_at_another_holding_potential_are_left_out() {
     let ampa =
         SliceCell::new(SliceParams { holding_mv: -70.0, amplitude_pa: -150.0, ..SliceParams::default() }).unwrap();
     let nmda = SliceCell::new(SliceParams { seed: 3, ..SliceParams::default() }).unwrap();
-    let nwb = NwbWriter::create(
-        &path,
-        &NwbSession {
-            identifier: "mixed".into(),
-            session_description: "AMPA then NMDA".into(),
-            session_start_time: "2026-01-01T10:00:00+00:00".into(),
-            pharmacology: None,
-            experimenter: vec![],
-            subject: vec![],
-        },
-    )
-    .unwrap();
-    nwb.add_device("amp", "amplifier").unwrap();
+    let nwb = slice_writer(&path);
     nwb.add_ic_electrode("elec0", "amp", "patch", "LHb", "mixed-01").unwrap();
     let t0 = 200.0;
     let sweeps = ampa.sweeps[..10].iter().map(|s| (s, 0.0, "AMPA")).chain(nmda.sweeps.iter().map(|s| (s, t0, "")));

@@ -51,6 +51,21 @@ pub struct UseDependence {
     pub determined: bool,
 }
 
+impl UseDependence {
+    /// The fitted normalised amplitude at stimulus `n`.
+    ///
+    /// ```
+    /// let n: Vec<f64> = (1..=20).map(f64::from).collect();
+    /// let y: Vec<f64> = n.iter().map(|k| 0.2 + 0.8 * 0.9f64.powf(*k)).collect();
+    /// let f = burstscope_epsc::fit_use_dependence(&n, &y).unwrap();
+    /// assert!((f.at(5.0) - y[4]).abs() < 1e-6);
+    /// ```
+    #[must_use]
+    pub fn at(&self, n: f64) -> f64 {
+        self.plateau + self.span * (-n / self.tau_stimuli).exp()
+    }
+}
+
 /// Linear least squares of y on (1, e^{−n/τ}): (plateau, span, sse).
 fn project(n: &[f64], y: &[f64], tau: f64) -> (f64, f64, f64) {
     let m = n.len() as f64;

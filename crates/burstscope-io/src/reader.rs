@@ -835,13 +835,13 @@ impl Recording {
         // pairs with the stimulus of the same sweep number on the same
         // electrode (paired and multi-patch recordings reuse sweep numbers).
         let ic_objects = self.ic_electrode_objects();
-        let electrode_of = |g: &Group| self.linked_electrode(g, &ic_objects).map(|(path, _)| path);
         let mut stim_by_sweep: HashMap<(Option<String>, u64), String> = HashMap::new();
         for s in &stimuli {
             let g = self.file.group(s).map_err(|e| self.ctx.h5err(s, e))?;
             if let Some(n) = self.ctx.attr_f64(&g, "sweep_number")? {
+                let electrode = self.linked_electrode(&g, &ic_objects).map(|(path, _)| basename(&path));
                 #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-                stim_by_sweep.entry((electrode_of(&g), n as u64)).or_insert_with(|| s.clone());
+                stim_by_sweep.entry((electrode, n as u64)).or_insert_with(|| s.clone());
             }
         }
         let mut electrodes: HashMap<String, IcElectrode> = HashMap::new();
@@ -879,16 +879,17 @@ impl Recording {
                 }
                 continue;
             }
-            let g = self.file.group(path).map_err(|e| self.ctx.h5err(path, e))?;
-            let key = electrode_of(&g);
-            s.stimulus_path = match rows.first() {
-                Some(r) => r.stimulus.as_ref().map(|x| x.0.clone()),
-                None => s.sweep_number.and_then(|n| {
-                    stim_by_sweep.get(&(key.clone(), n)).or_else(|| stim_by_sweep.get(&(None, n))).cloned()
-                }),
-            };
-            if let Some(Some((_, a, b))) = rows.first().map(|r| r.stimulus.as_ref()) {
-                s.stimulus_range = Some((*a, *b));
+            match rows.first() {
+                Some(r) => {
+                    s.stimulus_path = r.stimulus.as_ref().map(|x| x.0.clone());
+                    s.stimulus_range = r.stimulus.as_ref().map(|x| (x.1, x.2));
+                }
+                None => {
+                    let key = s.electrode.as_ref().map(|e| e.name.clone());
+                    s.stimulus_path = s
+                        .sweep_number
+                        .and_then(|n| stim_by_sweep.get(&(key, n)).or_else(|| stim_by_sweep.get(&(None, n))).cloned());
+                }
             }
             out.push(s);
         }

@@ -293,12 +293,9 @@ fn analyse_cell(
             keep.iter().filter(|k| **k).count(),
             target.unwrap_or(f64::NAN)
         );
-        let mut it = keep.iter();
-        sweeps.retain(|_| *it.next().unwrap_or(&true));
-        let mut it = keep.iter();
-        traces.retain(|_| *it.next().unwrap_or(&true));
-        let mut it = keep.iter();
-        stims.retain(|_| *it.next().unwrap_or(&true));
+        retain_where(&mut sweeps, &keep);
+        retain_where(&mut traces, &keep);
+        retain_where(&mut stims, &keep);
     }
     if sweeps.is_empty() {
         bail!(
@@ -369,6 +366,12 @@ fn initial_decline(c: &CellData) -> f64 {
 
 fn block_per_stimulus(c: &CellData) -> f64 {
     c.summary.use_dependence.as_ref().filter(|u| u.determined).map_or(f64::NAN, |u| u.block_per_stimulus)
+}
+
+/// Keeps the items whose flag in `keep` (same order) is set.
+fn retain_where<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut flags = keep.iter();
+    v.retain(|_| flags.next().copied().unwrap_or(true));
 }
 
 /// Sweeps within this of the chosen holding potential are analysed together.
@@ -710,7 +713,7 @@ fn figures(cells: &[&CellData], rows: &[GroupRow], dir: &Path, latency_ms: f64) 
                 }
                 let frac: Vec<f64> = m.iter().map(|v| v / 100.0).collect();
                 let fit = burstscope_epsc::fit_use_dependence(&x, &frac)
-                    .map(|u| x.iter().map(|k| 100.0 * (u.plateau + u.span * (-k / u.tau_stimuli).exp())).collect())
+                    .map(|u| x.iter().map(|k| 100.0 * u.at(*k)).collect())
                     .unwrap_or_default();
                 (plot::CourseSeries { label: format!("{g} (n = {})", cs.len()), mean: m, sem: e }, fit)
             })

@@ -95,8 +95,9 @@ fn lhb_recovers_the_fixture_bursts_with_statistics_and_figures() {
     }
     let prov: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("bursts.json")).expect("json")).expect("json");
-    assert_eq!(prov["parameters"]["method"]["lhb"]["start_isi_max_s"], 0.02);
-    assert_eq!(prov["extra"]["windows"][1]["name"], "ketamine");
+    assert_eq!(prov["key"]["config"]["lhb"]["start_isi_max_s"], 0.02);
+    assert_eq!(prov["key"]["config"]["method"], "lhb");
+    assert_eq!(prov["outputs"]["summary"]["windows"][1]["name"], "ketamine");
 }
 
 #[test]
@@ -185,12 +186,9 @@ fn expect_error(args: &[&str], input: &Path, needles: &[&str]) {
 #[test]
 fn bad_input_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tmp");
-    let unsorted = dir.path().join("unsorted.csv");
-    std::fs::write(&unsorted, "unit,time_s\nu1,1.0\nu1,2.0\nu1,1.5\n").expect("write");
-    expect_error(&[], &unsorted, &["unsorted.csv", "unit u1", "not sorted", "spike 2"]);
-    let dup = dir.path().join("dup.csv");
-    std::fs::write(&dup, "unit,time_s\nu1,1.0\nu1,2.0\nu1,2.0\n").expect("write");
-    expect_error(&[], &dup, &["dup.csv", "duplicate spike time 2"]);
+    let nan = dir.path().join("nan.csv");
+    std::fs::write(&nan, "unit,time_s\nu1,1.0\nu1,NaN\nu1,1.5\n").expect("write");
+    expect_error(&[], &nan, &["nan.csv", "unit u1", "non-finite"]);
     let nocol = dir.path().join("nocol.csv");
     std::fs::write(&nocol, "cell,t\nu1,1.0\n").expect("write");
     expect_error(&[], &nocol, &["nocol.csv", "'unit'"]);
@@ -204,6 +202,38 @@ fn bad_input_is_a_clear_error() {
     let cells: Vec<_> = std::fs::read_dir(fixture("slices")).expect("slices").map(|e| e.expect("e").path()).collect();
     let cell = cells.iter().find(|p| p.extension().is_some_and(|e| e == "nwb")).expect("a slice file");
     expect_error(&[], cell, &["no /units"]);
+}
+
+#[test]
+fn unsorted_and_duplicate_spike_times_are_repaired_and_reported() {
+    // Real sortings have them (trials concatenated, merged units).
+    let dir = tempfile::tempdir().expect("tmp");
+    let input = dir.path().join("unsorted.csv");
+    let mut text = String::from("unit,time_s\n");
+    for k in (0..200).rev() {
+        text.push_str(&format!("u1,{}\nu2,{}\n", f64::from(k) * 0.5, f64::from(k) * 0.25));
+    }
+    text.push_str("u2,10.0\n");
+    std::fs::write(&input, text).expect("write");
+    let out = dir.path().join("b");
+    let o = bin()
+        .args(["bursts".as_ref(), input.as_os_str(), "--out".as_ref(), out.as_os_str(), "--no-figures".as_ref()])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("unit u1") && err.contains("not sorted"), "{err}");
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bursts.json")).expect("record")).expect("json");
+    let w: Vec<&str> =
+        rec["outputs"]["warnings"].as_array().expect("warnings").iter().map(|v| v.as_str().unwrap_or("")).collect();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].starts_with("unit u1") && w[0].contains("199 out of order") && w[0].contains("0 duplicate"), "{w:?}");
+    assert!(w[1].starts_with("unit u2") && w[1].contains("1 duplicate"), "{w:?}");
+    let m = burstscope_tables::read_table(&out.join("unit_metrics.parquet")).expect("table");
+    let Some(burstscope_core::ColumnData::I64(n)) = m.column("n_spikes") else { panic!("n_spikes") };
+    // 400 distinct spikes; the "all" window's stop (the last spike, 99.5 s) is exclusive.
+    assert_eq!(n.iter().sum::<i64>(), 399, "duplicates dropped, nothing else");
 }
 
 #[test]
@@ -228,6 +258,7 @@ fn a_unit_without_spikes_is_kept_as_silent() {
         label: id.to_string(),
         spike_times_s: t,
         electrode_group: None,
+        obs_intervals_s: Vec::new(),
         columns: BTreeMap::new(),
     };
     w.add_units(&[unit(0, busy), unit(1, vec![])], &[]).expect("units");

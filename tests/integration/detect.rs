@@ -46,7 +46,7 @@ fn frac_matched(x: &[i64], y: &[i64], tol: i64) -> f64 {
 fn score(nwb: &Path, truth: &Path, det: &Path) -> (f64, f64) {
     let t = json(truth);
     let fs = t["fs"].as_f64().unwrap();
-    let noise: Vec<f64> = json(&det.join("detect.json"))["extra"]["channels"]
+    let noise: Vec<f64> = json(&det.join("detect.json"))["outputs"]["summary"]["channels"]
         .as_array()
         .unwrap()
         .iter()
@@ -169,15 +169,20 @@ fn outputs_have_the_documented_columns_waveforms_and_provenance() {
         assert!((f64::from(v) - amp[k]).abs() < 1e-3);
     }
     let d = json(&dir.path().join("detect.json"));
-    assert_eq!(d["command"], "detect");
-    assert_eq!(d["parameters"]["threshold"], 5.0);
-    assert_eq!(d["parameters"]["band_hz"], serde_json::json!([300.0, 6000.0]));
-    assert!(d["inputs"][0]["content_hash"].as_str().unwrap().starts_with("xxh3-blocks:"));
-    assert!(d["inputs"][0]["hash_scope"].as_str().unwrap().contains("/acquisition/ElectricalSeries/data"));
-    assert_eq!(d["inputs"][0]["size_bytes"], std::fs::metadata(fixture("tetrode_raw.nwb")).unwrap().len());
-    let ch = &d["extra"]["channels"][0];
+    assert_eq!(d["key"]["stage"], "detect");
+    assert_eq!(d["key"]["config"]["threshold"], 5.0);
+    assert_eq!(d["key"]["config"]["band_hz"], serde_json::json!([300.0, 6000.0]));
+    let input = &d["key"]["inputs"][0];
+    let bytes = std::fs::read(fixture("tetrode_raw.nwb")).unwrap();
+    assert_eq!(input["content_hash"].as_str().unwrap(), burstscope_core::hash_bytes(&bytes), "hash of the whole file");
+    assert_eq!(input["size_bytes"], bytes.len());
+    let files: Vec<&str> =
+        d["outputs"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(files, ["spikes.csv", "waveforms.h5"]);
+    let ch = &d["outputs"]["summary"]["channels"][0];
     assert!(ch["noise_uv"].as_f64().unwrap() > 1.0 && ch["threshold_uv"].as_f64().unwrap() > 5.0);
-    assert!(d["version"].is_string());
+    assert!(d["key"]["program"]["version"].is_string());
+    assert!(d["run"]["wall_s"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
@@ -197,7 +202,7 @@ fn nan_inf_and_flat_channels_are_reported_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     detect_csv(&fixture("bad/nan_flat.nwb"), dir.path(), &[]);
     let d = json(&dir.path().join("detect.json"));
-    let ch = d["extra"]["channels"].as_array().unwrap();
+    let ch = d["outputs"]["summary"]["channels"].as_array().unwrap();
     assert_eq!(ch[1]["nonfinite_samples"], 101);
     assert_eq!(ch[3]["dead"], true);
     assert!(ch[3]["threshold_uv"].is_null());
@@ -212,7 +217,7 @@ fn saturated_stretches_are_counted_and_their_ringing_ignored() {
     let dir = tempfile::tempdir().unwrap();
     detect_csv(&fixture("bad/clipped.nwb"), dir.path(), &[]);
     let d = json(&dir.path().join("detect.json"));
-    let ch = d["extra"]["channels"].as_array().unwrap();
+    let ch = d["outputs"]["summary"]["channels"].as_array().unwrap();
     assert_eq!(ch[2]["clipped_samples"], 300);
     assert_eq!(ch[0]["clipped_samples"], 100);
     let spikes = read_spikes(dir.path());

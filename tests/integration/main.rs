@@ -1,9 +1,12 @@
 //! End-to-end tests of the `burstscope` binary (one integration binary, topic modules).
 
+mod atomic;
 mod bursts;
 mod detect;
 mod epsc;
+mod fuzz;
 mod generate_inspect;
 mod input_errors;
 mod pynwb_roundtrip;
+mod real_files;
 mod util;

@@ -24,3 +24,11 @@ pub(crate) fn fixture(rel: &str) -> PathBuf {
 pub(crate) fn json_out(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
+
+/// The binary as a plain `std::process::Command` (for spawning and killing).
+pub(crate) fn bin_std() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_burstscope"));
+    c.env_remove("RUST_LOG");
+    c.env("HDF5_USE_FILE_LOCKING", "FALSE");
+    c
+}

@@ -1,9 +1,8 @@
 //! `cargo xtask demo` and `cargo xtask test`: the README's two commands.
 //!
-//! Both first make sure the HDF5 C library and headers are present (on Debian
-//! or Ubuntu: `apt-get install -y libhdf5-dev pkg-config`, through `sudo -n`
-//! when not root so it never waits at a password prompt; elsewhere the exact
-//! command is printed), then run the pipeline or the test suite with cargo.
+//! Both first make sure a cmake >= 3.26 is there to build the bundled HDF5 2.x
+//! (installing it from PyPI with `pip install --user cmake` when missing;
+//! nothing needs root), then run the pipeline or the test suite with cargo.
 //! This crate uses only the standard library, so it builds on a machine that
 //! has nothing but the Rust toolchain.
 
@@ -16,7 +15,7 @@ const USAGE: &str = "usage: cargo xtask <command> [args...]
 commands:
   demo [burstscope demo args]   install prerequisites, then run the whole pipeline on a synthetic dataset (out/demo)
   test [cargo test args]        install prerequisites, then run every test of the workspace
-  deps                          only install prerequisites (libhdf5-dev)
+  deps                          only install prerequisites (cmake >= 3.26 for the bundled HDF5)
   bench-detect [--long] [--runs N]
                                 whole-program benchmark of `burstscope detect` on generated 300 s,
                                 32-channel, 30 kHz sessions (plain and gzip), side by side with
@@ -57,6 +56,11 @@ fn workspace_root() -> PathBuf {
 fn cargo() -> Command {
     let mut c = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(workspace_root());
+    CHILD_ENV.with_borrow(|e| {
+        for (k, v) in e {
+            c.env(k, v);
+        }
+    });
     // `cargo run` gave this process the variables of the xtask package; build
     // scripts that watch them (ring's watches CARGO_MANIFEST_DIR) would see a
     // change and rebuild half the tree (polars with it) whenever a plain
@@ -202,72 +206,74 @@ fn bench_detect(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// True when the HDF5 headers can be found the way hdf5-metno-sys looks for them.
-fn hdf5_present() -> bool {
-    if env::var_os("HDF5_DIR").is_some() {
-        return true;
-    }
-    if Command::new("pkg-config").args(["--exists", "hdf5"]).status().is_ok_and(|s| s.success()) {
-        return true;
-    }
-    [
-        "/usr/include/hdf5/serial/hdf5.h",
-        "/usr/include/hdf5.h",
-        "/usr/local/include/hdf5.h",
-        "/opt/homebrew/include/hdf5.h",
-    ]
-    .iter()
-    .any(|p| Path::new(p).exists())
+/// The version `cmake --version` prints, as (major, minor).
+fn cmake_version(cmake: &str) -> Option<(u32, u32)> {
+    let out = Command::new(cmake).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = text.split_whitespace().nth(2)?;
+    let mut it = v.split('.').map(|x| x.parse::<u32>().ok());
+    Some((it.next()??, it.next()??))
 }
 
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+/// A cmake new enough to build the bundled HDF5 2.x (>= 3.26): the one on
+/// PATH, `$CMAKE`, or one installed now from PyPI (`pip install --user cmake`).
+/// Returns the path to pass to the build as `CMAKE`.
+fn ensure_cmake() -> Result<String, String> {
+    let ok = |c: &str| cmake_version(c).is_some_and(|v| v >= (3, 26));
+    if let Ok(c) = env::var("CMAKE")
+        && ok(&c)
+    {
+        return Ok(c);
+    }
+    let home = env::var("HOME").unwrap_or_default();
+    let user = format!("{home}/.local/bin/cmake");
+    for c in ["cmake", user.as_str()] {
+        if ok(c) {
+            return Ok(c.to_string());
+        }
+    }
+    eprintln!("xtask: building HDF5 2.x needs cmake >= 3.26; installing it from PyPI (pip install --user cmake)");
+    for py in ["python3", "python"] {
+        let status = Command::new(py)
+            .args(["-m", "pip", "install", "--user", "--quiet", "--disable-pip-version-check", "cmake>=3.26"])
+            .status();
+        if status.is_ok_and(|s| s.success()) {
+            break;
+        }
+    }
+    // pip's scripts go to ~/.local/bin, or beside the interpreter in a venv/pyenv.
+    let mut candidates = vec![user.clone(), "cmake".to_string()];
+    if let Ok(o) =
+        Command::new("python3").args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"]).output()
+    {
+        candidates.push(format!("{}/cmake", String::from_utf8_lossy(&o.stdout).trim()));
+    }
+    candidates.into_iter().find(|c| ok(c)).ok_or_else(|| {
+        "building HDF5 2.x needs cmake >= 3.26 and it could not be installed; run `pip install cmake` \
+         (or install cmake >= 3.26 another way and set CMAKE=/path/to/cmake), or build against the \
+         system libhdf5 with `--no-default-features` on burstscope-io"
+            .to_string()
+    })
 }
 
 fn have(cmd: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {cmd} >/dev/null 2>&1")]).status().is_ok_and(|s| s.success())
 }
 
+/// Prerequisites of the build: a cmake for the bundled HDF5 (and a C
+/// compiler, which the Rust toolchain's machines have). Sets `CMAKE` for the
+/// cargo processes started from here.
 fn ensure_hdf5() -> Result<(), String> {
-    if hdf5_present() {
-        return Ok(());
-    }
-    let packages = ["libhdf5-dev", "pkg-config"];
-    if cfg!(target_os = "linux") && have("apt-get") {
-        eprintln!("xtask: the HDF5 C library is missing; installing {} with apt-get", packages.join(" "));
-        let prefix: Vec<&str> = if is_root() {
-            vec![]
-        } else if have("sudo") && Command::new("sudo").args(["-n", "true"]).status().is_ok_and(|s| s.success()) {
-            vec!["sudo", "-n"]
-        } else {
-            return Err(format!(
-                "the HDF5 C library is missing and this user cannot install it without a password; run:\n  sudo apt-get update && sudo apt-get install -y {}",
-                packages.join(" ")
-            ));
-        };
-        let apt = |args: &[&str]| {
-            let mut all: Vec<&str> = prefix.clone();
-            all.push("apt-get");
-            all.extend_from_slice(args);
-            let mut c = Command::new(all[0]);
-            c.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
-            run(c)
-        };
-        apt(&["update", "-qq"])?;
-        apt(&[&["install", "-y", "-qq", "--no-install-recommends"][..], &packages[..]].concat())?;
-        if hdf5_present() {
-            return Ok(());
-        }
-        return Err("libhdf5-dev was installed but its headers are still not found".into());
-    }
-    let hint = if cfg!(target_os = "macos") {
-        "brew install hdf5 pkg-config"
-    } else if have("dnf") {
-        "sudo dnf install -y hdf5-devel pkgconf"
-    } else if have("pacman") {
-        "sudo pacman -S hdf5 pkgconf"
-    } else {
-        "install the HDF5 C library (>= 1.10) with headers, or set HDF5_DIR to its prefix"
-    };
-    Err(format!("the HDF5 C library is missing; run:\n  {hint}"))
+    let cmake = ensure_cmake()?;
+    child_env("CMAKE", &cmake);
+    Ok(())
+}
+
+/// Records a variable for the cargo commands this process starts.
+fn child_env(key: &str, value: &str) {
+    CHILD_ENV.with_borrow_mut(|e| e.push((key.to_string(), value.to_string())));
+}
+
+thread_local! {
+    static CHILD_ENV: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
 }

@@ -3,7 +3,7 @@
 //! Every detector is a pure function of one unit's sorted spike times (seconds)
 //! and a plain, validated parameter struct; nothing here reads files or knows
 //! about tables. The methods and their conventions follow
-//! `reference/algorithms.md` §2 (Cotterill et al. 2016, J Neurophysiol 116:306,
+//! `docs/bursts.md` (Cotterill et al. 2016, J Neurophysiol 116:306,
 //! and the reference implementations it compares):
 //!
 //! | name | method | struct |

@@ -1,4 +1,4 @@
-//! Per-unit, per-window burst and firing metrics (reference/algorithms.md §3–4).
+//! Per-unit, per-window burst and firing metrics (docs/bursts.md, "Metrics").
 //!
 //! Bursts are detected once on the whole train, so a window's edge never cuts
 //! a burst in two; a burst belongs to the window that holds its first spike.

@@ -1,5 +1,5 @@
-//! The Cotterill et al. 2016 synthetic train families (reference/algorithms.md
-//! §2.8). A generated burst counts as found when a detected burst overlaps it.
+//! The Cotterill et al. 2016 synthetic train families (docs/bursts.md,
+//! "Synthetic families"). A generated burst counts as found when a detected burst overlaps it.
 //! The expectations follow the paper's findings: MaxInterval finds nearly every
 //! burst; CMA and Poisson surprise find most; logISI misses long bursts whose
 //! in-burst ISIs exceed its 100 ms cut-off; rank surprise caps the in-burst

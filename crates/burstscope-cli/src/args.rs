@@ -3,8 +3,9 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// burstscope: from NWB recordings to burst statistics, NMDAR-current
-/// comparisons and paper figures.
+/// Analyse electrophysiology recordings end to end: detect spikes on tetrodes,
+/// find bursts and compare them before and after a drug, measure NMDAR EPSCs in
+/// slices across regions, and draw the paper figures — from NWB or HDF5 files.
 #[derive(Debug, Parser)]
 #[command(name = "burstscope", version, about, long_about = None, propagate_version = true)]
 #[command(
@@ -35,17 +36,17 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Detect spikes: band-pass, MAD noise, one event per spike per channel group, waveforms.
     #[command(
-        after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel] in µV, spike_index, channels);\nDIR/detect.json (parameters, noise per channel, bad samples, input identity, version)."
+        after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel] in µV, spike_index, channels);\nDIR/detect.json (record: key = input hash, config, version; outputs; run).\nPreset with every default: data/detect.toml."
     )]
     Detect(DetectArgs),
     /// Detect bursts per unit, compute per-window metrics, pre/post statistics and figures.
     #[command(
-        after_help = "Examples:\n  burstscope bursts session.nwb --out bursts/\n  burstscope bursts session.nwb --out b/ --method maxinterval --format csv\n  burstscope bursts units.nwb --out b/ --drug-at 1800 --exclude-after 120\n  burstscope bursts spikes.csv --out b/ --baseline 0:600 --post 900:1500 --drug-name ketamine\n  burstscope bursts mea.h5 --out b/ --method logisi\n  burstscope bursts session.nwb --out b/ --start-isi-ms 15 --silence-ms 50 --min-spikes 3\n  burstscope bursts session.nwb --out b/ --config bursts.toml\n\nINPUT: an NWB file with /units, an MEA spike-train HDF5 file, or a spikes table\n(CSV or Parquet) with columns unit and time_s.\n\nMethods (reference/algorithms.md, docs/bursts.md):\n  lhb          interval rule with preceding silence. Defaults: onset ISI <= 20 ms,\n               within-burst ISI <= 20 ms, silence before the burst >= 100 ms, >= 2 spikes\n               (a common LHb choice, not confirmed as the cited papers' exact values)\n  maxinterval  NeuroExplorer MaxInterval: 0.17 s / 0.3 s / 0.2 s / 0.01 s / 3 spikes\n  poisson      Poisson surprise, S > -ln 0.01\n  rank         rank surprise, RS >= -ln 0.01, 75th-percentile ISI limit\n  logisi       Pasquale logISI, 100 ms cut-off\n  cma          cumulative moving average (skewness of the CMA curve)\n\nWindows: the file's epochs (baseline, then the next epoch, e.g. ketamine), or\n--drug-at T (baseline = start..T, post = T+gap..end), or --baseline/--post A:B.\n\nbursts.toml sections (every field optional; unknown fields are errors):\n  [lhb] start_isi_max_s, end_isi_max_s, min_preceding_silence_s, min_spikes, ...\n  [maxinterval] [poisson] [rank] [logisi] [cma]   method parameters\n  [metrics] silent_below_hz = 0.05, bursting_min_per_min = 1.0, isi_violation_s = 0.002\n\nWrites DIR/bursts, unit_metrics, time_course, stats (.parquet or .csv),\nDIR/figures/*.{svg,png,pdf} and DIR/bursts.json (parameters, windows, version, input)."
+        after_help = "Examples:\n  burstscope bursts session.nwb --out bursts/\n  burstscope bursts session.nwb --out b/ --method maxinterval --format csv\n  burstscope bursts units.nwb --out b/ --drug-at 1800 --exclude-after 120\n  burstscope bursts spikes.csv --out b/ --baseline 0:600 --post 900:1500 --drug-name ketamine\n  burstscope bursts mea.h5 --out b/ --method logisi\n  burstscope bursts session.nwb --out b/ --start-isi-ms 15 --silence-ms 50 --min-spikes 3\n  burstscope bursts session.nwb --out b/ --config bursts.toml\n\nINPUT: an NWB file with /units, an MEA spike-train HDF5 file, or a spikes table\n(CSV or Parquet) with columns unit and time_s.\n\nMethods (docs/bursts.md):\n  lhb          interval rule with preceding silence. Defaults: onset ISI <= 20 ms,\n               within-burst ISI <= 20 ms, silence before the burst >= 100 ms, >= 2 spikes\n               (a common LHb choice, not confirmed as the cited papers' exact values)\n  maxinterval  NeuroExplorer MaxInterval: 0.17 s / 0.3 s / 0.2 s / 0.01 s / 3 spikes\n  poisson      Poisson surprise, S > -ln 0.01\n  rank         rank surprise, RS >= -ln 0.01, 75th-percentile ISI limit\n  logisi       Pasquale logISI, 100 ms cut-off\n  cma          cumulative moving average (skewness of the CMA curve)\n\nWindows: the file's epochs (baseline, then the next epoch, e.g. ketamine), or\n--drug-at T (baseline = start..T, post = T+gap..end), or --baseline/--post A:B.\n\nbursts.toml sections (every field optional; unknown fields are errors):\n  method = \"lhb\", bin_s = 60.0, format = \"parquet\", figures = true\n  [lhb] start_isi_max_s, end_isi_max_s, min_preceding_silence_s, min_spikes, ...\n  [maxinterval] [poisson] [rank] [logisi] [cma]   method parameters\n  [metrics] silent_below_hz = 0.05, bursting_min_per_min = 1.0, isi_violation_s = 0.002\n  [windows] drug_at_s, baseline_s = [0, 600], post_s, exclude_after_s = 0, drug_name\n  [lfp] bands, target_hz, segment_s, max_freq_hz\nFlags override the file. Presets: data/bursts-lhb.toml, data/bursts-cotterill-hipsc.toml.\n\nWrites DIR/bursts, unit_metrics, time_course, stats (.parquet or .csv),\nDIR/figures/*.{svg,png,pdf} and DIR/bursts.json (record: key, outputs, run)."
     )]
     Bursts(BurstsArgs),
     /// Slice EPSC analysis: per-sweep measures, per-cell block and QC, region comparison, figures.
     #[command(
-        after_help = "Examples:\n  burstscope epsc slices/ --out epsc/\n  burstscope epsc LHb_cell01.nwb CA1_cell01.nwb --out epsc/ --format csv\n  burstscope epsc slices/ --out epsc/ --latency-ms 100 --last-sweeps 5\n  burstscope epsc slices/ --out epsc/ --last-minutes 5 --cells cells.csv\n  burstscope epsc lab/ --out epsc/ --stim-ms 200 --test-pulse 50:100:-5\n  burstscope epsc slices/ --out epsc/ --config epsc.toml\n\nPATHS: NWB files (voltage-clamp sweeps; one cell per intracellular electrode) or\nfolders of them. A bad file among several is reported and skipped (exit 1).\nConditions: each sweep's stimulus_description, or the epoch tags when every sweep\nnames the same protocol; 'baseline' sweeps form the baseline (case-insensitive).\n\nPer sweep: baseline -20..-5 ms before the stimulus, 2 ms artifact blanking, peak\n(outward at positive holding potentials), amplitude at --latency-ms, 10-90 % rise,\none- and two-exponential decay fits, charge 0-500 ms, access and input resistance\nfrom the test pulse. The stimulus is found from its artifact (or --stim-ms); the\ntest pulse from the command-voltage stimulus series (or --test-pulse).\n\nPer cell: % block over the last drug sweeps; use-dependent block from an exponential\nin the stimulus number (block per stimulus, plateau, initial decline).\n\nQC (a failed cell is listed with its reason and left out of group statistics\nunless --include-failed): access > 25 MOhm or changing > 20 %, holding current or\nbaseline amplitude drifting > 20 %, sweeps without a stimulus, > 20 % failed fits.\n\n--cells: CSV with columns cell, region, treatment (overrides the electrode location).\nepsc.toml sections: [sweep] (baseline_ms, blank_ms, peak_window_ms, latency_ms,\ncharge_window_ms, polarity, ...) and [cell] (last_sweeps, last_minutes, rs_max_mohm,\nrs_max_change, holding_max_drift, baseline_max_drift, ...).\n\nWrites DIR/sweeps, cells, group_stats (.parquet or .csv), DIR/figures/*.{svg,png,pdf}\nand DIR/epsc.json (parameters, files, version)."
+        after_help = "Examples:\n  burstscope epsc slices/ --out epsc/\n  burstscope epsc LHb_cell01.nwb CA1_cell01.nwb --out epsc/ --format csv\n  burstscope epsc slices/ --out epsc/ --latency-ms 100 --last-sweeps 5\n  burstscope epsc slices/ --out epsc/ --last-minutes 5 --cells cells.csv\n  burstscope epsc lab/ --out epsc/ --stim-ms 200 --test-pulse 50:100:-5\n  burstscope epsc slices/ --out epsc/ --config epsc.toml\n\nPATHS: NWB files (voltage-clamp sweeps; one cell per intracellular electrode) or\nfolders of them. A bad file among several is reported and skipped (exit 1).\nConditions: each sweep's stimulus_description, or the epoch tags when every sweep\nnames the same protocol; 'baseline' sweeps form the baseline (case-insensitive).\n\nPer sweep: baseline -20..-5 ms before the stimulus, 2 ms artifact blanking, peak\n(outward at positive holding potentials), amplitude at --latency-ms, 10-90 % rise,\none- and two-exponential decay fits, charge 0-500 ms, access and input resistance\nfrom the test pulse. The stimulus is found from its artifact (or --stim-ms); the\ntest pulse from the command-voltage stimulus series (or --test-pulse).\n\nPer cell: % block over the last drug sweeps; use-dependent block from an exponential\nin the stimulus number (block per stimulus, plateau, initial decline).\n\nQC (a failed cell is listed with its reason and left out of group statistics\nunless --include-failed): access > 25 MOhm or changing > 20 %, holding current or\nbaseline amplitude drifting > 20 %, sweeps without a stimulus, > 20 % failed fits.\n\n--cells: CSV with columns cell, region, treatment (overrides the electrode location).\nepsc.toml sections: [sweep] (baseline_ms, blank_ms, peak_window_ms, latency_ms,\ncharge_window_ms, polarity, ...) and [cell] (last_sweeps, last_minutes, rs_max_mohm,\nrs_max_change, holding_max_drift, baseline_max_drift, ...); top level: stim_ms,\nholding_mv, holding_tolerance_mv = 2.5, include_failed, trace_window_ms = [20, 600],\nformat, figures, [test_pulse] start_ms/stop_ms/step_mv. Preset: data/epsc.toml.\n\nWrites DIR/sweeps, cells, group_stats (.parquet or .csv), DIR/figures/*.{svg,png,pdf}\nand DIR/epsc.json (record: key, outputs, run)."
     )]
     Epsc(EpscArgs),
 }
@@ -191,7 +192,7 @@ pub struct InspectArgs {
 
 /// Table file format.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum TableFormat {
+pub enum TableFormatArg {
     /// Apache Parquet (zstd).
     Parquet,
     /// Comma-separated values.
@@ -255,15 +256,15 @@ pub struct DetectArgs {
     /// Cross-channel exclusion window within a group, ms.
     #[arg(long)]
     pub exclusion_ms: Option<f64>,
-    /// Table format.
-    #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
-    pub format: TableFormat,
+    /// Table format [default: parquet].
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormatArg>,
     /// Do not write waveforms.h5.
     #[arg(long)]
     pub no_waveforms: bool,
-    /// gzip level for waveforms.h5 (0 = none, the fastest; 1-9 smaller but slower).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=9))]
-    pub waveforms_gzip: u8,
+    /// gzip level for waveforms.h5 (0 = none, the fastest; 1-9 smaller but slower) [default: 0].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub waveforms_gzip: Option<u8>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -304,9 +305,9 @@ pub struct BurstsArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
-    /// Burst detection method.
-    #[arg(long, value_enum, default_value_t = MethodArg::Lhb)]
-    pub method: MethodArg,
+    /// Burst detection method [default: lhb].
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
     /// TOML file with method and metric parameters; flags override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -331,18 +332,18 @@ pub struct BurstsArgs {
     /// Post-drug window START:STOP in s.
     #[arg(long, value_parser = parse_range, requires = "baseline")]
     pub post: Option<(f64, f64)>,
-    /// Time excluded after the injection, s.
-    #[arg(long, default_value_t = 0.0)]
-    pub exclude_after: f64,
+    /// Time excluded after the injection, s [default: 0].
+    #[arg(long)]
+    pub exclude_after: Option<f64>,
     /// Name of the post-drug window (default: the epoch tag, else "post").
     #[arg(long)]
     pub drug_name: Option<String>,
-    /// Time-course bin, s.
-    #[arg(long, default_value_t = 60.0)]
-    pub bin: f64,
-    /// Table format.
-    #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
-    pub format: TableFormat,
+    /// Time-course bin, s [default: 60].
+    #[arg(long)]
+    pub bin: Option<f64>,
+    /// Table format [default: parquet].
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormatArg>,
     /// Do not draw figures.
     #[arg(long)]
     pub no_figures: bool,
@@ -396,9 +397,9 @@ pub struct EpscArgs {
     /// Keep QC-failed cells in the group statistics.
     #[arg(long)]
     pub include_failed: bool,
-    /// Table format.
-    #[arg(long, value_enum, default_value_t = TableFormat::Parquet)]
-    pub format: TableFormat,
+    /// Table format [default: parquet].
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormatArg>,
     /// Do not draw figures.
     #[arg(long)]
     pub no_figures: bool,

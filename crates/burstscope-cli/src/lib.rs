@@ -34,6 +34,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    install_guards();
     match commands::run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(1),
@@ -45,6 +46,40 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The default limit on one call into the HDF5 library, s
+/// (`BURSTSCOPE_HDF5_TIMEOUT_S` overrides).
+const HDF5_TIMEOUT_S: u64 = 120;
+
+/// A hang inside the HDF5 library ends the process with one error line and
+/// exit code 2 (after removing unfinished outputs); a panic prints one line
+/// naming it an internal error instead of a backtrace.
+fn install_guards() {
+    let limit = std::env::var("BURSTSCOPE_HDF5_TIMEOUT_S")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .map_or(std::time::Duration::from_secs(HDF5_TIMEOUT_S), std::time::Duration::from_secs_f64);
+    burstscope_io::watchdog::install(limit, |what, limit| {
+        eprintln!(
+            "burstscope: error: {what}: the HDF5 library did not return within {} s; the file is probably corrupt \
+             (BURSTSCOPE_HDF5_TIMEOUT_S sets the limit)",
+            limit.as_secs_f64()
+        );
+        burstscope_core::remove_uncommitted();
+        std::process::exit(2);
+    });
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info.location().map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!("burstscope: internal error (panic){at}: {msg}; please report it");
+    }));
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -27,10 +27,18 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-mod provenance;
+mod atomic;
+mod record;
 mod source;
 mod table;
-pub use provenance::{InputIdentity, Provenance, fnv1a64_hex, program_version, write_atomic};
+pub use atomic::{
+    AtomicFile, OutputDir, TEMP_MARKER, remove_uncommitted, sync_dir, temp_path, unique_suffix, write_file,
+};
+pub use record::{
+    HASH_SCHEME, InputIdentity, OutputFile, ProgramId, RECORD_SCHEMA, Record, RecordKey, RecordOutputs, RunInfo,
+    canonical_json, content_hash_of, hash_bytes, host_name, key_digest, list_outputs, now_utc, program_version,
+    rfc3339,
+};
 pub use source::{ArraySource, BlockQuality, BlockSource};
 pub use table::{Column, ColumnData, Table};
 
@@ -151,6 +159,10 @@ pub struct Unit {
     pub spike_times_s: Vec<f64>,
     /// Electrode group name when known.
     pub electrode_group: Option<String>,
+    /// Observation intervals (start, stop) in seconds: when the unit was
+    /// recorded and sortable (NWB `obs_intervals`); empty when not given.
+    #[serde(default)]
+    pub obs_intervals_s: Vec<(f64, f64)>,
     /// Any other columns of the units table, typed.
     pub columns: BTreeMap<String, ColumnValue>,
 }

@@ -13,9 +13,6 @@ pub struct BlockQuality {
     pub nonfinite: Vec<u64>,
     /// Per row read: true when any read channel was clipped or not finite.
     pub bad_rows: Vec<bool>,
-    /// xxh3-64 of the stored bytes (all channels, little-endian) of rows
-    /// `count.start..count.end`, when the source computes it.
-    pub data_hash: Option<u64>,
 }
 
 /// A multi-channel recording that can be read in blocks, in physical units.

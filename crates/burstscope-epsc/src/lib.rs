@@ -1,6 +1,6 @@
 //! Voltage-clamp EPSC analysis on plain slices (pA, Hz, ms): no HDF5, no tables.
 //!
-//! Per sweep ([`measure_sweep`], reference/algorithms.md §7): baseline from a
+//! Per sweep ([`measure_sweep`], docs/epsc.md): baseline from a
 //! pre-stimulus window, stimulus-artifact blanking, sign-aware peak amplitude
 //! (averaged around the extremum) and the amplitude at a fixed latency (50 ms)
 //! relative to baseline, 10–90 % rise time, one- and two-exponential decay fits
@@ -123,15 +123,31 @@ impl SweepParams {
         if !(0.0 < a && a < b && b < 1.0) {
             return bad("rise_fractions", format!("expected 0 < low < high < 1, got {a}, {b}"));
         }
-        if !(self.decay_window_ms > 0.0) {
+        if !(self.decay_window_ms > 0.0 && self.decay_window_ms.is_finite()) {
             return bad("decay_window_ms", "expected a positive duration".into());
+        }
+        let (c0, c1) = self.charge_window_ms;
+        if !(c0 >= 0.0 && c1 > c0 && c1.is_finite()) {
+            return bad("charge_window_ms", format!("expected 0 ≤ start < end in ms, got {c0}, {c1}"));
+        }
+        for (field, v) in [
+            ("blank_ms", self.blank_ms),
+            ("peak_average_ms", self.peak_average_ms),
+            ("latency_average_ms", self.latency_average_ms),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(field, format!("expected a duration ≥ 0 ms, got {v}"));
+            }
+        }
+        if !(self.latency_ms.is_finite() && self.peak_window_ms.1.is_finite() && self.baseline_ms.0.is_finite()) {
+            return bad("latency_ms", "expected finite times".into());
         }
         Ok(())
     }
 }
 
 /// Per-cell parameters: the block window and the QC thresholds
-/// (reference/algorithms.md §7: access < 25 MΩ and changing ≤ 20 %,
+/// (docs/epsc.md, "QC": access < 25 MΩ and changing ≤ 20 %,
 /// holding and baseline drift ≤ 20 %).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -200,7 +200,8 @@ pub fn measure_sweep(
         return Err(EpscError::Window("the peak window after the stimulus is outside the sweep".into()));
     }
     let baseline = mean(&current_pa[b0 as usize..b1 as usize]);
-    let holding = test_pulse.map_or(baseline, |tp| mean(&current_pa[..tp.start.max(1)]));
+    // A test pulse from a command series longer than the response is clipped to the sweep.
+    let holding = test_pulse.map_or(baseline, |tp| mean(&current_pa[..tp.start.clamp(1, current_pa.len())]));
     let rel: Vec<f64> = current_pa.iter().map(|v| v - baseline).collect();
     let win = &rel[w0 as usize..w1 as usize];
     let sign = match p.polarity {
@@ -271,8 +272,10 @@ pub fn measure_sweep(
         (failed(), failed())
     };
     let bi_ok = bi.converged && bi.amplitudes.iter().all(|a| *a > 0.0) && bi.taus[1] > bi.taus[0] * 1.05;
-    let (c0, c1) =
-        (idx(p.blank_ms.max(p.charge_window_ms.0)).max(0) as usize, (idx(p.charge_window_ms.1).min(n)) as usize);
+    let (c0, c1) = (
+        idx(p.blank_ms.max(p.charge_window_ms.0)).clamp(0, n) as usize,
+        idx(p.charge_window_ms.1).clamp(0, n) as usize,
+    );
     let charge_pc = if c1 > c0 { rel[c0..c1].iter().sum::<f64>() / fs_hz } else { f64::NAN };
     let (rs, rin) = test_pulse.map_or((f64::NAN, f64::NAN), |tp| resistances(current_pa, fs_hz, tp));
     Ok(SweepResult {
@@ -312,5 +315,43 @@ fn failed() -> ExpFit {
         r2: f64::NAN,
         iterations: 0,
         converged: false,
+    }
+}
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    fn sweep() -> Vec<f64> {
+        // 1 s at 10 kHz: flat, an outward EPSC at 200 ms.
+        (0..10_000)
+            .map(|k| if (2_000..6_000).contains(&k) { 50.0 * (-((k - 2_000) as f64) / 500.0).exp() } else { 0.0 })
+            .collect()
+    }
+
+    #[test]
+    fn a_test_pulse_beyond_the_sweep_gives_values_not_a_panic() {
+        let i = sweep();
+        let tp = TestPulse { start: 50_000, stop: 60_000, delta_mv: -5.0 };
+        let r = measure_sweep(&i, 10_000.0, 1_990, Some(&tp), Some(40.0), &SweepParams::default()).unwrap();
+        assert!(r.rs_mohm.is_nan() && r.amplitude_pa > 40.0);
+    }
+
+    #[test]
+    fn a_command_longer_than_the_response_is_clipped() {
+        let i = sweep();
+        // The command's test pulse starts inside the response and ends past it.
+        let tp = TestPulse { start: 9_000, stop: 20_000, delta_mv: -5.0 };
+        let r = measure_sweep(&i, 10_000.0, 1_990, Some(&tp), Some(40.0), &SweepParams::default()).unwrap();
+        assert!(r.holding_pa.is_finite());
+    }
+
+    #[test]
+    fn a_negative_charge_window_is_refused_and_never_wraps() {
+        let p = SweepParams { charge_window_ms: (-5.0, -1.0), ..SweepParams::default() };
+        assert!(p.validate().is_err());
+        // Even unvalidated, the window is clipped to the sweep instead of wrapping.
+        let r = measure_sweep(&sweep(), 10_000.0, 1_990, None, Some(40.0), &p).unwrap();
+        assert!(r.charge_pc.is_nan());
     }
 }

@@ -1,5 +1,5 @@
 //! Use-dependent block: how the normalised amplitude falls with every
-//! stimulus in the drug (reference/algorithms.md §7, step 4).
+//! stimulus in the drug (docs/epsc.md, "Per cell").
 //!
 //! An open-channel blocker such as ketamine or MK-801 can only enter receptors
 //! that open, so after a wash-in without stimulation each stimulus traps a

@@ -48,50 +48,10 @@ impl Source {
             Ok(f(buf))
         })
     }
-
-    /// Calls `f` with bytes `offset..offset+len` of a short-lived map (for
-    /// one pass over large ranges, e.g. hashing), or read when mapping fails.
-    fn with_mapped<R>(&self, offset: u64, len: usize, f: impl FnOnce(&[u8]) -> R) -> std::io::Result<R> {
-        if let Some(m) = map_range(&self.file, offset, len) {
-            let skip = usize::try_from(offset % page_size()).unwrap_or(0);
-            return m.get(skip..skip + len).map(f).ok_or_else(bad_range);
-        }
-        let mut buf = vec![0u8; len];
-        read_at(&self.file, &mut buf, offset)?;
-        Ok(f(&buf))
-    }
 }
 
 thread_local! {
     static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-impl Source {}
-
-fn bad_range() -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "dataset bytes beyond the end of the file")
-}
-
-fn page_size() -> u64 {
-    // The mapping offset must be a multiple of the page size; 64 KiB covers
-    // every common page size (4 KiB to 64 KiB).
-    65_536
-}
-
-/// Maps `len` bytes from `offset` (rounded down to a page) read-only.
-fn map_range(file: &std::fs::File, offset: u64, len: usize) -> Option<memmap2::Mmap> {
-    if len == 0 {
-        return None;
-    }
-    let start = offset - offset % page_size();
-    let span = usize::try_from(offset - start).ok()? + len;
-    // SAFETY: the map is read-only, private to this process and dropped as soon
-    // as the caller has used the bytes. Another process truncating or
-    // rewriting the file meanwhile would change or invalidate the bytes under
-    // us (SIGBUS on truncation) — the documented condition of use: recordings
-    // are not modified while burstscope reads them.
-    #[allow(unsafe_code)]
-    unsafe { memmap2::MmapOptions::new().offset(start).len(span).map(file) }.ok()
 }
 
 /// Where each row of a 1-D or time-major 2-D dataset lives in the file.
@@ -261,26 +221,6 @@ fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result
 #[cfg(not(unix))]
 fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
     Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "direct reads need unix"))
-}
-
-/// xxh3-64 of a whole file, as `xxh3:<16 hex>`, through 64 MiB maps taken
-/// one after another (no copy; resident memory bounded by the window).
-///
-/// # Errors
-/// The file cannot be opened or read.
-pub fn content_hash(path: &std::path::Path) -> std::io::Result<String> {
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let window: u64 = 64 << 20;
-    let src = Source { file };
-    let mut at = 0;
-    while at < size {
-        let len = usize::try_from(window.min(size - at)).unwrap_or(0);
-        src.with_mapped(at, len, |b| h.update(b))?;
-        at += window;
-    }
-    Ok(format!("xxh3:{:016x}", h.digest()))
 }
 
 #[cfg(test)]

@@ -25,13 +25,13 @@ mod h5util;
 mod mapping;
 mod reader;
 mod stream;
+pub mod watchdog;
 mod waveforms;
 mod writer;
 
-pub use direct::content_hash;
 pub use error::{IoError, Result};
 pub use mapping::{Mapping, Orientation};
-pub use reader::{Layout, Recording};
+pub use reader::{Layout, Recording, UnitColumns};
 pub use stream::SeriesReader;
 pub use waveforms::{WaveformGroup, WaveformSet, WaveformWriter, read_waveforms};
 pub use writer::{

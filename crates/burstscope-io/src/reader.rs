@@ -64,6 +64,15 @@ fn check_signature(path: &Path) -> Result<()> {
     Err(IoError::NotHdf5 { file: path.to_path_buf() })
 }
 
+/// Which `/units` columns [`Recording::units_with`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitColumns {
+    /// Spike times, electrode group, observation intervals and one-value-per-unit columns.
+    Scalars,
+    /// Every column, array-valued ones (waveforms, waveform means) included.
+    All,
+}
+
 /// An opened recording file (NWB, MEA spike layout or mapped HDF5).
 ///
 /// ```no_run
@@ -107,12 +116,28 @@ impl Recording {
     /// # Errors
     /// Missing file, not HDF5, unknown layout, mapping dataset missing.
     pub fn open_with(path: &Path, mapping: Option<Mapping>) -> Result<Self> {
+        let _watch = crate::watchdog::guard(|| format!("{}: opening the file", path.display()));
         check_signature(path)?;
         let ctx = Ctx::new(path);
         let file = hdf5::File::open(path).map_err(|e| ctx.h5err("/", e))?;
         let root_type = neurodata_type(&ctx, &file);
-        let layout = if root_type.as_deref() == Some("NWBFile") {
+        // NWB 2.x: the root is an `NWBFile`, or an extension's subtype of it
+        // (e.g. `NDXICEphysFile`), which every NWB 2 writer marks with the
+        // root attribute `nwb_version` = "2.x".
+        let nwb2 = root_type.as_deref() == Some("NWBFile")
+            || ctx.attr_string(&file, "nwb_version").ok().flatten().is_some_and(|v| v.trim().starts_with('2'));
+        let layout = if nwb2 {
             Layout::Nwb
+        } else if let Some(v) =
+            ctx.opt_string_ds(&file, "nwb_version").ok().flatten().filter(|v| v.trim().starts_with("NWB-1"))
+        {
+            return Err(IoError::NotInFile {
+                file: path.to_path_buf(),
+                message: format!(
+                    "NWB 1.x ({}) is not supported; convert it to NWB 2 (e.g. with pynwb's converter)",
+                    v.trim().trim_start_matches("NWB-")
+                ),
+            });
         } else if mapping.is_some() {
             Layout::Mapped
         } else if file.link_exists("spikes") && file.link_exists("sCount") && file.link_exists("names") {
@@ -145,6 +170,7 @@ impl Recording {
     /// # Errors
     /// Any malformed object the summary touches.
     pub fn summary(&self) -> Result<FileSummary> {
+        let _watch = crate::watchdog::guard(|| format!("{}: summarising the file", self.ctx.file.display()));
         let units = self.units()?;
         Ok(FileSummary {
             path: self.ctx.file.display().to_string(),
@@ -166,6 +192,7 @@ impl Recording {
     /// # Errors
     /// Malformed series or summary.
     pub fn duration_s(&self) -> Result<Option<f64>> {
+        let _watch = crate::watchdog::guard(|| format!("{}: reading the duration", self.ctx.file.display()));
         let series = self.series()?;
         if let Some(d) = series.iter().map(|s| s.starting_time_s + s.duration_s).reduce(f64::max) {
             return Ok(Some(d));
@@ -184,6 +211,7 @@ impl Recording {
     /// # Errors
     /// Malformed text datasets.
     pub fn session(&self) -> Result<SessionMeta> {
+        let _watch = crate::watchdog::guard(|| format!("{}: reading /general", self.ctx.file.display()));
         let c = &self.ctx;
         let mut m = SessionMeta { nwb_version: c.attr_string(&self.file, "nwb_version")?, ..SessionMeta::default() };
         if self.layout != Layout::Nwb {
@@ -234,6 +262,7 @@ impl Recording {
     /// # Errors
     /// A series whose data, time base or electrodes are malformed.
     pub fn series(&self) -> Result<Vec<SeriesInfo>> {
+        let _watch = crate::watchdog::guard(|| format!("{}: listing the series", self.ctx.file.display()));
         match self.layout {
             Layout::MeaSpikes => Ok(Vec::new()),
             Layout::Mapped => Ok(vec![self.mapped_series()?]),
@@ -256,6 +285,7 @@ impl Recording {
     /// # Errors
     /// [`IoError::NotInFile`] listing what there is.
     pub fn series_named(&self, name: Option<&str>) -> Result<SeriesInfo> {
+        let _watch = crate::watchdog::guard(|| format!("{}: finding the series", self.ctx.file.display()));
         let all = self.series()?;
         let names = || all.iter().map(|s| s.path.clone()).collect::<Vec<_>>().join(", ");
         match name {
@@ -281,6 +311,7 @@ impl Recording {
     /// # Errors
     /// The series' dataset cannot be opened.
     pub fn stream(&self, series: &SeriesInfo) -> Result<SeriesReader> {
+        let _watch = crate::watchdog::guard(|| format!("{}: opening the series data", self.ctx.file.display()));
         let data_path =
             if series.kind == SeriesKind::Mapped { series.path.clone() } else { join(&series.path, "data") };
         let ds = self.file.dataset(&data_path).map_err(|e| self.ctx.h5err(&data_path, e))?;
@@ -293,6 +324,7 @@ impl Recording {
     /// # Errors
     /// The dataset cannot be read.
     pub fn timestamps(&self, series: &SeriesInfo) -> Result<Option<Vec<f64>>> {
+        let _watch = crate::watchdog::guard(|| format!("{}: reading the timestamps", self.ctx.file.display()));
         if !series.has_timestamps {
             return Ok(None);
         }
@@ -554,6 +586,18 @@ impl Recording {
     /// # Errors
     /// Malformed spike-time or index datasets.
     pub fn units(&self) -> Result<Vec<Unit>> {
+        self.units_with(UnitColumns::Scalars)
+    }
+
+    /// Units with the chosen columns: [`UnitColumns::Scalars`] never reads
+    /// array-valued columns (waveforms can be gigabytes); [`UnitColumns::All`]
+    /// reads them too, the doubly ragged `waveforms` (`waveforms_index` +
+    /// `waveforms_index_index`) flattened per unit.
+    ///
+    /// # Errors
+    /// As [`Recording::units`].
+    pub fn units_with(&self, which: UnitColumns) -> Result<Vec<Unit>> {
+        let _watch = crate::watchdog::guard(|| format!("{}: reading /units", self.ctx.file.display()));
         match self.layout {
             Layout::MeaSpikes => self.mea_units(),
             Layout::Mapped => Ok(Vec::new()),
@@ -561,7 +605,7 @@ impl Recording {
                 if !self.file.link_exists("units") {
                     return Ok(Vec::new());
                 }
-                self.nwb_units()
+                self.nwb_units(which)
             }
         }
     }
@@ -576,7 +620,7 @@ impl Recording {
         }
     }
 
-    fn nwb_units(&self) -> Result<Vec<Unit>> {
+    fn nwb_units(&self, which: UnitColumns) -> Result<Vec<Unit>> {
         let c = &self.ctx;
         let g = self.file.group("units").map_err(|e| c.h5err("/units", e))?;
         if !g.link_exists("spike_times") {
@@ -601,22 +645,17 @@ impl Recording {
         if groups.len() != n {
             return Err(c.invalid("/units/electrode_group", format!("{} rows; expected {n}", groups.len())));
         }
+        let obs = self.obs_intervals(&g, n)?;
         let mut columns: Vec<(String, Vec<ColumnValue>)> = Vec::new();
         for name in members(&g) {
             let skip = matches!(
                 name.as_str(),
-                "id" | "spike_times"
-                    | "spike_times_index"
-                    | "electrode_group"
-                    | "obs_intervals_index"
-                    | "electrodes_index"
-                    | "waveforms_index"
-                    | "waveforms_index_index"
+                "id" | "spike_times" | "spike_times_index" | "electrode_group" | "obs_intervals"
             ) || name.ends_with("_index");
             if skip {
                 continue;
             }
-            if let Some(vals) = self.column_values(&g, &name, n)? {
+            if let Some(vals) = self.column_values(&g, &name, n, which)? {
                 columns.push((name, vals));
             }
         }
@@ -632,6 +671,7 @@ impl Recording {
                 label: id.to_string(),
                 spike_times_s: t,
                 electrode_group: groups[u].clone(),
+                obs_intervals_s: obs.get(u).cloned().unwrap_or_default(),
                 columns: cols,
             });
         }
@@ -672,25 +712,80 @@ impl Recording {
         Ok(out)
     }
 
-    fn column_values(&self, g: &Group, name: &str, n: usize) -> Result<Option<Vec<ColumnValue>>> {
+    /// `obs_intervals` (k × 2, ragged through `obs_intervals_index`) per unit;
+    /// empty when absent or not shaped as intervals.
+    fn obs_intervals(&self, g: &Group, n: usize) -> Result<Vec<Vec<(f64, f64)>>> {
+        let c = &self.ctx;
+        let Ok(ds) = g.dataset("obs_intervals") else { return Ok(Vec::new()) };
+        let p = join(&g.name(), "obs_intervals");
+        let shape = ds.shape();
+        if shape.len() != 2 || shape[1] != 2 || !g.link_exists("obs_intervals_index") {
+            tracing::warn!(
+                "{}: {p}: shape {shape:?}, expected (k, 2) with obs_intervals_index; ignored",
+                c.file.display()
+            );
+            return Ok(Vec::new());
+        }
+        let vals = c.read_f64s(&ds, &p)?;
+        let pairs: Vec<(f64, f64)> = vals.chunks_exact(2).map(|r| (r[0], r[1])).collect();
+        let ranges = self.ragged_ranges(g, &g.name(), "obs_intervals", n, pairs.len())?;
+        Ok(ranges.iter().map(|&(a, b)| pairs[a..b].to_vec()).collect())
+    }
+
+    fn column_values(&self, g: &Group, name: &str, n: usize, which: UnitColumns) -> Result<Option<Vec<ColumnValue>>> {
         let c = &self.ctx;
         let Ok(ds) = g.dataset(name) else { return Ok(None) };
         let p = join(&g.name(), name);
         let td = c.descriptor(&ds, &p)?;
         let ragged = g.link_exists(&format!("{name}_index"));
+        let doubly = g.link_exists(&format!("{name}_index_index"));
         let shape = ds.shape();
+        let row_len: usize = shape.get(1..).map_or(1, |s| s.iter().product());
+        let array_valued = ragged || shape.len() > 1 && row_len != 1;
+        if array_valued && which == UnitColumns::Scalars {
+            // Not needed: never read (waveforms can be gigabytes).
+            return Ok(None);
+        }
         if ragged {
             if !is_numeric(&td) {
                 return Ok(None);
             }
             let vals = c.read_f64s(&ds, &p)?;
-            let ranges = self.ragged_ranges(g, &g.name(), name, n, vals.len())?;
-            return Ok(Some(ranges.iter().map(|&(a, b)| ColumnValue::Floats(vals[a..b].to_vec())).collect()));
+            let per_row = row_len.max(1);
+            let rows = vals.len() / per_row;
+            if doubly {
+                // values → rows of `name_index` (one per spike) → units of `name_index_index`
+                let idx_name = format!("{name}_index");
+                let idx_ds = c.dataset(g, &idx_name, "the first index of a doubly ragged column")?;
+                let inner = self.ragged_ranges(g, &g.name(), name, idx_ds.size(), rows)?;
+                let outer = self.ragged_ranges(g, &g.name(), &idx_name, n, inner.len())?;
+                return Ok(Some(
+                    outer
+                        .iter()
+                        .map(|&(a, b)| {
+                            let (r0, r1) =
+                                (inner.get(a).map_or(0, |r| r.0), inner.get(b.wrapping_sub(1)).map_or(0, |r| r.1));
+                            if b > a && r1 >= r0 {
+                                ColumnValue::Floats(vals[r0 * per_row..r1 * per_row].to_vec())
+                            } else {
+                                ColumnValue::Floats(Vec::new())
+                            }
+                        })
+                        .collect(),
+                ));
+            }
+            let ranges = self.ragged_ranges(g, &g.name(), name, n, rows)?;
+            return Ok(Some(
+                ranges.iter().map(|&(a, b)| ColumnValue::Floats(vals[a * per_row..b * per_row].to_vec())).collect(),
+            ));
         }
         if shape.first().copied() != Some(n) {
             return Ok(None);
         }
-        let row_len: usize = shape[1..].iter().product();
+        if row_len == 0 {
+            // An (n, 0) column: a row of nothing per unit.
+            return Ok(Some(vec![ColumnValue::Floats(Vec::new()); n]));
+        }
         Ok(Some(match td {
             TypeDescriptor::Integer(_) if row_len == 1 => {
                 c.read_i64s(&ds, &p)?.into_iter().map(ColumnValue::Int).collect()
@@ -714,7 +809,7 @@ impl Recording {
             }
             t if is_numeric(&t) => {
                 let v = c.read_f64s(&ds, &p)?;
-                v.chunks(row_len.max(1)).map(|r| ColumnValue::Floats(r.to_vec())).collect()
+                v.chunks(row_len).map(|r| ColumnValue::Floats(r.to_vec())).collect()
             }
             t if is_string(&t) => c.read_strings(&ds, &p)?.into_iter().map(ColumnValue::Text).collect(),
             TypeDescriptor::Reference(_) => {
@@ -722,6 +817,7 @@ impl Recording {
             }
             _ => return Ok(None),
         }))
+        .map(|o| o.filter(|v: &Vec<ColumnValue>| v.len() == n))
     }
 
     fn mea_units(&self) -> Result<Vec<Unit>> {
@@ -753,6 +849,7 @@ impl Recording {
                 label: name.clone(),
                 spike_times_s: spikes[start..end].to_vec(),
                 electrode_group: None,
+                obs_intervals_s: Vec::new(),
                 columns: BTreeMap::new(),
             });
             start = end;
@@ -767,6 +864,7 @@ impl Recording {
     /// # Errors
     /// Malformed epoch columns.
     pub fn epochs(&self) -> Result<Vec<Epoch>> {
+        let _watch = crate::watchdog::guard(|| format!("{}: reading /intervals/epochs", self.ctx.file.display()));
         if self.layout != Layout::Nwb || !self.file.link_exists("intervals/epochs") {
             return Ok(Vec::new());
         }
@@ -804,6 +902,7 @@ impl Recording {
     /// # Errors
     /// Malformed series.
     pub fn sweeps(&self) -> Result<Vec<SweepInfo>> {
+        let _watch = crate::watchdog::guard(|| format!("{}: listing the sweeps", self.ctx.file.display()));
         if self.layout != Layout::Nwb {
             return Ok(Vec::new());
         }
@@ -1045,6 +1144,7 @@ impl Recording {
     /// # Errors
     /// The data cannot be read.
     pub fn read_sweep(&self, sweep: &SweepInfo) -> Result<Vec<f64>> {
+        let _watch = crate::watchdog::guard(|| format!("{}: reading a sweep", self.ctx.file.display()));
         self.read_series_1d(&sweep.path, Some((sweep.sample_start, sweep.n_samples)))
     }
 
@@ -1053,6 +1153,7 @@ impl Recording {
     /// # Errors
     /// The data cannot be read.
     pub fn read_stimulus(&self, sweep: &SweepInfo) -> Result<Option<Vec<f64>>> {
+        let _watch = crate::watchdog::guard(|| format!("{}: reading a stimulus", self.ctx.file.display()));
         sweep.stimulus_path.as_deref().map(|p| self.read_series_1d(p, sweep.stimulus_range)).transpose()
     }
 

@@ -202,6 +202,9 @@ impl SeriesReader {
         count: std::ops::Range<usize>,
         quality: &mut BlockQuality,
     ) -> Result<()> {
+        let _watch = self.direct.is_none().then(|| {
+            crate::watchdog::guard(|| format!("{}: reading {len} samples of {}", self.ctx.file.display(), self.path))
+        });
         if out.len() != len * stride {
             return Err(self
                 .ctx
@@ -252,9 +255,6 @@ impl SeriesReader {
         #[allow(clippy::cast_possible_truncation)]
         let conv = Convert { cols, identity, gains, offset: (self.info.offset * scale) as f32, n_ch, stride };
         let err = |e| self.ctx.h5err(&self.path, e);
-        // The stored bytes of the counted rows are hashed on the way (the
-        // content identity of the samples used, without a second pass).
-        let mut hasher = (!count.is_empty()).then(xxhash_rust::xxh3::Xxh3::new);
         let sz = std::mem::size_of::<T>();
         let row_bytes = n_ch * sz;
         if let Some(d) = &self.direct {
@@ -263,10 +263,6 @@ impl SeriesReader {
             d.read_rows(start, start + len, |r0, bytes| {
                 let t0 = r0 - start;
                 let rows = bytes.len() / row_bytes;
-                if let Some(h) = hasher.as_mut() {
-                    let (a, b) = (count.start.clamp(t0, t0 + rows), count.end.clamp(t0, t0 + rows));
-                    h.update(&bytes[(a - t0) * row_bytes..(b - t0) * row_bytes]);
-                }
                 let vals: &[T] = match bytemuck::try_cast_slice::<u8, T>(bytes) {
                     Ok(v) if cfg!(target_endian = "little") => v,
                     _ => {
@@ -278,7 +274,6 @@ impl SeriesReader {
                 conv.rows(vals, &mut out[t0 * stride..(t0 + rows) * stride], t0, &count, quality);
             })
             .map_err(|e| IoError::Os { file: self.ctx.file.clone(), source: e })?;
-            quality.data_hash = hasher.map(|h| h.digest());
             return Ok(());
         }
         // Time-major raw values, n_ch per row.
@@ -292,17 +287,6 @@ impl SeriesReader {
             self.ds.read_slice_2d::<T, _>(s![start..start + len, ..]).map_err(err)?.into_raw_vec_and_offset().0
         };
         conv.rows(&raw, out, 0, &count, quality);
-        quality.data_hash = hasher.map(|mut h| {
-            let (a, b) = (count.start.min(len), count.end.min(len));
-            if cfg!(target_endian = "little") {
-                h.update(bytemuck::cast_slice(&raw[a * n_ch..b * n_ch]));
-            } else {
-                for v in &raw[a * n_ch..b * n_ch] {
-                    h.update(bytemuck::bytes_of(v).iter().rev().copied().collect::<Vec<u8>>().as_slice());
-                }
-            }
-            h.digest()
-        });
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ pub struct WaveformWriter {
     file: Option<hdf5::File>,
     groups: Vec<GroupSets>,
     n_samples: usize,
-    tmp: PathBuf,
+    tmp: burstscope_core::AtomicFile,
     dest: PathBuf,
 }
 
@@ -58,10 +58,9 @@ impl WaveformWriter {
         n_after: usize,
         gzip_level: u8,
     ) -> Result<Self> {
-        let name = dest.file_name().map_or_else(|| "waveforms.h5".into(), |n| n.to_string_lossy().into_owned());
-        let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let tmp = burstscope_core::AtomicFile::reserve(dest);
         let err = |p: &str, e| IoError::Hdf5 { file: dest.to_path_buf(), h5path: p.into(), source: e };
-        let file = hdf5::File::create(&tmp).map_err(|e| err("/", e))?;
+        let file = hdf5::File::create(tmp.temp()).map_err(|e| err("/", e))?;
         let n_samples = n_before + n_after;
         #[allow(clippy::cast_precision_loss)]
         let attrs = [
@@ -159,18 +158,16 @@ impl WaveformWriter {
         let f = self.file.take().expect("open until finish");
         f.flush().map_err(|e| IoError::Hdf5 { file: self.dest.clone(), h5path: "/".into(), source: e })?;
         drop(f);
-        std::fs::rename(&self.tmp, &self.dest).map_err(|e| IoError::Os { file: self.dest.clone(), source: e })?;
-        Ok(self.dest.clone())
+        let tmp = std::mem::replace(&mut self.tmp, burstscope_core::AtomicFile::reserve(&self.dest));
+        tmp.commit().map_err(|e| IoError::Os { file: self.dest.clone(), source: e })
     }
 }
 
 impl Drop for WaveformWriter {
     fn drop(&mut self) {
         self.groups.clear();
-        if let Some(f) = self.file.take() {
-            drop(f);
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        // Close the file before the AtomicFile removes it.
+        drop(self.file.take());
     }
 }
 
@@ -194,6 +191,7 @@ pub struct WaveformSet {
 /// # Errors
 /// Missing file, not HDF5, or a group without the expected datasets.
 pub fn read_waveforms(path: &Path) -> Result<Vec<WaveformSet>> {
+    let _watch = crate::watchdog::guard(|| format!("{}: reading waveforms", path.display()));
     let err = |p: &str, e| IoError::Hdf5 { file: path.to_path_buf(), h5path: p.into(), source: e };
     if !path.exists() {
         return Err(IoError::Open { file: path.to_path_buf(), reason: "no such file".into() });
@@ -206,12 +204,27 @@ pub fn read_waveforms(path: &Path) -> Result<Vec<WaveformSet>> {
         let p = format!("/{name}");
         let g = f.group(&name).map_err(|e| err(&p, e))?;
         let w = g.dataset("waveforms").map_err(|e| err(&format!("{p}/waveforms"), e))?;
-        let shape = w.shape();
-        let shape = (shape[0], shape[1], shape[2]);
+        let dims = w.shape();
+        let [n, samples, channels] = dims[..] else {
+            return Err(IoError::Invalid {
+                file: path.to_path_buf(),
+                h5path: format!("{p}/waveforms"),
+                problem: format!("shape {dims:?}; expected 3 dimensions (spike, sample, channel)"),
+            });
+        };
+        let shape = (n, samples, channels);
+        let waveforms = w.read_raw::<f32>().map_err(|e| err(&format!("{p}/waveforms"), e))?;
+        if waveforms.len() != n * samples * channels {
+            return Err(IoError::Invalid {
+                file: path.to_path_buf(),
+                h5path: format!("{p}/waveforms"),
+                problem: format!("{} values for shape {dims:?}", waveforms.len()),
+            });
+        }
         out.push(WaveformSet {
             name,
             shape,
-            waveforms: w.read_raw::<f32>().map_err(|e| err(&format!("{p}/waveforms"), e))?,
+            waveforms,
             spike_index: g
                 .dataset("spike_index")
                 .and_then(|d| d.read_raw::<u64>())

@@ -8,7 +8,7 @@
 //! so a failed run never leaves a half-written output.
 
 use crate::error::{IoError, Result};
-use burstscope_core::{Epoch, Unit, fnv1a64_hex};
+use burstscope_core::{AtomicFile, Epoch, Unit};
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, Group, H5Type, Location, ObjectReference1};
 use std::path::{Path, PathBuf};
@@ -83,7 +83,7 @@ pub struct SweepSpec<'a> {
 #[derive(Debug)]
 pub struct NwbWriter {
     file: Option<hdf5::File>,
-    tmp: PathBuf,
+    tmp: AtomicFile,
     dest: PathBuf,
     id_seed: String,
 }
@@ -100,9 +100,8 @@ impl NwbWriter {
     /// # Errors
     /// The temporary file cannot be created.
     pub fn create(dest: &Path, session: &NwbSession) -> Result<Self> {
-        let name = dest.file_name().map_or_else(|| "out.nwb".into(), |n| n.to_string_lossy().into_owned());
-        let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let file = hdf5::File::create(&tmp).map_err(|e| IoError::Hdf5 {
+        let tmp = AtomicFile::reserve(dest);
+        let file = hdf5::File::create(tmp.temp()).map_err(|e| IoError::Hdf5 {
             file: dest.to_path_buf(),
             h5path: "/".into(),
             source: e,
@@ -122,9 +121,7 @@ impl NwbWriter {
 
     /// A deterministic UUID-shaped object id for `path` in this file.
     fn object_id(&self, path: &str) -> String {
-        let h1 = fnv1a64_hex(format!("{}|{path}", self.id_seed).as_bytes()).unwrap_or_default();
-        let h2 = fnv1a64_hex(format!("{path}|{}", self.id_seed).as_bytes()).unwrap_or_default();
-        let h = format!("{h1}{h2}");
+        let h = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(format!("{}|{path}", self.id_seed).as_bytes()));
         format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
     }
 
@@ -425,8 +422,8 @@ impl NwbWriter {
         f.flush().map_err(|e| self.err("/", e))?;
         // close strongly: every handle into the file goes, so no lock outlives the writer
         f.close().map_err(|e| self.err("/", e))?;
-        std::fs::rename(&self.tmp, &self.dest).map_err(|e| IoError::Os { file: self.dest.clone(), source: e })?;
-        Ok(self.dest.clone())
+        let tmp = std::mem::replace(&mut self.tmp, AtomicFile::reserve(&self.dest));
+        tmp.commit().map_err(|e| IoError::Os { file: self.dest.clone(), source: e })
     }
 
     // ---- table helpers
@@ -459,10 +456,8 @@ impl NwbWriter {
 
 impl Drop for NwbWriter {
     fn drop(&mut self) {
-        if let Some(f) = self.file.take() {
-            drop(f);
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        // Close the file before the AtomicFile removes it.
+        drop(self.file.take());
     }
 }
 

@@ -90,17 +90,7 @@ fn register_font() {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let io = |source| PlotError::Io { path: path.to_path_buf(), source };
-    let tmp = path.with_extension(format!(
-        "{}.tmp{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    burstscope_core::write_file(path, bytes).map_err(|source| PlotError::Io { path: path.to_path_buf(), source })
 }
 
 /// Draws `fig` to an SVG string.

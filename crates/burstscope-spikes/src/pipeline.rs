@@ -118,8 +118,6 @@ pub struct BlockOutput {
     pub nonfinite: Vec<u64>,
     /// Events dropped because their snippet touched clipped or non-finite samples.
     pub rejected_bad: u64,
-    /// The source's hash of the block's own samples (see `BlockQuality::data_hash`).
-    pub data_hash: Option<u64>,
 }
 
 impl Plan {
@@ -441,9 +439,6 @@ impl Plan {
             out.clipped[c] += cl;
             out.nonfinite[c] += nf;
         }
-        if out.data_hash.is_none() {
-            out.data_hash = q.data_hash;
-        }
         // Thresholds per column (infinite for padding and dead channels).
         let mut thr = [[f32::INFINITY; LANES]; G];
         let mut thr_flat = vec![f32::INFINITY; G * LANES];
@@ -590,7 +585,6 @@ impl RunSummary {
             *s += v;
         }
         self.rejected_bad += o.rejected_bad;
-        self.block_hashes.push(o.data_hash);
     }
 }
 
@@ -605,9 +599,6 @@ pub struct RunSummary {
     pub nonfinite: Vec<u64>,
     /// Events dropped for touching bad samples.
     pub rejected_bad: u64,
-    /// The source's hash of each block's samples, in block order (`None` when
-    /// the source does not hash).
-    pub block_hashes: Vec<Option<u64>>,
 }
 
 /// Runs detection over every block in parallel (batches of blocks, delivered
@@ -630,7 +621,6 @@ pub fn run<S: BlockSource + ?Sized>(
         clipped: vec![0; plan.n_channels],
         nonfinite: vec![0; plan.n_channels],
         rejected_bad: 0,
-        block_hashes: Vec::with_capacity(n),
     };
     let compute = |r: std::ops::Range<usize>| -> Result<Vec<BlockOutput>, DetectError> {
         r.into_par_iter().map(|b| plan.detect_block(src, noise, b)).collect()

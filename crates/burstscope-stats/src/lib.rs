@@ -105,8 +105,8 @@ pub fn summary(x: &[f64]) -> Summary {
 /// The result of a two-sided test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
-    /// `ttest_rel`, `wilcoxon`, `ttest_welch` or `mannwhitneyu`.
-    pub test: String,
+    /// Which test.
+    pub test: TestKind,
     /// Pairs (paired tests) or total values (unpaired).
     pub n: usize,
     /// The statistic scipy reports (t; min(W+, W−); t; U of the first sample).
@@ -121,6 +121,42 @@ pub struct TestResult {
     pub effect_size: f64,
     /// `cohen_dz` (paired t), `rank_biserial` (rank tests), `hedges_g` (Welch).
     pub effect_size_kind: String,
+}
+
+/// The tests this crate computes, named as scipy.stats names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestKind {
+    /// Paired t (`scipy.stats.ttest_rel`).
+    #[serde(rename = "ttest_rel")]
+    TtestRel,
+    /// Wilcoxon signed-rank (`scipy.stats.wilcoxon`).
+    Wilcoxon,
+    /// Welch's unequal-variance t (`scipy.stats.ttest_ind(equal_var=False)`).
+    #[serde(rename = "ttest_welch")]
+    TtestWelch,
+    /// Mann–Whitney U (`scipy.stats.mannwhitneyu`).
+    #[serde(rename = "mannwhitneyu")]
+    MannWhitneyU,
+}
+
+impl TestKind {
+    /// The scipy-style name written to tables.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TtestRel => "ttest_rel",
+            Self::Wilcoxon => "wilcoxon",
+            Self::TtestWelch => "ttest_welch",
+            Self::MannWhitneyU => "mannwhitneyu",
+        }
+    }
+}
+
+impl std::fmt::Display for TestKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Two-sided p of Student's t with `df` degrees of freedom: I_{df/(df+t²)}(df/2, ½).
@@ -161,7 +197,7 @@ pub fn ttest_rel(a: &[f64], b: &[f64]) -> TestResult {
     let t = m / (sd / (n as f64).sqrt());
     let df = n as f64 - 1.0;
     TestResult {
-        test: "ttest_rel".into(),
+        test: TestKind::TtestRel,
         n,
         statistic: t,
         p_value: t_two_sided_p(t, df),
@@ -183,7 +219,7 @@ pub fn ttest_welch(a: &[f64], b: &[f64]) -> TestResult {
     let pooled = (((na - 1.0) * va + (nb - 1.0) * vb) / (na + nb - 2.0)).sqrt();
     let j = 1.0 - 3.0 / (4.0 * (na + nb) - 9.0);
     TestResult {
-        test: "ttest_welch".into(),
+        test: TestKind::TtestWelch,
         n: a.len() + b.len(),
         statistic: t,
         p_value: t_two_sided_p(t, df),
@@ -254,7 +290,7 @@ pub fn wilcoxon(a: &[f64], b: &[f64]) -> TestResult {
     let has_ties = ties.iter().any(|&t| t > 1);
     let total = r_plus + r_minus;
     let mut out = TestResult {
-        test: "wilcoxon".into(),
+        test: TestKind::Wilcoxon,
         n: n_all,
         statistic: r_plus.min(r_minus) + 0.0, // sums of nothing are −0.0
         p_value: f64::NAN,
@@ -379,7 +415,7 @@ pub fn mannwhitneyu(a: &[f64], b: &[f64]) -> TestResult {
         (2.0 * normal_cdf(-z)).clamp(0.0, 1.0)
     };
     TestResult {
-        test: "mannwhitneyu".into(),
+        test: TestKind::MannWhitneyU,
         n: n1 + n2,
         statistic: u1,
         p_value: p,

@@ -95,34 +95,27 @@ fn to_frame(t: &Table) -> Result<DataFrame, TableError> {
     DataFrame::new_infer_height(cols).map_err(|e| TableError::Invalid(format!("table {}: {e}", t.name)))
 }
 
-/// Writes `dir/<table name>.<ext>` through a temporary file and a rename.
+/// Writes `dir/<table name>.<ext>` atomically ([`burstscope_core::AtomicFile`]).
 ///
 /// # Errors
 /// Inconsistent table, I/O or encoding errors.
 pub fn write_table(t: &Table, dir: &Path, format: Format) -> Result<PathBuf, TableError> {
     let mut df = to_frame(t)?;
     let path = dir.join(format!("{}.{}", t.name, format.extension()));
-    let tmp = dir.join(format!(".{}.{}.tmp-{}", t.name, format.extension(), std::process::id()));
     let io_err = |e| TableError::Io { file: path.clone(), source: e };
-    let file = std::fs::File::create(&tmp).map_err(io_err)?;
-    let mut w = std::io::BufWriter::new(file);
-    let res = match format {
-        Format::Parquet => {
-            ParquetWriter::new(&mut w).with_compression(ParquetCompression::Zstd(None)).finish(&mut df).map(|_| ())
+    let mut tmp = burstscope_core::AtomicFile::create(&path).map_err(io_err)?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.file().map_err(io_err)?);
+        match format {
+            Format::Parquet => {
+                ParquetWriter::new(&mut w).with_compression(ParquetCompression::Zstd(None)).finish(&mut df).map(|_| ())
+            }
+            Format::Csv => CsvWriter::new(&mut w).include_header(true).finish(&mut df),
         }
-        Format::Csv => CsvWriter::new(&mut w).include_header(true).finish(&mut df),
-    };
-    let res = res
-        .map_err(|e| TableError::Polars { file: path.clone(), message: e.to_string() })
-        .and_then(|()| std::io::Write::flush(&mut w).map_err(io_err));
-    drop(w);
-    match res.and_then(|()| std::fs::rename(&tmp, &path).map_err(io_err)) {
-        Ok(()) => Ok(path),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+        .map_err(|e| TableError::Polars { file: path.clone(), message: e.to_string() })?;
+        std::io::Write::flush(&mut w).map_err(io_err)?;
     }
+    tmp.commit().map_err(io_err)
 }
 
 /// Reads a Parquet or CSV table (by extension; anything but `.parquet` is CSV).

@@ -1,4 +1,6 @@
-//! One module per subcommand.
+//! One module per subcommand: each turns its arguments into a validated
+//! config, calls the pipeline library, shows progress and warnings, and
+//! returns how it ended. The analysis itself lives in `burstscope-pipeline`.
 
 mod bursts;
 mod demo;
@@ -6,24 +8,26 @@ mod detect;
 mod epsc;
 mod generate;
 mod inspect;
-mod lfp;
 
 use crate::Outcome;
-use crate::args::{Cli, Command, GenerateCommand, MappingArgs, Orientation};
+use crate::args::{Cli, Command, GenerateCommand, MappingArgs, Orientation, TableFormatArg};
 use anyhow::{Context, Result};
 use burstscope_io::Mapping;
-use indicatif::{ProgressBar, ProgressStyle};
+use burstscope_pipeline::{Progress, TableFormat};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
 
 pub(crate) fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Demo(a) => demo::run(&a),
-        Command::Generate(GenerateCommand::Tetrode(a)) => generate::tetrode(&a).map(|_| Outcome::Success),
-        Command::Generate(GenerateCommand::Slices(a)) => generate::slices(&a).map(|_| Outcome::Success),
+        Command::Generate(GenerateCommand::Tetrode(a)) => generate::tetrode(&a),
+        Command::Generate(GenerateCommand::Slices(a)) => generate::slices(&a),
         Command::Inspect(a) => inspect::run(&a),
-        Command::Detect(a) => detect::run(&a).map(|_| Outcome::Success),
-        Command::Bursts(a) => bursts::run(&a).map(|_| Outcome::Success),
-        Command::Epsc(a) => epsc::run(&a).map(|o| o.outcome),
+        Command::Detect(a) => detect::run(&a),
+        Command::Bursts(a) => bursts::run(&a),
+        Command::Epsc(a) => epsc::run(&a),
     }
 }
 
@@ -45,34 +49,69 @@ pub(crate) fn mapping_from_args(m: &MappingArgs) -> Result<Option<Mapping>> {
     Ok(Some(map))
 }
 
-/// A progress bar on stderr (hidden when stderr is not a terminal).
-pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    pb.set_style(
-        ProgressStyle::with_template("{msg:>12} [{elapsed_precise}] {wide_bar} {pos}/{len} ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    pb.set_message(what.to_string());
-    pb
+/// Reads a settings file, or the defaults without one.
+pub(crate) fn settings<T: serde::de::DeserializeOwned + Default>(path: Option<&Path>) -> Result<T> {
+    Ok(match path {
+        Some(p) => burstscope_pipeline::read_settings(p)?,
+        None => T::default(),
+    })
 }
 
-/// Reads a TOML parameter file into `T` (unknown fields are errors).
-pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("{}: invalid parameters", path.display()))
-}
-
-/// Writes pretty JSON atomically.
-pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value)?;
-    bytes.push(b'\n');
-    burstscope_core::write_atomic(path, &bytes).with_context(|| format!("{}: cannot write", path.display()))
-}
-
-/// Creates the parent folder of `path` if needed.
-pub(crate) fn ensure_parent(path: &Path) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create folder", parent.display()))?;
+pub(crate) fn table_format(f: TableFormatArg) -> TableFormat {
+    match f {
+        TableFormatArg::Parquet => TableFormat::Parquet,
+        TableFormatArg::Csv => TableFormat::Csv,
     }
-    Ok(())
+}
+
+/// Prints warnings the library returned, one per line.
+pub(crate) fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("burstscope: warning: {w}");
+    }
+}
+
+/// Progress on stderr: a bar that appears once a task has run for a second
+/// (so quick tasks print nothing), and step messages.
+#[derive(Debug, Default)]
+pub(crate) struct Bars {
+    bar: Mutex<Option<(ProgressBar, Instant, bool)>>,
+}
+
+impl Progress for Bars {
+    fn start(&self, len: u64, what: &str) {
+        let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+        pb.set_style(
+            ProgressStyle::with_template("{msg:>12} [{elapsed_precise}] {wide_bar} {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb.set_message(what.to_string());
+        if let Ok(mut b) = self.bar.lock() {
+            *b = Some((pb, Instant::now(), false));
+        }
+    }
+
+    fn inc(&self, n: u64) {
+        if let Ok(mut b) = self.bar.lock()
+            && let Some((pb, t0, shown)) = b.as_mut()
+        {
+            pb.inc(n);
+            if !*shown && t0.elapsed().as_secs_f64() > 1.0 {
+                pb.set_draw_target(ProgressDrawTarget::stderr());
+                *shown = true;
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Ok(mut b) = self.bar.lock()
+            && let Some((pb, _, _)) = b.take()
+        {
+            pb.finish_and_clear();
+        }
+    }
+
+    fn step(&self, message: &str) {
+        eprintln!("{message}");
+    }
 }

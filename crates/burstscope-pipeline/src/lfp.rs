@@ -3,7 +3,7 @@
 //! series streams in blocks (memory: the decimated signal), then Welch spectra
 //! per window give the band powers.
 
-use anyhow::Result;
+use crate::error::{ParamError, Result};
 use burstscope_bursts::Window;
 use burstscope_core::{ColumnData, Table};
 use burstscope_dsp::{Decimator, welch};
@@ -15,15 +15,15 @@ use std::path::Path;
 /// LFP parameters (`[lfp]` in the bursts config).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub(crate) struct LfpParams {
+pub struct LfpParams {
     /// Bands as (name, low Hz, high Hz), low inclusive, high exclusive.
-    pub(crate) bands: Vec<(String, f64, f64)>,
+    pub bands: Vec<(String, f64, f64)>,
     /// Rate after decimation (Hz, approximate: the factor is an integer).
-    pub(crate) target_hz: f64,
+    pub target_hz: f64,
     /// Welch segment length (s); the resolution is 1/segment.
-    pub(crate) segment_s: f64,
+    pub segment_s: f64,
     /// Highest frequency written to the spectra table (Hz).
-    pub(crate) max_freq_hz: f64,
+    pub max_freq_hz: f64,
 }
 
 impl Default for LfpParams {
@@ -43,13 +43,26 @@ impl Default for LfpParams {
 }
 
 impl LfpParams {
-    pub(crate) fn validate(&self) -> Result<()> {
-        if !(self.target_hz > 0.0 && self.segment_s > 0.0) {
-            anyhow::bail!("[lfp] target_hz and segment_s must be positive");
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// The first [`ParamError`].
+    pub fn validate(&self) -> Result<(), ParamError> {
+        for (field, v) in [
+            ("lfp.target_hz", self.target_hz),
+            ("lfp.segment_s", self.segment_s),
+            ("lfp.max_freq_hz", self.max_freq_hz),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(ParamError::new("bursts", field, v, "a positive number"));
+            }
+        }
+        if self.bands.is_empty() {
+            return Err(ParamError::new("bursts", "lfp.bands", "[]", "at least one band"));
         }
         for (name, lo, hi) in &self.bands {
-            if !(*lo >= 0.0 && hi > lo) {
-                anyhow::bail!("[lfp] band {name}: expected 0 ≤ low < high, got {lo}–{hi} Hz");
+            if !(lo.is_finite() && hi.is_finite() && *lo >= 0.0 && hi > lo) {
+                return Err(ParamError::new("bursts", format!("lfp.bands.{name}"), (*lo, *hi), "0 ≤ low < high in Hz"));
             }
         }
         Ok(())
@@ -57,12 +70,12 @@ impl LfpParams {
 }
 
 /// Band powers and spectra, or `None` when the file has no extracellular series.
-pub(crate) fn lfp_tables(path: &Path, windows: &[Window], p: &LfpParams) -> Result<Option<(Table, Table)>> {
+pub fn lfp_tables(path: &Path, windows: &[Window], p: &LfpParams) -> Result<Option<(Table, Table)>> {
     let rec = Recording::open(path)?;
     let Some(series) = rec.series()?.into_iter().find(|s| s.kind == burstscope_core::SeriesKind::Electrical) else {
         return Ok(None);
     };
-    let scale = super::detect::to_microvolts(&series)?;
+    let scale = crate::detect::to_microvolts(&series)?;
     let factor = ((series.rate_hz / p.target_hz).round() as usize).max(1);
     let fs_d = series.rate_hz / factor as f64;
     let groups = series.channel_groups();

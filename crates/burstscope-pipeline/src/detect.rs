@@ -1,0 +1,233 @@
+//! The `detect` stage: spikes table, waveforms and record for one recording.
+
+use crate::Progress;
+use crate::config::{DetectConfig, detect_param_error};
+use crate::error::{Context, Error, Result, bail};
+use crate::output::{Stage, StageOutput, identify};
+use burstscope_core::{ColumnData, Record, SeriesInfo, Table};
+use burstscope_io::{Recording, WaveformGroup, WaveformWriter};
+use burstscope_spikes::{ChannelGroup, Plan};
+use burstscope_tables::write_table;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The `detect` stage.
+pub const DETECT_STAGE: Stage = Stage { name: "detect", algorithm_version: 1 };
+
+/// What `detect` wrote.
+#[derive(Debug, Clone)]
+pub struct DetectRun {
+    /// The output folder.
+    pub dir: PathBuf,
+    /// The spikes table in it.
+    pub spikes: PathBuf,
+    /// Event samples in table order (sorted by time).
+    pub samples: Vec<i64>,
+    /// Its record.
+    pub record: Record,
+    /// Warnings (dead channels, clipped samples).
+    pub warnings: Vec<String>,
+}
+
+/// Scale from the series' unit to microvolts.
+///
+/// # Errors
+/// A unit that is not a voltage.
+pub fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
+    Ok(match series.unit.trim().to_ascii_lowercase().as_str() {
+        "volts" | "volt" | "v" => 1e6,
+        "millivolts" | "millivolt" | "mv" => 1e3,
+        "microvolts" | "microvolt" | "uv" | "µv" | "μv" => 1.0,
+        other => bail!("{}: unit '{other}'; expected volts, millivolts or microvolts", series.path),
+    })
+}
+
+/// Runs detection on `file`, writing the folder `out`. The file's content
+/// hash is computed on another thread while detection reads it.
+///
+/// # Errors
+/// The recording cannot be used with this config, or writing failed (`out`
+/// is then unchanged).
+pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progress) -> Result<DetectRun> {
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| identify(&[file]));
+        let detected = detect_into(file, out, cfg, progress);
+        let identity = hashing.join().map_err(|_| Error::Input(format!("{}: hashing failed", file.display())))?;
+        let (mut stage, spikes_name, samples, summary, warnings) = detected?;
+        stage.set_inputs(identity?);
+        let dir = stage.dest().to_path_buf();
+        let record = stage.finish(summary, warnings.clone())?;
+        Ok(DetectRun { spikes: dir.join(spikes_name), dir, samples, record, warnings })
+    })
+}
+
+type Detected = (StageOutput, PathBuf, Vec<i64>, BTreeMap<String, serde_json::Value>, Vec<String>);
+
+#[allow(clippy::too_many_lines)]
+fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progress) -> Result<Detected> {
+    let params = &cfg.params;
+    let rec = Recording::open_with(file, cfg.mapping.clone())?;
+    let series = rec.series_named(cfg.series.as_deref())?;
+    params
+        .validate(series.rate_hz)
+        .map_err(|m| Error::from(detect_param_error(params, &m)))
+        .ctx(|| format!("{}: {} at {} Hz", file.display(), series.path, series.rate_hz))?;
+    let scale = to_microvolts(&series)?;
+    let groups: Vec<ChannelGroup> =
+        series.channel_groups().into_iter().map(|(name, channels)| ChannelGroup { name, channels }).collect();
+    let plan = Plan::new(params, series.rate_hz, series.n_samples, series.n_channels, &groups, scale)
+        .ctx(|| format!("{}: {}", file.display(), series.path))?;
+    let reader = rec.stream(&series)?;
+    let timestamps = rec.timestamps(&series)?;
+    if let Some(ts) = &timestamps
+        && ts.len() < series.n_samples
+    {
+        bail!(
+            "{}: {}/timestamps has {} values for {} samples",
+            file.display(),
+            series.path,
+            ts.len(),
+            series.n_samples
+        );
+    }
+    let stage = StageOutput::begin(out, DETECT_STAGE, Vec::new(), Vec::new(), cfg)?;
+    tracing::info!("opened {} ({} blocks, direct reads: {})", file.display(), plan.n_blocks(), reader.is_direct());
+    let noise = plan.noise(&reader).ctx(|| format!("{}: noise estimate", file.display()))?;
+    let mut warnings = Vec::new();
+    for (c, dead) in noise.dead.iter().enumerate() {
+        if *dead {
+            warnings.push(format!(
+                "channel {c} (electrode row {}) is flat or dead (σ = {}); skipped",
+                series.electrodes[c].row, noise.sigma[c]
+            ));
+        }
+    }
+    let pgroups = plan.groups().to_vec();
+    let max_group = pgroups.iter().map(|g| g.channels.len()).max().unwrap_or(0);
+    let mut waves = if cfg.waveforms {
+        let wg: Vec<WaveformGroup> = pgroups
+            .iter()
+            .map(|g| WaveformGroup {
+                name: g.name.clone(),
+                electrode_rows: g.channels.iter().map(|&c| series.electrodes[c].row as i64).collect(),
+            })
+            .collect();
+        let (nb, na) = plan.snippet();
+        Some(WaveformWriter::create(
+            &stage.path().join("waveforms.h5"),
+            &wg,
+            series.rate_hz,
+            nb,
+            na,
+            cfg.waveforms_gzip,
+        )?)
+    } else {
+        None
+    };
+    // Columns of the spikes table, filled as blocks arrive in order.
+    let mut sample: Vec<i64> = Vec::new();
+    let mut group: Vec<String> = Vec::new();
+    let mut channel: Vec<i64> = Vec::new();
+    let mut amplitude: Vec<f64> = Vec::new();
+    let mut ratio: Vec<f64> = Vec::new();
+    let mut peaks: Vec<Vec<f64>> = vec![Vec::new(); max_group];
+    progress.start(plan.n_blocks() as u64, "detecting");
+    let on_progress = |n: u64| progress.inc(n);
+    let mut sink = |o: burstscope_spikes::BlockOutput| -> std::result::Result<(), String> {
+        let mut per_group: Vec<(Vec<u64>, Vec<f32>)> = vec![(Vec::new(), Vec::new()); pgroups.len()];
+        for ev in o.events {
+            let row = sample.len() as u64;
+            #[allow(clippy::cast_possible_wrap)]
+            sample.push(ev.sample as i64);
+            group.push(pgroups[ev.group].name.clone());
+            channel.push(series.electrodes[ev.channel].row as i64);
+            amplitude.push(f64::from(ev.amplitude));
+            ratio.push(f64::from(ev.ratio));
+            for (k, col) in peaks.iter_mut().enumerate() {
+                col.push(ev.peaks.get(k).map_or(f64::NAN, |&v| f64::from(v)));
+            }
+            per_group[ev.group].0.push(row);
+            per_group[ev.group].1.extend_from_slice(&ev.waveform);
+        }
+        if let Some(w) = waves.as_mut() {
+            for (g, (rows, data)) in per_group.iter().enumerate() {
+                w.append(g, rows, data).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    };
+    let summary = burstscope_spikes::run(&plan, &reader, &noise, &on_progress, &mut sink)
+        .ctx(|| format!("{}: detection", file.display()))?;
+    progress.finish();
+    #[allow(clippy::cast_precision_loss, clippy::cast_sign_loss)]
+    let time_s: Vec<f64> = match &timestamps {
+        Some(ts) => sample.iter().map(|&s| ts[s as usize]).collect(),
+        None => sample.iter().map(|&s| series.starting_time_s + s as f64 / series.rate_hz).collect(),
+    };
+    let n_events = sample.len();
+    let samples = sample.clone();
+    let mut table = Table::new("spikes");
+    table.push("sample", ColumnData::I64(sample));
+    table.push("time_s", ColumnData::F64(time_s));
+    table.push("group", ColumnData::Str(group));
+    table.push("channel", ColumnData::I64(channel));
+    table.push("amplitude_uv", ColumnData::F64(amplitude));
+    table.push("threshold_ratio", ColumnData::F64(ratio));
+    for (k, col) in peaks.into_iter().enumerate() {
+        table.push(&format!("peak_uv_{k}"), ColumnData::F64(col));
+    }
+    // Close the waveform file while the table is written.
+    let (finished, written) = rayon::join(
+        || waves.take().map(WaveformWriter::finish).transpose(),
+        || write_table(&table, stage.path(), cfg.format.into()),
+    );
+    finished?;
+    let spikes = written?;
+    let spikes_name = spikes.file_name().map(PathBuf::from).unwrap_or_default();
+    let mut s = BTreeMap::new();
+    s.insert("series".into(), json!({"path": series.path, "rate_hz": series.rate_hz, "n_samples": series.n_samples, "n_channels": series.n_channels, "dtype": series.dtype}));
+    s.insert(
+        "channels".into(),
+        json!(
+            series
+                .electrodes
+                .iter()
+                .enumerate()
+                .map(|(c, e)| json!({
+                    "channel_index": c,
+                    "electrode_row": e.row,
+                    "group": e.group,
+                    "location": e.location,
+                    "noise_uv": if noise.sigma[c].is_finite() { json!(noise.sigma[c]) } else { json!(null) },
+                    "threshold_uv": if noise.dead[c] { json!(null) } else { json!(noise.sigma[c] * params.threshold) },
+                    "dead": noise.dead[c],
+                    "clipped_samples": summary.clipped[c],
+                    "nonfinite_samples": summary.nonfinite[c],
+                }))
+                .collect::<Vec<_>>()
+        ),
+    );
+    s.insert(
+        "groups".into(),
+        json!(
+            pgroups
+                .iter()
+                .zip(&summary.events_per_group)
+                .map(|(g, n)| json!({"group": g.name, "channels": g.channels, "events": n}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    s.insert("events".into(), json!(n_events));
+    s.insert("events_rejected_bad_samples".into(), json!(summary.rejected_bad));
+    s.insert(
+        "grid".into(),
+        json!({"block_samples": params.block_samples, "margin_samples": plan.margin_samples(), "blocks": plan.n_blocks()}),
+    );
+    let bad: u64 = summary.clipped.iter().chain(&summary.nonfinite).sum();
+    if bad > 0 {
+        warnings
+            .push(format!("{bad} clipped or non-finite samples; {} events near them dropped", summary.rejected_bad));
+    }
+    Ok((stage, spikes_name, samples, s, warnings))
+}

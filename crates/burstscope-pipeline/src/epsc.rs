@@ -1,0 +1,974 @@
+//! `burstscope epsc`: slice voltage-clamp EPSCs from sweeps to the region
+//! comparison. Each file (one cell) is analysed by a pure function of its
+//! sweeps and the parameters; files run in parallel; a bad file among several
+//! is reported and skipped.
+
+use crate::bursts::FigureFile;
+use crate::config::EpscConfig;
+use crate::error::{Error, Result, bail, file_err};
+use crate::output::{Stage, StageOutput, identify};
+use burstscope_core::{ClampMode, ColumnData, Epoch, Record, SweepInfo, Table};
+use burstscope_epsc::{
+    CellParams, CellSummary, CellSweep, SweepParams, TestPulse, command_levels, find_stimulus, measure_sweep,
+    summarize_cell,
+};
+use burstscope_io::Recording;
+use burstscope_plot as plot;
+use burstscope_stats::{TestKind, TestResult, mannwhitneyu, summary, ttest_rel, ttest_welch, wilcoxon};
+use burstscope_tables::write_table;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The `epsc` stage.
+pub const EPSC_STAGE: Stage = Stage { name: "epsc", algorithm_version: 1 };
+
+/// One analysed cell.
+#[derive(Debug, Clone)]
+pub struct CellData {
+    /// The file.
+    pub file: PathBuf,
+    /// Cell id.
+    pub cell: String,
+    /// Region.
+    pub region: String,
+    /// Treatment.
+    pub treatment: String,
+    /// Sweeps analysed.
+    pub sweeps: Vec<CellSweep>,
+    /// Summary and QC.
+    pub summary: CellSummary,
+    /// Drug onset on the session clock (epoch start, else the first drug sweep).
+    pub drug_onset_s: f64,
+    /// Holding potential analysed (mV; NaN without a command) and the sweeps
+    /// left out for being held elsewhere.
+    pub holding_mv: f64,
+    /// Sweeps left out for another holding potential.
+    pub sweeps_other_holding: usize,
+    /// Averaged baseline-subtracted traces (pA): baseline sweeps, block-window sweeps; time in ms from the stimulus.
+    pub trace_t_ms: Vec<f64>,
+    /// Averaged baseline trace.
+    pub trace_baseline: Vec<f64>,
+    /// Averaged drug trace.
+    pub trace_drug: Vec<f64>,
+    /// What was left out or could not be measured.
+    pub warnings: Vec<String>,
+}
+
+/// A file that could not be analysed, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedFile {
+    /// The file.
+    pub file: PathBuf,
+    /// Why.
+    pub error: String,
+}
+
+/// What the `epsc` stage produced.
+#[derive(Debug, Clone)]
+pub struct EpscRun {
+    /// Every analysed cell.
+    pub cells: Vec<CellData>,
+    /// Files that failed (reported and skipped).
+    pub failed: Vec<FailedFile>,
+    /// Group summaries and tests.
+    pub group_stats: Vec<GroupRow>,
+    /// Figures (paths relative to [`EpscRun::dir`]).
+    pub figures: Vec<FigureFile>,
+    /// The output folder.
+    pub dir: PathBuf,
+    /// Its record.
+    pub record: Record,
+    /// Warnings (cells, sweeps and files left out).
+    pub warnings: Vec<String>,
+}
+
+/// A per-cell value summarised or compared between groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EpscMetric {
+    /// % block of the EPSC by the drug.
+    BlockPct,
+    /// Baseline EPSC amplitude, pA.
+    BaselineAmplitudePa,
+    /// Use-dependent block per stimulus (determined fits only).
+    BlockPerStimulus,
+    /// Initial decline per stimulus, %.
+    InitialDeclinePctPerStimulus,
+    /// Baseline minus drug amplitude within cells, pA.
+    AmplitudePaBaselineMinusDrug,
+}
+
+impl EpscMetric {
+    /// Column value in `group_stats`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BlockPct => "block_pct",
+            Self::BaselineAmplitudePa => "baseline_amplitude_pa",
+            Self::BlockPerStimulus => "block_per_stimulus",
+            Self::InitialDeclinePctPerStimulus => "initial_decline_pct_per_stimulus",
+            Self::AmplitudePaBaselineMinusDrug => "amplitude_pa_baseline_minus_drug",
+        }
+    }
+}
+
+/// What a `group_stats` row holds: a summary, or a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupTest {
+    /// Mean and SEM only.
+    Summary,
+    /// A statistical test.
+    Test(TestKind),
+}
+
+impl GroupTest {
+    /// Column value in `group_stats`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Summary => "summary",
+            Self::Test(t) => t.as_str(),
+        }
+    }
+}
+
+/// One row of `group_stats`.
+#[derive(Debug, Clone)]
+pub struct GroupRow {
+    /// Group (`region` or `region/treatment`) or `A vs B`.
+    pub group: String,
+    /// The metric.
+    pub metric: EpscMetric,
+    /// Cells.
+    pub n: usize,
+    /// Mean (difference of means between groups).
+    pub mean: f64,
+    /// SEM.
+    pub sem: f64,
+    /// Summary or test.
+    pub test: GroupTest,
+    /// Test statistic.
+    pub statistic: f64,
+    /// Two-sided p.
+    pub p_value: f64,
+}
+
+fn to_pa(unit: &str, path: &str) -> Result<f64> {
+    Ok(match unit.to_ascii_lowercase().as_str() {
+        "amperes" | "ampere" | "a" => 1e12,
+        "nanoamperes" | "na" => 1e3,
+        "picoamperes" | "pa" => 1.0,
+        other => bail!("{path}: unit '{other}'; expected amperes, nanoamperes or picoamperes"),
+    })
+}
+
+fn to_mv(unit: &str) -> f64 {
+    match unit.to_ascii_lowercase().as_str() {
+        "millivolts" | "mv" => 1.0,
+        _ => 1e3,
+    }
+}
+
+/// Expands folders into their `.nwb` files (sorted).
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(file_err(p))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|e| e.eq_ignore_ascii_case("nwb")))
+                .collect();
+            v.sort();
+            if v.is_empty() {
+                bail!("{}: no .nwb files in the folder", p.display());
+            }
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Cell metadata: cell → (region, treatment), each optional.
+type CellMeta = BTreeMap<String, (Option<String>, Option<String>)>;
+
+/// Reads a cell metadata table.
+fn read_meta(path: &Path) -> Result<CellMeta> {
+    let t = burstscope_tables::read_table(path)?;
+    let text = |name: &str| -> Result<Option<Vec<String>>> {
+        Ok(match t.column(name) {
+            Some(ColumnData::Str(v)) => Some(v.clone()),
+            Some(ColumnData::I64(v)) => Some(v.iter().map(ToString::to_string).collect()),
+            Some(_) => bail!("{}: column {name} must be text", path.display()),
+            None => None,
+        })
+    };
+    let Some(cells) = text("cell")? else {
+        bail!("{}: no column 'cell' (expected cell, region, treatment)", path.display());
+    };
+    let region = text("region")?;
+    let treatment = text("treatment")?;
+    if region.is_none() && treatment.is_none() {
+        bail!("{}: expected a region or treatment column beside cell", path.display());
+    }
+    Ok(cells
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (c, (region.as_ref().map(|r| r[i].clone()), treatment.as_ref().map(|r| r[i].clone()))))
+        .collect())
+}
+
+/// Analyses one file: one cell per intracellular electrode (one for most
+/// files; several for paired or multi-patch recordings).
+fn analyse_file(path: &Path, cfg: &EpscConfig, meta: &CellMeta) -> Result<Vec<CellData>> {
+    let rec = Recording::open(path)?;
+    let all = rec.sweeps()?;
+    if all.is_empty() {
+        bail!("{}: no sweeps (expected VoltageClampSeries under /acquisition)", path.display());
+    }
+    let vc: Vec<_> = all.iter().filter(|s| s.mode == ClampMode::VoltageClamp).cloned().collect();
+    if vc.is_empty() {
+        bail!(
+            "{}: {} current-clamp sweep(s) and no voltage-clamp sweeps; `epsc` measures voltage-clamp EPSCs",
+            path.display(),
+            all.len()
+        );
+    }
+    let epochs = rec.epochs()?;
+    let stem = path.file_stem().map_or_else(|| "cell".into(), |s| s.to_string_lossy().into_owned());
+    let mut by_electrode: BTreeMap<Option<String>, Vec<SweepInfo>> = BTreeMap::new();
+    for s in vc {
+        by_electrode.entry(s.electrode.as_ref().map(|e| e.name.clone())).or_default().push(s);
+    }
+    let several = by_electrode.len() > 1;
+    by_electrode
+        .into_values()
+        .map(|mut sweeps| {
+            sweeps.sort_by(|x, y| {
+                x.starting_time_s.total_cmp(&y.starting_time_s).then(x.sweep_number.cmp(&y.sweep_number))
+            });
+            let electrode = sweeps.iter().find_map(|s| s.electrode.clone());
+            let cell_id = electrode.as_ref().and_then(|e| e.cell_id.clone()).filter(|id| !id.trim().is_empty());
+            let cell = match (cell_id, &electrode) {
+                (Some(id), _) => id,
+                (None, Some(e)) if several => format!("{stem}/{}", e.name),
+                _ => stem.clone(),
+            };
+            let location = electrode.and_then(|e| e.location).filter(|l| !l.trim().is_empty());
+            analyse_cell(&CellInput { rec: &rec, path, cell, location, sweeps: &sweeps, epochs: &epochs }, cfg, meta)
+        })
+        .collect()
+}
+
+/// One cell's sweeps in a file.
+struct CellInput<'a> {
+    rec: &'a Recording,
+    path: &'a Path,
+    cell: String,
+    location: Option<String>,
+    sweeps: &'a [SweepInfo],
+    epochs: &'a [Epoch],
+}
+
+/// Analyses one cell's voltage-clamp sweeps.
+#[allow(clippy::too_many_lines)]
+fn analyse_cell(input: &CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Result<CellData> {
+    let CellInput { rec, path, location, sweeps: vc, epochs, .. } = input;
+    let (rec, path, vc, epochs) = (*rec, *path, *vc, *epochs);
+    let cell = input.cell.clone();
+    let location = location.clone();
+    let sp: &SweepParams = &cfg.sweep;
+    let cp: &CellParams = &cfg.cell;
+    let mut warnings = Vec::new();
+    let (m_region, m_treat) = meta.get(&cell).cloned().unwrap_or((None, None));
+    let region = m_region.or(location).unwrap_or_else(|| "unknown".into());
+    let treatment = m_treat.unwrap_or_else(|| "unknown".into());
+    // The condition is the sweep's `stimulus_description` when that tells the
+    // conditions apart; many acquisition programs write the protocol's name
+    // there instead (the same on every sweep), and then the tags of the epochs
+    // holding the sweeps are the conditions.
+    let descriptions: std::collections::BTreeSet<&str> =
+        vc.iter().map(|s| s.stimulus_description.as_deref().filter(|d| !is_placeholder(d)).unwrap_or("")).collect();
+    let covered = |s: &SweepInfo| {
+        epochs.iter().any(|e| s.starting_time_s >= e.start_s && s.starting_time_s < e.stop_s && !e.tags.is_empty())
+    };
+    let conditions_from_epochs = descriptions.len() == 1 && vc.iter().all(covered);
+    let fs = vc[0].rate_hz;
+    let mut sweeps = Vec::with_capacity(vc.len());
+    let mut traces: Vec<Vec<f64>> = Vec::with_capacity(vc.len());
+    let mut stims: Vec<Option<usize>> = Vec::with_capacity(vc.len());
+    let mut holds: Vec<Option<f64>> = Vec::with_capacity(vc.len());
+    for (k, s) in vc.iter().enumerate() {
+        let scale = to_pa(&s.unit, &s.path)?;
+        let i: Vec<f64> = rec.read_sweep(s)?.iter().map(|v| v * scale).collect();
+        let (hold, tp) = match rec.read_stimulus(s)? {
+            Some(v) => {
+                let mv = to_mv("volts");
+                let v: Vec<f64> = v.iter().map(|x| x * mv).collect();
+                let (h, tp) = command_levels(&v, s.rate_hz);
+                (Some(h), tp)
+            }
+            None => (None, None),
+        };
+        let tp = match cfg.test_pulse {
+            Some(spec) => {
+                let start = (spec.start_ms * 1e-3 * s.rate_hz).round() as usize;
+                let stop = ((spec.stop_ms * 1e-3 * s.rate_hz).round() as usize).min(i.len());
+                if start + 2 > stop {
+                    bail!(
+                        "{}: sweep {k}: test_pulse {}–{} ms does not fit the {:.1} ms sweep",
+                        path.display(),
+                        spec.start_ms,
+                        spec.stop_ms,
+                        i.len() as f64 / s.rate_hz * 1e3
+                    );
+                }
+                Some(TestPulse { start, stop, delta_mv: spec.step_mv })
+            }
+            None => tp,
+        };
+        let stim = match cfg.stim_ms {
+            Some(ms) => Some((ms * 1e-3 * s.rate_hz).round() as usize).filter(|&x| x < i.len()),
+            None => find_stimulus(&i, s.rate_hz, tp.as_ref()),
+        };
+        let epoch_tag = || {
+            epochs
+                .iter()
+                .find(|e| s.starting_time_s >= e.start_s && s.starting_time_s < e.stop_s)
+                .and_then(|e| e.tags.first().cloned())
+        };
+        let condition = if conditions_from_epochs {
+            epoch_tag()
+        } else {
+            s.stimulus_description.clone().filter(|d| !is_placeholder(d)).or_else(epoch_tag)
+        }
+        .unwrap_or_else(|| "unknown".into());
+        let result = match stim {
+            Some(st) => match measure_sweep(&i, s.rate_hz, st, tp.as_ref(), hold, sp) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    warnings.push(format!("{}: sweep {k}: {e}", path.display()));
+                    None
+                }
+            },
+            None => None,
+        };
+        sweeps.push(CellSweep {
+            sweep: s.sweep_number.unwrap_or(k as u64),
+            time_s: s.starting_time_s,
+            condition,
+            result,
+        });
+        traces.push(i);
+        stims.push(stim);
+        holds.push(hold);
+    }
+    // One holding potential per analysis: a cell also recorded at −70 mV
+    // (AMPA) keeps its +40 mV (NMDA) sweeps, or those at --holding-mv.
+    let tolerance = cfg.holding_tolerance_mv;
+    let target = cfg.holding_mv.or_else(|| most_common_holding(&holds));
+    let keep: Vec<bool> =
+        holds.iter().map(|h| !matches!((h, target), (Some(h), Some(t)) if (h - t).abs() > tolerance)).collect();
+    let other_holding = keep.iter().filter(|k| !**k).count();
+    if other_holding > 0 {
+        let mut others: Vec<i64> =
+            holds.iter().zip(&keep).filter(|(_, k)| !**k).filter_map(|(h, _)| h.map(|v| v.round() as i64)).collect();
+        others.sort_unstable();
+        others.dedup();
+        warnings.push(format!(
+            "{cell}: {other_holding} sweep(s) held at {others:?} mV left out; analysing the {} at {:.0} mV \
+             (holding_mv / --holding-mv to choose)",
+            keep.iter().filter(|k| **k).count(),
+            target.unwrap_or(f64::NAN)
+        ));
+        retain_where(&mut sweeps, &keep);
+        retain_where(&mut traces, &keep);
+        retain_where(&mut stims, &keep);
+    }
+    if sweeps.is_empty() {
+        bail!(
+            "{}: cell {cell}: no voltage-clamp sweeps at {:.1} mV (±{tolerance} mV)",
+            path.display(),
+            target.unwrap_or(f64::NAN)
+        );
+    }
+    let summary = summarize_cell(&sweeps, cp);
+    let first_drug = sweeps.iter().find(|s| !cp.is_baseline(&s.condition));
+    let drug_onset_s = first_drug.map_or(f64::NAN, |d| {
+        epochs
+            .iter()
+            .filter(|e| e.tags.contains(&d.condition) && e.start_s <= d.time_s)
+            .map(|e| e.start_s)
+            .fold(d.time_s, f64::min)
+    });
+    // averaged traces, -20..+600 ms around the stimulus, blanking set to NaN
+    let pre = (cfg.trace_window_ms.0 * 1e-3 * fs).round() as usize;
+    let post = (cfg.trace_window_ms.1 * 1e-3 * fs).round() as usize;
+    let blank = (sp.blank_ms * 1e-3 * fs).ceil() as usize;
+    let avg = |idx: &[usize]| -> Vec<f64> {
+        let mut acc = vec![0.0; pre + post];
+        let mut n = vec![0usize; pre + post];
+        for &k in idx {
+            let (Some(st), Some(r)) = (stims[k], sweeps[k].result.as_ref()) else { continue };
+            for j in 0..pre + post {
+                let Some(v) = (st + j).checked_sub(pre).and_then(|q| traces[k].get(q)) else { continue };
+                acc[j] += v - r.baseline_pa;
+                n[j] += 1;
+            }
+        }
+        acc.iter()
+            .zip(&n)
+            .enumerate()
+            .map(|(j, (a, c))| if (pre..pre + blank).contains(&j) || *c == 0 { f64::NAN } else { a / *c as f64 })
+            .collect()
+    };
+    let base_idx: Vec<usize> = (0..sweeps.len()).filter(|&k| cp.is_baseline(&sweeps[k].condition)).collect();
+    let drug_idx: Vec<usize> = (0..sweeps.len()).filter(|&k| !cp.is_baseline(&sweeps[k].condition)).collect::<Vec<_>>();
+    let block_idx: Vec<usize> = drug_idx.iter().rev().take(summary.n_block_sweeps.max(1)).copied().collect();
+    Ok(CellData {
+        file: path.to_path_buf(),
+        cell,
+        region,
+        treatment,
+        drug_onset_s,
+        holding_mv: target.unwrap_or(f64::NAN),
+        sweeps_other_holding: other_holding,
+        trace_t_ms: (0..pre + post).map(|j| (j as f64 - pre as f64) / fs * 1e3).collect(),
+        trace_baseline: avg(&base_idx),
+        trace_drug: avg(&block_idx),
+        sweeps,
+        summary,
+        warnings,
+    })
+}
+
+/// Fitted fall of the normalised amplitude from the first to the second
+/// stimulus in the drug (% of baseline): determined even where the decline is
+/// still straight and the plateau is not.
+fn initial_decline_pct(u: &burstscope_epsc::UseDependence) -> f64 {
+    100.0 * u.initial_decline
+}
+
+fn initial_decline(c: &CellData) -> f64 {
+    c.summary.use_dependence.as_ref().map_or(f64::NAN, initial_decline_pct)
+}
+
+fn block_per_stimulus(c: &CellData) -> f64 {
+    c.summary.use_dependence.as_ref().filter(|u| u.determined).map_or(f64::NAN, |u| u.block_per_stimulus)
+}
+
+/// Keeps the items whose flag in `keep` (same order) is set.
+fn retain_where<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut flags = keep.iter();
+    v.retain(|_| flags.next().copied().unwrap_or(true));
+}
+
+/// The holding potential most sweeps share (to 1 mV; ties go to the more
+/// depolarised, the NMDA side); `None` when no sweep has a command.
+fn most_common_holding(holds: &[Option<f64>]) -> Option<f64> {
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+    for h in holds.iter().flatten().filter(|h| h.is_finite()) {
+        *counts.entry(h.round() as i64).or_default() += 1;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0))).map(|(mv, _)| mv as f64)
+}
+
+/// `stimulus_description` values that name no condition.
+fn is_placeholder(d: &str) -> bool {
+    let d = d.trim();
+    d.is_empty() || d.eq_ignore_ascii_case("N/A") || d.eq_ignore_ascii_case("none")
+}
+
+/// A per-cell value compared between groups.
+type CellMetric = fn(&CellData) -> f64;
+
+fn group_of(c: &CellData) -> String {
+    if c.treatment == "unknown" { c.region.clone() } else { format!("{}/{}", c.region, c.treatment) }
+}
+
+fn push_test(rows: &mut Vec<GroupRow>, group: &str, metric: EpscMetric, r: &TestResult, mean: f64, sem: f64) {
+    rows.push(GroupRow {
+        group: group.into(),
+        metric,
+        n: r.n,
+        mean,
+        sem,
+        test: GroupTest::Test(r.test),
+        statistic: r.statistic,
+        p_value: r.p_value,
+    });
+}
+
+/// Group summaries, paired tests within cells and tests between groups.
+pub fn group_stats(cells: &[&CellData]) -> Vec<GroupRow> {
+    let mut groups: BTreeMap<String, Vec<&CellData>> = BTreeMap::new();
+    for c in cells {
+        groups.entry(group_of(c)).or_default().push(c);
+    }
+    let mut rows = Vec::new();
+    let drug_amp = |c: &CellData| c.summary.pct_of_baseline / 100.0 * c.summary.baseline_amplitude_pa;
+    for (g, cs) in &groups {
+        for (metric, vals) in [
+            (EpscMetric::BlockPct, cs.iter().map(|c| c.summary.block_pct).collect::<Vec<f64>>()),
+            (EpscMetric::BaselineAmplitudePa, cs.iter().map(|c| c.summary.baseline_amplitude_pa).collect()),
+            (EpscMetric::BlockPerStimulus, cs.iter().map(|c| block_per_stimulus(c)).collect()),
+            (EpscMetric::InitialDeclinePctPerStimulus, cs.iter().map(|c| initial_decline(c)).collect()),
+        ] {
+            let v: Vec<f64> = vals.into_iter().filter(|x| x.is_finite()).collect();
+            let s = summary(&v);
+            rows.push(GroupRow {
+                group: g.clone(),
+                metric,
+                n: v.len(),
+                mean: s.mean,
+                sem: s.sem,
+                test: GroupTest::Summary,
+                statistic: f64::NAN,
+                p_value: f64::NAN,
+            });
+        }
+        // within cells: baseline vs drug amplitude (pA)
+        let (pre, post): (Vec<f64>, Vec<f64>) = cs
+            .iter()
+            .map(|c| (c.summary.baseline_amplitude_pa, drug_amp(c)))
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .unzip();
+        if pre.len() >= 2 {
+            let d: Vec<f64> = pre.iter().zip(&post).map(|(a, b)| a - b).collect();
+            let s = summary(&d);
+            push_test(&mut rows, g, EpscMetric::AmplitudePaBaselineMinusDrug, &ttest_rel(&pre, &post), s.mean, s.sem);
+            push_test(&mut rows, g, EpscMetric::AmplitudePaBaselineMinusDrug, &wilcoxon(&pre, &post), s.mean, s.sem);
+        }
+    }
+    // between groups, every pair
+    let names: Vec<&String> = groups.keys().collect();
+    let between: [(EpscMetric, CellMetric); 2] =
+        [(EpscMetric::BlockPct, |c| c.summary.block_pct), (EpscMetric::InitialDeclinePctPerStimulus, initial_decline)];
+    for (metric, value) in between {
+        for i in 0..names.len() {
+            for j in i + 1..names.len() {
+                let of =
+                    |g: &String| -> Vec<f64> { groups[g].iter().map(|c| value(c)).filter(|x| x.is_finite()).collect() };
+                let (a, b) = (of(names[i]), of(names[j]));
+                if a.len() >= 2 && b.len() >= 2 {
+                    let label = format!("{} vs {}", names[i], names[j]);
+                    let diff = summary(&a).mean - summary(&b).mean;
+                    push_test(&mut rows, &label, metric, &ttest_welch(&a, &b), diff, f64::NAN);
+                    push_test(&mut rows, &label, metric, &mannwhitneyu(&a, &b), diff, f64::NAN);
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
+    let mut s = Table::new("sweeps");
+    let mut cols: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let (mut cell, mut region, mut cond, mut fit_ok, mut measured) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut sweep, mut stim) = (vec![], vec![]);
+    let (mut time, mut since) = (vec![], vec![]);
+    let names = [
+        "amplitude_pa",
+        "normalized_amplitude",
+        "amplitude_at_latency_pa",
+        "peak_ms",
+        "rise_ms",
+        "tau_mono_ms",
+        "tau_fast_ms",
+        "tau_slow_ms",
+        "tau_weighted_ms",
+        "charge_pc",
+        "rs_mohm",
+        "rin_mohm",
+        "holding_pa",
+    ];
+    for c in cells {
+        for (k, sw) in c.sweeps.iter().enumerate() {
+            cell.push(c.cell.clone());
+            region.push(c.region.clone());
+            sweep.push(sw.sweep as i64);
+            time.push(sw.time_s);
+            since.push(sw.time_s - c.drug_onset_s);
+            cond.push(sw.condition.clone());
+            stim.push(i64::from(c.summary.stimulus[k]));
+            measured.push(sw.result.is_some());
+            fit_ok.push(sw.result.as_ref().is_some_and(|r| r.fit_ok));
+            let r = sw.result.as_ref();
+            let g = |f: fn(&burstscope_epsc::SweepResult) -> f64| r.map_or(f64::NAN, f);
+            let vals = [
+                g(|r| r.amplitude_pa),
+                c.summary.normalized[k],
+                g(|r| r.amplitude_at_latency_pa),
+                g(|r| r.peak_ms),
+                g(|r| r.rise_ms),
+                g(|r| r.tau_mono_ms),
+                g(|r| r.tau_fast_ms),
+                g(|r| r.tau_slow_ms),
+                g(|r| r.tau_weighted_ms),
+                g(|r| r.charge_pc),
+                g(|r| r.rs_mohm),
+                g(|r| r.rin_mohm),
+                g(|r| r.holding_pa),
+            ];
+            for (n, v) in names.iter().zip(vals) {
+                cols.entry(n).or_default().push(v);
+            }
+        }
+    }
+    s.push("cell", ColumnData::Str(cell));
+    s.push("region", ColumnData::Str(region));
+    s.push("sweep", ColumnData::I64(sweep));
+    s.push("time_s", ColumnData::F64(time));
+    s.push("time_since_drug_s", ColumnData::F64(since));
+    s.push("condition", ColumnData::Str(cond));
+    s.push("stimulus", ColumnData::I64(stim));
+    s.push("measured", ColumnData::Bool(measured));
+    for n in names {
+        s.push(n, ColumnData::F64(cols.remove(n).unwrap_or_default()));
+    }
+    s.push("fit_ok", ColumnData::Bool(fit_ok));
+
+    let mut t = Table::new("cells");
+    t.push("cell", ColumnData::Str(cells.iter().map(|c| c.cell.clone()).collect()));
+    t.push("region", ColumnData::Str(cells.iter().map(|c| c.region.clone()).collect()));
+    t.push("treatment", ColumnData::Str(cells.iter().map(|c| c.treatment.clone()).collect()));
+    t.push("file", ColumnData::Str(cells.iter().map(|c| c.file.display().to_string()).collect()));
+    t.push("holding_mv", ColumnData::F64(cells.iter().map(|c| c.holding_mv).collect()));
+    t.push("n_baseline", ColumnData::I64(cells.iter().map(|c| c.summary.n_baseline as i64).collect()));
+    t.push("n_drug", ColumnData::I64(cells.iter().map(|c| c.summary.n_drug as i64).collect()));
+    t.push("baseline_amplitude_pa", ColumnData::F64(cells.iter().map(|c| c.summary.baseline_amplitude_pa).collect()));
+    t.push("pct_of_baseline", ColumnData::F64(cells.iter().map(|c| c.summary.pct_of_baseline).collect()));
+    t.push("block_pct", ColumnData::F64(cells.iter().map(|c| c.summary.block_pct).collect()));
+    let ud = |f: fn(&burstscope_epsc::UseDependence) -> f64, only_determined: bool| -> ColumnData {
+        ColumnData::F64(
+            cells
+                .iter()
+                .map(|c| {
+                    c.summary.use_dependence.as_ref().filter(|u| u.determined || !only_determined).map_or(f64::NAN, f)
+                })
+                .collect(),
+        )
+    };
+    t.push("block_per_stimulus", ud(|u| u.block_per_stimulus, true));
+    t.push("use_dependence_tau_stimuli", ud(|u| u.tau_stimuli, true));
+    t.push("use_dependence_tau_ci_low_stimuli", ud(|u| u.tau_ci_stimuli.0, false));
+    t.push("use_dependence_tau_ci_high_stimuli", ud(|u| u.tau_ci_stimuli.1, false));
+    t.push("plateau_pct_of_baseline", ud(|u| 100.0 * u.plateau, true));
+    t.push("initial_decline_pct_per_stimulus", ud(initial_decline_pct, false));
+    t.push("use_dependence_r2", ud(|u| u.r2, false));
+    t.push("n_block_sweeps", ColumnData::I64(cells.iter().map(|c| c.summary.n_block_sweeps as i64).collect()));
+    t.push("rs_first_mohm", ColumnData::F64(cells.iter().map(|c| c.summary.rs_first_mohm).collect()));
+    t.push("rs_last_mohm", ColumnData::F64(cells.iter().map(|c| c.summary.rs_last_mohm).collect()));
+    t.push("qc_pass", ColumnData::Bool(cells.iter().map(|c| c.summary.qc_pass).collect()));
+    t.push("qc_reason", ColumnData::Str(cells.iter().map(|c| c.summary.qc_reasons.join("; ")).collect()));
+
+    let mut g = Table::new("group_stats");
+    g.push("group", ColumnData::Str(rows.iter().map(|r| r.group.clone()).collect()));
+    g.push("metric", ColumnData::Str(rows.iter().map(|r| r.metric.name().to_string()).collect()));
+    g.push("n", ColumnData::I64(rows.iter().map(|r| r.n as i64).collect()));
+    g.push("mean", ColumnData::F64(rows.iter().map(|r| r.mean).collect()));
+    g.push("sem", ColumnData::F64(rows.iter().map(|r| r.sem).collect()));
+    g.push("test", ColumnData::Str(rows.iter().map(|r| r.test.name().to_string()).collect()));
+    g.push("statistic", ColumnData::F64(rows.iter().map(|r| r.statistic).collect()));
+    g.push("p_value", ColumnData::F64(rows.iter().map(|r| r.p_value).collect()));
+    vec![s, t, g]
+}
+
+fn figures(cells: &[&CellData], rows: &[GroupRow], root: &Path, latency_ms: f64) -> Result<Vec<FigureFile>> {
+    let dir = &root.join("figures");
+    let mut out = Vec::new();
+    let drug = cells
+        .iter()
+        .find_map(|c| {
+            c.sweeps.iter().find(|s| !s.condition.eq_ignore_ascii_case("baseline")).map(|s| s.condition.clone())
+        })
+        .unwrap_or_else(|| "drug".into());
+    let panels: Vec<plot::TraceSet> = cells
+        .iter()
+        .take(12)
+        .map(|c| plot::TraceSet {
+            title: format!("{} ({})", c.cell, c.region),
+            t_ms: c.trace_t_ms.clone(),
+            traces: vec![("baseline".into(), c.trace_baseline.clone()), (drug.clone(), c.trace_drug.clone())],
+            marks_ms: vec![latency_ms],
+        })
+        .collect();
+    if !panels.is_empty() {
+        let fig = plot::TraceOverlay { panels, y_label: "EPSC (pA)".into(), title: "Averaged EPSCs per cell".into() };
+        plot::render(&fig, dir, "traces_cells")?;
+        out.push(FigureFile { label: "EPSC overlays per cell".into(), png: PathBuf::from("figures/traces_cells.png") });
+    }
+    let mut by: BTreeMap<String, Vec<&CellData>> = BTreeMap::new();
+    for c in cells {
+        by.entry(group_of(c)).or_default().push(c);
+    }
+    let mean_of = |cs: &[&CellData], f: fn(&CellData) -> &Vec<f64>| -> Vec<f64> {
+        let n = cs.iter().map(|c| f(c).len()).min().unwrap_or(0);
+        (0..n)
+            .map(|j| summary(&cs.iter().map(|c| f(c)[j]).filter(|v| v.is_finite()).collect::<Vec<_>>()).mean)
+            .collect()
+    };
+    let region_panels: Vec<plot::TraceSet> = by
+        .iter()
+        .map(|(g, cs)| plot::TraceSet {
+            title: format!("{g} (n = {})", cs.len()),
+            t_ms: cs[0].trace_t_ms.clone(),
+            traces: vec![
+                ("baseline".into(), mean_of(cs, |c| &c.trace_baseline)),
+                (drug.clone(), mean_of(cs, |c| &c.trace_drug)),
+            ],
+            marks_ms: vec![latency_ms],
+        })
+        .collect();
+    if !region_panels.is_empty() {
+        let fig = plot::TraceOverlay {
+            panels: region_panels,
+            y_label: "EPSC (pA)".into(),
+            title: "Averaged EPSCs per region".into(),
+        };
+        plot::render(&fig, dir, "traces_regions")?;
+        out.push(FigureFile {
+            label: "EPSC overlays per region".into(),
+            png: PathBuf::from("figures/traces_regions.png"),
+        });
+    }
+    // normalised amplitude time course, 1-min bins from the drug onset
+    let bins: Vec<i64> = {
+        let mut b: Vec<i64> = cells
+            .iter()
+            .flat_map(|c| c.sweeps.iter().map(move |s| ((s.time_s - c.drug_onset_s) / 60.0).floor() as i64))
+            .collect();
+        b.sort_unstable();
+        // every minute between the first and the last, so empty minutes break the lines
+        match (b.first(), b.last()) {
+            (Some(&lo), Some(&hi)) => (lo..=hi).collect(),
+            _ => Vec::new(),
+        }
+    };
+    if !bins.is_empty() {
+        let series: Vec<plot::CourseSeries> = by
+            .iter()
+            .map(|(g, cs)| {
+                let (mut m, mut e) = (Vec::new(), Vec::new());
+                for &b in &bins {
+                    let per_cell: Vec<f64> = cs
+                        .iter()
+                        .filter_map(|c| {
+                            let v: Vec<f64> = c
+                                .sweeps
+                                .iter()
+                                .zip(&c.summary.normalized)
+                                .filter(|(s, n)| {
+                                    ((s.time_s - c.drug_onset_s) / 60.0).floor() as i64 == b && n.is_finite()
+                                })
+                                .map(|(_, n)| 100.0 * n)
+                                .collect();
+                            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+                        })
+                        .collect();
+                    let s = summary(&per_cell);
+                    m.push(if per_cell.is_empty() { f64::NAN } else { s.mean });
+                    e.push(if per_cell.len() > 1 { s.sem } else { 0.0 });
+                }
+                plot::CourseSeries { label: format!("{g} (n = {})", cs.len()), mean: m, sem: e }
+            })
+            .collect();
+        let fig = plot::TimeCourse {
+            x_min: bins.iter().map(|&b| b as f64 + 0.5).collect(),
+            panels: vec![plot::TimeCoursePanel { y_label: "EPSC amplitude (% of baseline)".into(), series }],
+            event: drug.clone(),
+            title: "Normalised EPSC amplitude, mean ± SEM across cells".into(),
+        };
+        plot::render(&fig, dir, "amplitude_time_course")?;
+        out.push(FigureFile {
+            label: "Normalised amplitude time course".into(),
+            png: PathBuf::from("figures/amplitude_time_course.png"),
+        });
+    }
+    // use-dependence: normalised amplitude against stimulus number in the drug
+    let n_stim = cells.iter().flat_map(|c| c.summary.stimulus.iter().copied()).max().unwrap_or(0);
+    if n_stim >= 4 {
+        let x: Vec<f64> = (1..=n_stim).map(f64::from).collect();
+        let (series, fits): (Vec<plot::CourseSeries>, Vec<Vec<f64>>) = by
+            .iter()
+            .map(|(g, cs)| {
+                let (mut m, mut e) = (Vec::new(), Vec::new());
+                for k in 1..=n_stim {
+                    let v: Vec<f64> = cs
+                        .iter()
+                        .flat_map(|c| {
+                            c.summary.stimulus.iter().zip(&c.summary.normalized).filter(move |(s, _)| **s == k)
+                        })
+                        .map(|(_, n)| 100.0 * n)
+                        .filter(|v| v.is_finite())
+                        .collect();
+                    let s = summary(&v);
+                    m.push(if v.is_empty() { f64::NAN } else { s.mean });
+                    e.push(if v.len() > 1 { s.sem } else { 0.0 });
+                }
+                let frac: Vec<f64> = m.iter().map(|v| v / 100.0).collect();
+                let fit = burstscope_epsc::fit_use_dependence(&x, &frac)
+                    .map(|u| x.iter().map(|k| 100.0 * u.at(*k)).collect())
+                    .unwrap_or_default();
+                (plot::CourseSeries { label: format!("{g} (n = {})", cs.len()), mean: m, sem: e }, fit)
+            })
+            .unzip();
+        let fig = plot::StimulusCourse {
+            stimulus: x,
+            series,
+            fits,
+            y_label: "EPSC amplitude (% of baseline)".into(),
+            title: format!("Use-dependent {drug} block, mean ± SEM across cells"),
+        };
+        plot::render(&fig, dir, "block_by_stimulus")?;
+        out.push(FigureFile {
+            label: "Use-dependent block".into(),
+            png: PathBuf::from("figures/block_by_stimulus.png"),
+        });
+    }
+    // % block per group with the between-group test
+    let groups: Vec<(String, Vec<f64>)> =
+        by.iter().map(|(g, cs)| (g.clone(), cs.iter().map(|c| c.summary.block_pct).collect())).collect();
+    let welch =
+        rows.iter().find(|r| r.metric == EpscMetric::BlockPct && r.test == GroupTest::Test(TestKind::TtestWelch));
+    let mwu =
+        rows.iter().find(|r| r.metric == EpscMetric::BlockPct && r.test == GroupTest::Test(TestKind::MannWhitneyU));
+    let annotation = match (welch, mwu) {
+        (Some(w), Some(m)) => format!("Welch t {}; Mann–Whitney {}", plot::fmt_p(w.p_value), plot::fmt_p(m.p_value)),
+        _ => String::new(),
+    };
+    let fig = plot::GroupPoints {
+        groups,
+        y_label: "Block (%)".into(),
+        annotation,
+        title: format!("{drug} block per region"),
+    };
+    plot::render(&fig, dir, "block_by_region")?;
+    out.push(FigureFile { label: "% block per region".into(), png: PathBuf::from("figures/block_by_region.png") });
+    Ok(out)
+}
+
+/// Expands folders into their `.nwb` files (sorted); files are kept as given.
+///
+/// # Errors
+/// A folder cannot be listed or holds no `.nwb` file.
+pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    expand(paths)
+}
+
+/// Analyses one file, turning a panic into an error so one bad file never
+/// stops the others.
+fn analyse_file_guarded(path: &Path, cfg: &EpscConfig, meta: &CellMeta) -> Result<Vec<CellData>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyse_file(path, cfg, meta))) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::Input(format!(
+                "{}: internal error while analysing this file ({msg}); please report it",
+                path.display()
+            )))
+        }
+    }
+}
+
+/// Runs the `epsc` stage on `paths` (files or folders), writing the folder
+/// `out`. Files that fail are reported in [`EpscRun::failed`] and skipped.
+///
+/// # Errors
+/// No file could be analysed, the cell table is invalid, or writing failed
+/// (`out` is then unchanged).
+pub fn run_epsc(paths: &[PathBuf], out: &Path, cfg: &EpscConfig, cells_table: Option<&Path>) -> Result<EpscRun> {
+    let meta = match cells_table {
+        Some(p) => read_meta(p)?,
+        None => BTreeMap::new(),
+    };
+    let files = expand(paths)?;
+    let results: Vec<(PathBuf, Result<Vec<CellData>>)> =
+        files.par_iter().map(|f| (f.clone(), analyse_file_guarded(f, cfg, &meta))).collect();
+    let mut cells = Vec::new();
+    let mut failed = Vec::new();
+    let mut warnings = Vec::new();
+    for (f, r) in results {
+        match r {
+            Ok(c) => cells.extend(c),
+            Err(e) => {
+                warnings.push(format!("skipped {}: {e}", f.display()));
+                failed.push(FailedFile { file: f, error: e.to_string() });
+            }
+        }
+    }
+    if cells.is_empty() {
+        let first = failed.first().map_or_else(String::new, |f| f.error.clone());
+        bail!("no file could be analysed ({} failed): {first}", failed.len());
+    }
+    for c in &cells {
+        warnings.extend(c.warnings.iter().cloned());
+    }
+    let included: Vec<&CellData> = cells.iter().filter(|c| cfg.include_failed || c.summary.qc_pass).collect();
+    for c in cells.iter().filter(|c| !c.summary.qc_pass) {
+        warnings.push(format!(
+            "cell {} ({}) fails QC{}: {}",
+            c.cell,
+            c.region,
+            if cfg.include_failed { " (kept)" } else { " and is left out of group statistics" },
+            c.summary.qc_reasons.join("; ")
+        ));
+    }
+    let rows = group_stats(&included);
+    // Inputs: the analysed files (and the cell table), in order.
+    let ok_files: Vec<&Path> = files
+        .iter()
+        .filter(|f| !failed.iter().any(|x| &x.file == *f))
+        .map(PathBuf::as_path)
+        .chain(cells_table)
+        .collect();
+    let identity = identify(&ok_files)?;
+    let stage = StageOutput::begin(out, EPSC_STAGE, identity, Vec::new(), cfg)?;
+    for t in tables(&cells, &rows) {
+        write_table(&t, stage.path(), cfg.format.into())?;
+    }
+    let figs = if cfg.figures { figures(&included, &rows, stage.path(), cfg.sweep.latency_ms)? } else { Vec::new() };
+    let mut summary = BTreeMap::new();
+    summary.insert(
+        "failed_files".into(),
+        json!(
+            failed.iter().map(|f| json!({"file": f.file.display().to_string(), "error": f.error})).collect::<Vec<_>>()
+        ),
+    );
+    summary.insert(
+        "sweeps_at_other_holding_potentials".into(),
+        json!(
+            cells
+                .iter()
+                .filter(|c| c.sweeps_other_holding > 0)
+                .map(|c| json!({"cell": c.cell, "analysed_mv": c.holding_mv, "left_out": c.sweeps_other_holding}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    summary.insert(
+        "excluded_cells".into(),
+        json!(
+            cells
+                .iter()
+                .filter(|c| !c.summary.qc_pass)
+                .map(|c| json!({"cell": c.cell, "reasons": c.summary.qc_reasons}))
+                .collect::<Vec<_>>()
+        ),
+    );
+    summary.insert("n_cells".into(), json!(cells.len()));
+    summary.insert("n_cells_pass_qc".into(), json!(cells.iter().filter(|c| c.summary.qc_pass).count()));
+    summary.insert("n_sweeps".into(), json!(cells.iter().map(|c| c.sweeps.len()).sum::<usize>()));
+    let record = stage.finish(summary, warnings.clone())?;
+    Ok(EpscRun { cells, failed, group_stats: rows, figures: figs, dir: out.to_path_buf(), record, warnings })
+}

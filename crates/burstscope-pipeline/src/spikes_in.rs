@@ -1,0 +1,156 @@
+//! Spike trains from the files labs have: NWB `/units` (any NWB 2.x root), MEA
+//! spike-train HDF5 files, or a `unit,time_s` table.
+//!
+//! Real sortings contain unsorted spike times (trials concatenated, merged
+//! units) and exact duplicates: they are sorted and de-duplicated here, and
+//! each case is returned as a warning that goes into the output's record.
+
+use crate::error::{Context, Result, bail};
+use burstscope_core::{ColumnData, Epoch};
+use burstscope_io::Recording;
+use std::path::Path;
+
+/// One unit's spike train (sorted, no duplicates).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitTrain {
+    /// Unit label.
+    pub label: String,
+    /// Spike times, s.
+    pub times: Vec<f64>,
+}
+
+/// What an input file holds.
+#[derive(Debug, Clone)]
+pub struct Spikes {
+    /// The units.
+    pub units: Vec<UnitTrain>,
+    /// Epochs (empty for tables).
+    pub epochs: Vec<Epoch>,
+    /// Start of the recording, s.
+    pub start_s: f64,
+    /// End of the recording, s.
+    pub end_s: f64,
+    /// `subject_id` from `/general/subject`.
+    pub subject: Option<String>,
+    /// What was repaired (unsorted or duplicate spike times).
+    pub warnings: Vec<String>,
+}
+
+/// Whether `path` is read as a table (`.csv`, `.parquet`).
+#[must_use]
+pub fn is_table(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("parquet"))
+}
+
+/// Reads units from an NWB/MEA file or a spikes table.
+///
+/// # Errors
+/// The file cannot be read, holds no units, or a spike time is not finite.
+pub fn load_spikes(path: &Path) -> Result<Spikes> {
+    let mut s = if is_table(path) { load_table(path)? } else { load_recording(path)? };
+    for u in &mut s.units {
+        if let Some(w) = repair_train(&mut u.times).ctx(|| format!("{}: unit {}", path.display(), u.label))? {
+            s.warnings.push(format!("unit {}: {w}", u.label));
+        }
+    }
+    Ok(s)
+}
+
+/// The longest span of one unit's spike times accepted, s (116 days): longer
+/// spans come from corrupt files or mixed time units, and would make every
+/// binned measure unbounded.
+pub const MAX_TRAIN_SPAN_S: f64 = 1.0e7;
+
+/// Sorts a train and drops exact duplicates; says what it changed.
+///
+/// ```
+/// let mut t = vec![0.3, 0.1, 0.1, 0.2];
+/// let w = burstscope_pipeline::repair_train(&mut t).unwrap().unwrap();
+/// assert_eq!(t, vec![0.1, 0.2, 0.3]);
+/// assert!(w.contains("1 out of order") && w.contains("1 duplicate"));
+/// ```
+///
+/// # Errors
+/// A non-finite spike time.
+pub fn repair_train(times: &mut Vec<f64>) -> Result<Option<String>> {
+    if let Some(i) = times.iter().position(|t| !t.is_finite()) {
+        bail!("spike {i} has a non-finite time ({})", times[i]);
+    }
+    let (lo, hi) = times.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &t| (a.min(t), b.max(t)));
+    if hi - lo > MAX_TRAIN_SPAN_S {
+        bail!(
+            "spike times span {lo} s to {hi} s, more than {} days; the file is corrupt or the times are not in seconds",
+            MAX_TRAIN_SPAN_S / 86_400.0
+        );
+    }
+    let out_of_order = times.windows(2).filter(|w| w[1] < w[0]).count();
+    if out_of_order > 0 {
+        times.sort_by(f64::total_cmp);
+    }
+    let before = times.len();
+    times.dedup();
+    let duplicates = before - times.len();
+    Ok(match (out_of_order, duplicates) {
+        (0, 0) => None,
+        (o, d) => Some(format!(
+            "spike times were not sorted ({o} out of order) and held {d} duplicate(s); sorted and de-duplicated"
+        )),
+    })
+}
+
+fn load_recording(path: &Path) -> Result<Spikes> {
+    let rec = Recording::open(path)?;
+    let units = rec.units()?;
+    if units.is_empty() {
+        bail!(
+            "{}: no /units table (and not an MEA spike-train file); `burstscope bursts` needs sorted units — \
+             an NWB file with /units, an MEA spike file, or a spikes table with columns unit,time_s",
+            path.display()
+        );
+    }
+    let epochs = rec.epochs()?;
+    let subject = rec.session()?.subject.get("subject_id").cloned();
+    let trains: Vec<UnitTrain> =
+        units.into_iter().map(|u| UnitTrain { label: u.label.clone(), times: u.spike_times_s }).collect();
+    let finite = |t: &&f64| t.is_finite();
+    let last_spike = trains.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(0.0f64, f64::max);
+    let first_spike = trains.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(f64::INFINITY, f64::min);
+    let end = rec.duration_s()?.unwrap_or(0.0).max(last_spike);
+    let start = epochs.iter().map(|e| e.start_s).fold(first_spike.min(0.0), f64::min);
+    Ok(Spikes { units: trains, epochs, start_s: start, end_s: end, subject, warnings: Vec::new() })
+}
+
+fn load_table(path: &Path) -> Result<Spikes> {
+    let t = burstscope_tables::read_table(path)?;
+    let unit: Vec<String> = match t.column("unit") {
+        Some(ColumnData::Str(v)) => v.clone(),
+        Some(ColumnData::I64(v)) => v.iter().map(ToString::to_string).collect(),
+        Some(ColumnData::U64(v)) => v.iter().map(ToString::to_string).collect(),
+        Some(_) => bail!("{}: column unit must hold text or integers", path.display()),
+        None => bail!("{}: no column 'unit'; expected columns unit and time_s", path.display()),
+    };
+    let time: Vec<f64> = match t.column("time_s") {
+        Some(ColumnData::F64(v)) => v.clone(),
+        Some(ColumnData::F32(v)) => v.iter().map(|&x| f64::from(x)).collect(),
+        #[allow(clippy::cast_precision_loss)]
+        Some(ColumnData::I64(v)) => v.iter().map(|&x| x as f64).collect(),
+        Some(_) => bail!("{}: column time_s must hold numbers (seconds)", path.display()),
+        None => bail!("{}: no column 'time_s'; expected columns unit and time_s", path.display()),
+    };
+    let mut order: Vec<String> = Vec::new();
+    let mut by: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
+    for (u, t) in unit.into_iter().zip(time) {
+        if !by.contains_key(&u) {
+            order.push(u.clone());
+        }
+        by.entry(u).or_default().push(t);
+    }
+    let units: Vec<UnitTrain> =
+        order.into_iter().map(|l| UnitTrain { times: by.remove(&l).unwrap_or_default(), label: l }).collect();
+    let finite = |t: &&f64| t.is_finite();
+    let end = units.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(0.0f64, f64::max);
+    let start = units.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(0.0f64, f64::min);
+    Ok(Spikes { units, epochs: Vec::new(), start_s: start, end_s: end, subject: None, warnings: Vec::new() })
+}

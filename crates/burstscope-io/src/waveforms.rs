@@ -60,7 +60,10 @@ impl WaveformWriter {
     ) -> Result<Self> {
         let tmp = burstscope_core::AtomicFile::reserve(dest);
         let err = |p: &str, e| IoError::Hdf5 { file: dest.to_path_buf(), h5path: p.into(), source: e };
-        let file = hdf5::File::create(tmp.temp()).map_err(|e| err("/", e))?;
+        let file = hdf5::File::with_options()
+            .with_fcpl(|p| p.obj_track_times(false))
+            .create(tmp.temp())
+            .map_err(|e| err("/", e))?;
         let n_samples = n_before + n_after;
         #[allow(clippy::cast_precision_loss)]
         let attrs = [
@@ -87,23 +90,28 @@ impl WaveformWriter {
             let p = format!("/{}", g.name);
             let nch = g.electrode_rows.len().max(1);
             let s = (|| -> hdf5::Result<GroupSets> {
-                let grp = file.create_group(&g.name)?;
+                // No modification times in object headers: the same spikes give the same bytes.
+                let grp = file.create_group_builder().obj_track_times(false).create(g.name.as_str())?;
                 let shape = SimpleExtents::from_vec(vec![
                     Extent::new(0, None),
                     Extent::from(n_samples.max(1)),
                     Extent::from(nch),
                 ]);
-                let mut b = grp.new_dataset::<f32>().chunk((256, n_samples.max(1), nch));
+                let mut b = grp.new_dataset::<f32>().obj_track_times(false).chunk((256, n_samples.max(1), nch));
                 if gzip_level > 0 {
                     b = b.shuffle().deflate(gzip_level.min(9));
                 }
                 let waveforms = b.shape(shape).create("waveforms")?;
                 let index = grp
                     .new_dataset::<u64>()
+                    .obj_track_times(false)
                     .chunk(4096)
                     .shape(SimpleExtents::from_vec(vec![Extent::new(0, None)]))
                     .create("spike_index")?;
-                grp.new_dataset_builder().with_data(g.electrode_rows.as_slice()).create("channels")?;
+                grp.new_dataset_builder()
+                    .obj_track_times(false)
+                    .with_data(g.electrode_rows.as_slice())
+                    .create("channels")?;
                 Ok(GroupSets { waveforms, index, n: 0, n_channels: nch })
             })()
             .map_err(|e| err(&p, e))?;

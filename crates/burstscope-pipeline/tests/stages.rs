@@ -100,6 +100,8 @@ fn epsc_as_a_library() {
     let ca1 = r.cells.iter().find(|c| c.region == "CA1").unwrap();
     assert!(lhb.summary.block_pct > 60.0 && ca1.summary.block_pct < 30.0);
     assert_eq!(r.record.key.inputs.len(), 2);
+    let again = run_epsc(&[fixture("slices")], &root.path().join("f"), &EpscConfig::default(), None).unwrap();
+    assert_eq!(key_and_outputs(&r.dir, "epsc.json"), key_and_outputs(&again.dir, "epsc.json"));
 }
 
 #[test]

@@ -151,7 +151,50 @@ pub fn svg_to_pdf(svg: &str, name: &str) -> Result<Vec<u8>, PlotError> {
     let err = |m: String| PlotError::Draw { name: name.into(), message: m };
     let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| err(e.to_string()))?;
     svg2pdf::to_pdf(&tree, svg2pdf::ConversionOptions::default(), svg2pdf::PageOptions::default())
+        .map(|pdf| sort_resource_entries(&pdf))
         .map_err(|e| err(e.to_string()))
+}
+
+/// svg2pdf writes resource dictionaries (`/XObject << /xo4 16 0 R ... >>`)
+/// in hash-map order, so the same figure gives different bytes on every run.
+/// Dictionary order carries no meaning in PDF: each run of consecutive
+/// `/Name N 0 R` lines with one indentation is sorted. Sorting lines keeps
+/// every object's length, so the cross-reference offsets stay valid.
+fn sort_resource_entries(pdf: &[u8]) -> Vec<u8> {
+    fn is_entry(line: &[u8]) -> Option<usize> {
+        let indent = line.iter().take_while(|&&b| b == b' ').count();
+        let rest = std::str::from_utf8(&line[indent..]).ok()?;
+        let mut parts = rest.split(' ');
+        let (name, num, gen_, r) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let ok = indent > 0
+            && parts.next().is_none()
+            && name.len() > 1
+            && name.starts_with('/')
+            && name[1..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && num.bytes().all(|b| b.is_ascii_digit())
+            && gen_ == "0"
+            && r == "R";
+        ok.then_some(indent)
+    }
+    let lines: Vec<&[u8]> = pdf.split(|&b| b == b'\n').collect();
+    let mut out: Vec<&[u8]> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some(indent) = is_entry(lines[i]) {
+            let mut j = i + 1;
+            while j < lines.len() && is_entry(lines[j]) == Some(indent) {
+                j += 1;
+            }
+            let mut run = lines[i..j].to_vec();
+            run.sort_unstable();
+            out.extend(run);
+            i = j;
+        } else {
+            out.push(lines[i]);
+            i += 1;
+        }
+    }
+    out.join(&b'\n')
 }
 
 /// Writes `dir/name.svg`, `dir/name.png` (300 dpi) and `dir/name.pdf`.

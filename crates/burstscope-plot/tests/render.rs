@@ -154,3 +154,27 @@ fn stimulus_course_renders() {
         "stimulus_course",
     );
 }
+
+#[test]
+fn the_same_figure_gives_the_same_bytes() {
+    // Outputs are keyed by content hash: every format must be reproducible.
+    let panel = |l: &str| PairedPanel {
+        label: l.into(),
+        pre: vec![10.0, 12.0, 8.0, 15.0],
+        post: vec![4.0, 6.0, 5.0, 9.0],
+        p_value: 0.0123,
+        test: "Wilcoxon".into(),
+    };
+    let fig = PairedPlot {
+        panels: (0..6).map(|k| panel(&format!("metric {k}"))).collect(),
+        conditions: ["baseline".into(), "ketamine".into()],
+        title: "Paired".into(),
+    };
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let ra = burstscope_plot::render(&fig, a.path(), "p").unwrap();
+    let rb = burstscope_plot::render(&fig, b.path(), "p").unwrap();
+    for (x, y) in [(&ra.svg, &rb.svg), (&ra.png, &rb.png), (&ra.pdf, &rb.pdf)] {
+        assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{}", x.display());
+    }
+}

@@ -12,9 +12,12 @@ pub(crate) fn run(a: &InspectArgs) -> Result<Outcome> {
     let mut summaries = Vec::new();
     let mut failures = Vec::new();
     for f in &a.files {
-        match Recording::open_with(f, mapping.clone()).and_then(|r| r.summary()) {
-            Ok(s) => summaries.push(s),
-            Err(e) => failures.push(anyhow::Error::new(e)),
+        // One file's failure, even an internal one, never stops the others.
+        let read = std::panic::catch_unwind(|| Recording::open_with(f, mapping.clone()).and_then(|r| r.summary()));
+        match read {
+            Ok(Ok(s)) => summaries.push(s),
+            Ok(Err(e)) => failures.push(anyhow::Error::new(e)),
+            Err(_) => failures.push(anyhow::anyhow!("{}: internal error while reading this file", f.display())),
         }
     }
     if failures.len() == a.files.len() {

@@ -60,8 +60,12 @@ impl WaveformWriter {
     ) -> Result<Self> {
         let tmp = burstscope_core::AtomicFile::reserve(dest);
         let err = |p: &str, e| IoError::Hdf5 { file: dest.to_path_buf(), h5path: p.into(), source: e };
+        // Snippets are appended in order, so one chunk in flight per dataset is
+        // enough: the 1 MiB cache of HDF5 1.x, not 2.x's larger default (which
+        // cost ~50 MB for a 32-channel session).
         let file = hdf5::File::with_options()
             .with_fcpl(|p| p.obj_track_times(false))
+            .with_fapl(|p| p.chunk_cache(521, 1 << 20, 0.75))
             .create(tmp.temp())
             .map_err(|e| err("/", e))?;
         let n_samples = n_before + n_after;

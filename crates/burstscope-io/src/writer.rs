@@ -101,11 +101,12 @@ impl NwbWriter {
     /// The temporary file cannot be created.
     pub fn create(dest: &Path, session: &NwbSession) -> Result<Self> {
         let tmp = AtomicFile::reserve(dest);
-        let file = hdf5::File::create(tmp.temp()).map_err(|e| IoError::Hdf5 {
-            file: dest.to_path_buf(),
-            h5path: "/".into(),
-            source: e,
-        })?;
+        // No object modification times: the same content gives the same bytes
+        // (and so the same content hash for a regenerated session).
+        let file = hdf5::File::with_options()
+            .with_fcpl(|p| p.obj_track_times(false))
+            .create(tmp.temp())
+            .map_err(|e| IoError::Hdf5 { file: dest.to_path_buf(), h5path: "/".into(), source: e })?;
         let w = Self { file: Some(file), tmp, dest: dest.to_path_buf(), id_seed: session.identifier.clone() };
         w.init(session).map_err(|e| w.err("/", e))?;
         Ok(w)
@@ -150,7 +151,7 @@ impl NwbWriter {
             "general",
             "general/devices",
         ] {
-            f.create_group(g)?;
+            f.create_group_builder().obj_track_times(false).create(g)?;
         }
         let general = f.group("general")?;
         if let Some(p) = &s.pharmacology {
@@ -160,7 +161,7 @@ impl NwbWriter {
             ds_strs(&general, "experimenter", &s.experimenter)?;
         }
         if !s.subject.is_empty() {
-            let sg = general.create_group("subject")?;
+            let sg = general.create_group_builder().obj_track_times(false).create("subject")?;
             self.typed(&sg, "core", "Subject")?;
             for (k, v) in &s.subject {
                 ds_str(&sg, k, v)?;
@@ -176,7 +177,7 @@ impl NwbWriter {
     pub fn add_device(&self, name: &str, description: &str) -> Result<()> {
         let path = format!("/general/devices/{name}");
         (|| {
-            let g = self.f().create_group(&path)?;
+            let g = self.f().create_group_builder().obj_track_times(false).create(path.as_str())?;
             attr_str(&g, "description", description)?;
             self.typed(&g, "core", "Device")
         })()
@@ -191,7 +192,7 @@ impl NwbWriter {
         let path = format!("/general/extracellular_ephys/{name}");
         (|| {
             let ee = ensure_group(self.f(), "general/extracellular_ephys")?;
-            let g = ee.create_group(name)?;
+            let g = ee.create_group_builder().obj_track_times(false).create(name)?;
             attr_str(&g, "description", description)?;
             attr_str(&g, "location", location)?;
             self.typed(&g, "core", "ElectrodeGroup")?;
@@ -208,7 +209,7 @@ impl NwbWriter {
         let path = "/general/extracellular_ephys/electrodes";
         (|| {
             let ee = ensure_group(self.f(), "general/extracellular_ephys")?;
-            let g = ee.create_group("electrodes")?;
+            let g = ee.create_group_builder().obj_track_times(false).create("electrodes")?;
             attr_strs(&g, "colnames", &["location", "group", "group_name"])?;
             attr_str(&g, "description", "metadata about extracellular electrodes")?;
             self.typed(&g, "core", "ElectrodesTable")?;
@@ -220,7 +221,7 @@ impl NwbWriter {
                 .iter()
                 .map(|r| self.f().reference::<ObjectReference1>(&format!("/general/extracellular_ephys/{}", r.0)))
                 .collect::<hdf5::Result<Vec<_>>>()?;
-            let ds = g.new_dataset_builder().with_data(refs.as_slice()).create("group")?;
+            let ds = g.new_dataset_builder().obj_track_times(false).with_data(refs.as_slice()).create("group")?;
             self.vector_attrs(&ds, "Reference to the ElectrodeGroup.")?;
             let names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
             self.vector_strs(&g, "group_name", "Name of the ElectrodeGroup.", &names)
@@ -236,12 +237,12 @@ impl NwbWriter {
         let path = format!("/acquisition/{}", spec.name);
         let n_ch = spec.electrode_rows.len();
         let data = (|| {
-            let g = self.f().create_group(&path)?;
+            let g = self.f().create_group_builder().obj_track_times(false).create(path.as_str())?;
             attr_str(&g, "comments", "no comments")?;
             attr_str(&g, "description", &spec.description)?;
             self.typed(&g, "core", "ElectricalSeries")?;
             let chunk = spec.chunk_samples.clamp(1, spec.n_samples.max(1));
-            let mut b = g.new_dataset::<i16>().chunk((chunk, n_ch));
+            let mut b = g.new_dataset::<i16>().obj_track_times(false).chunk((chunk, n_ch));
             if spec.gzip_level > 0 {
                 b = b.shuffle().deflate(spec.gzip_level);
             }
@@ -250,12 +251,12 @@ impl NwbWriter {
             attr_f64(&data, "offset", 0.0)?;
             attr_f64(&data, "resolution", -1.0)?;
             attr_str(&data, "unit", "volts")?;
-            let t0 = g.new_dataset::<f64>().create("starting_time")?;
+            let t0 = g.new_dataset::<f64>().obj_track_times(false).create("starting_time")?;
             t0.write_scalar(&0.0)?;
             attr_f64(&t0, "rate", spec.rate_hz)?;
             attr_str(&t0, "unit", "seconds")?;
             let rows: Vec<i64> = spec.electrode_rows.iter().map(|&r| r as i64).collect();
-            let el = g.new_dataset_builder().with_data(rows.as_slice()).create("electrodes")?;
+            let el = g.new_dataset_builder().obj_track_times(false).with_data(rows.as_slice()).create("electrodes")?;
             attr_str(&el, "description", "electrodes of this series")?;
             self.typed(&el, "hdmf-common", "DynamicTableRegion")?;
             let r = self.f().reference::<ObjectReference1>("/general/extracellular_ephys/electrodes")?;
@@ -274,7 +275,7 @@ impl NwbWriter {
     pub fn add_units(&self, units: &[Unit], text_columns: &[(&str, &str, Vec<String>)]) -> Result<()> {
         let path = "/units";
         (|| {
-            let g = self.f().create_group("units")?;
+            let g = self.f().create_group_builder().obj_track_times(false).create("units")?;
             let mut colnames: Vec<&str> = vec!["spike_times"];
             let with_groups = units.iter().all(|u| u.electrode_group.is_some());
             if with_groups {
@@ -286,7 +287,7 @@ impl NwbWriter {
             self.typed(&g, "core", "Units")?;
             self.element_ids(&g, &units.iter().map(|u| u.id).collect::<Vec<_>>())?;
             let all: Vec<f64> = units.iter().flat_map(|u| u.spike_times_s.iter().copied()).collect();
-            let st = g.new_dataset_builder().with_data(all.as_slice()).create("spike_times")?;
+            let st = g.new_dataset_builder().obj_track_times(false).with_data(all.as_slice()).create("spike_times")?;
             self.vector_attrs(&st, "the spike times for each unit in seconds")?;
             let mut ends = Vec::with_capacity(units.len());
             let mut acc = 0u64;
@@ -303,7 +304,11 @@ impl NwbWriter {
                         self.f().reference::<ObjectReference1>(&format!("/general/extracellular_ephys/{name}"))
                     })
                     .collect::<hdf5::Result<Vec<_>>>()?;
-                let ds = g.new_dataset_builder().with_data(refs.as_slice()).create("electrode_group")?;
+                let ds = g
+                    .new_dataset_builder()
+                    .obj_track_times(false)
+                    .with_data(refs.as_slice())
+                    .create("electrode_group")?;
                 self.vector_attrs(&ds, "the electrode group that each spike unit came from")?;
             }
             for (name, desc, values) in text_columns {
@@ -321,16 +326,17 @@ impl NwbWriter {
     pub fn add_epochs(&self, epochs: &[Epoch]) -> Result<()> {
         let path = "/intervals/epochs";
         (|| {
-            let g = ensure_group(self.f(), "intervals")?.create_group("epochs")?;
+            let g =
+                ensure_group(self.f(), "intervals")?.create_group_builder().obj_track_times(false).create("epochs")?;
             attr_strs(&g, "colnames", &["start_time", "stop_time", "tags"])?;
             attr_str(&g, "description", "experimental epochs")?;
             self.typed(&g, "core", "TimeIntervals")?;
             self.element_ids(&g, &(0..epochs.len() as i64).collect::<Vec<_>>())?;
             let start: Vec<f64> = epochs.iter().map(|e| e.start_s).collect();
             let stop: Vec<f64> = epochs.iter().map(|e| e.stop_s).collect();
-            let ds = g.new_dataset_builder().with_data(start.as_slice()).create("start_time")?;
+            let ds = g.new_dataset_builder().obj_track_times(false).with_data(start.as_slice()).create("start_time")?;
             self.vector_attrs(&ds, "Start time of epoch, in seconds")?;
-            let ds = g.new_dataset_builder().with_data(stop.as_slice()).create("stop_time")?;
+            let ds = g.new_dataset_builder().obj_track_times(false).with_data(stop.as_slice()).create("stop_time")?;
             self.vector_attrs(&ds, "Stop time of epoch, in seconds")?;
             let tags: Vec<String> = epochs.iter().flat_map(|e| e.tags.iter().cloned()).collect();
             self.vector_strs(&g, "tags", "user-defined tags", &tags)?;
@@ -360,7 +366,7 @@ impl NwbWriter {
         let path = format!("/general/intracellular_ephys/{name}");
         (|| {
             let ie = ensure_group(self.f(), "general/intracellular_ephys")?;
-            let g = ie.create_group(name)?;
+            let g = ie.create_group_builder().obj_track_times(false).create(name)?;
             self.typed(&g, "core", "IntracellularElectrode")?;
             ds_str(&g, "description", description)?;
             ds_str(&g, "location", location)?;
@@ -393,20 +399,27 @@ impl NwbWriter {
         s: &SweepSpec<'_>,
         stim: &str,
     ) -> hdf5::Result<()> {
-        let g = self.f().create_group(path)?;
+        let g = self.f().create_group_builder().obj_track_times(false).create(path)?;
         attr_str(&g, "comments", "no comments")?;
         attr_str(&g, "description", "no description")?;
         attr_str(&g, "stimulus_description", stim)?;
         attr_u32(&g, "sweep_number", s.sweep_number)?;
         self.typed(&g, "core", ty)?;
         let chunk = data.len().clamp(1, 4096);
-        let d = g.new_dataset::<f32>().chunk(chunk).shuffle().deflate(4).shape(data.len()).create("data")?;
+        let d = g
+            .new_dataset::<f32>()
+            .obj_track_times(false)
+            .chunk(chunk)
+            .shuffle()
+            .deflate(4)
+            .shape(data.len())
+            .create("data")?;
         d.write_raw(data)?;
         attr_f64(&d, "conversion", 1.0)?;
         attr_f64(&d, "offset", 0.0)?;
         attr_f64(&d, "resolution", -1.0)?;
         attr_str(&d, "unit", unit)?;
-        let t0 = g.new_dataset::<f64>().create("starting_time")?;
+        let t0 = g.new_dataset::<f64>().obj_track_times(false).create("starting_time")?;
         t0.write_scalar(&s.starting_time_s)?;
         attr_f64(&t0, "rate", s.rate_hz)?;
         attr_str(&t0, "unit", "seconds")?;
@@ -429,7 +442,7 @@ impl NwbWriter {
     // ---- table helpers
 
     fn element_ids(&self, g: &Group, ids: &[i64]) -> hdf5::Result<()> {
-        let ds = g.new_dataset_builder().with_data(ids).create("id")?;
+        let ds = g.new_dataset_builder().obj_track_times(false).with_data(ids).create("id")?;
         self.typed(&ds, "hdmf-common", "ElementIdentifiers")
     }
 
@@ -440,13 +453,13 @@ impl NwbWriter {
 
     fn vector_strs(&self, g: &Group, name: &str, description: &str, values: &[String]) -> hdf5::Result<()> {
         let v: Vec<VarLenUnicode> = values.iter().map(|s| vlu(s)).collect();
-        let ds = g.new_dataset_builder().with_data(v.as_slice()).create(name)?;
+        let ds = g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create(name)?;
         self.vector_attrs(&ds, description)
     }
 
     fn vector_index(&self, g: &Group, target: &str, ends: &[u64]) -> hdf5::Result<()> {
         let name = format!("{target}_index");
-        let ds = g.new_dataset_builder().with_data(ends).create(name.as_str())?;
+        let ds = g.new_dataset_builder().obj_track_times(false).with_data(ends).create(name.as_str())?;
         attr_str(&ds, "description", &format!("Index for VectorData '{target}'"))?;
         self.typed(&ds, "hdmf-common", "VectorIndex")?;
         let r = g.reference::<ObjectReference1>(target)?;
@@ -498,7 +511,7 @@ impl ElectricalSeriesWriter<'_> {
 // ---- low-level attribute and dataset helpers
 
 fn ensure_group(f: &hdf5::File, path: &str) -> hdf5::Result<Group> {
-    if f.link_exists(path) { f.group(path) } else { f.create_group(path) }
+    if f.link_exists(path) { f.group(path) } else { f.create_group_builder().obj_track_times(false).create(path) }
 }
 
 fn attr_str(loc: &Location, name: &str, value: &str) -> hdf5::Result<()> {
@@ -523,12 +536,12 @@ fn attr_ref<R: H5Type>(loc: &Location, name: &str, r: &R) -> hdf5::Result<()> {
 }
 
 fn ds_str(g: &Group, name: &str, value: &str) -> hdf5::Result<()> {
-    g.new_dataset::<VarLenUnicode>().shape(()).create(name)?.write_scalar(&vlu(value))
+    g.new_dataset::<VarLenUnicode>().obj_track_times(false).shape(()).create(name)?.write_scalar(&vlu(value))
 }
 
 fn ds_strs(g: &Group, name: &str, values: &[String]) -> hdf5::Result<()> {
     let v: Vec<VarLenUnicode> = values.iter().map(|s| vlu(s)).collect();
-    g.new_dataset_builder().with_data(v.as_slice()).create(name).map(|_| ())
+    g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create(name).map(|_| ())
 }
 
 /// The current UTC time as ISO 8601 with offset.

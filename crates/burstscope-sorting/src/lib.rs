@@ -9,6 +9,9 @@
 //! * [`channel_features`]: per channel, the principal components of the
 //!   snippets on that channel (`n_components` scores per channel, as klusta and
 //!   MountainSort use for tetrodes), the peak amplitude and the energy.
+//! * [`train_metrics`]: a unit's spike-train quality metrics (firing rate,
+//!   presence ratio, ISI violations, refractory-period contamination) exactly
+//!   as SpikeInterface 0.105 defines them.
 //!
 //! ```
 //! use burstscope_sorting::{FeatureParams, channel_features};
@@ -23,9 +26,11 @@
 
 mod features;
 mod linalg;
+mod metrics;
 
 pub use features::{ChannelFeatures, FeatureParams, channel_features};
 pub use linalg::{SymEigen, sym_eigen};
+pub use metrics::{TrainMetricParams, TrainMetrics, train_metrics};
 
 /// Errors of the sorting algorithms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

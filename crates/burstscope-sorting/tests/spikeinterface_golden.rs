@@ -1,0 +1,64 @@
+//! Spike-train metrics equal SpikeInterface 0.105.3's on the same trains
+//! (golden values by `tests/golden/make_metrics_golden.py`): exact for the
+//! counts, within 1e-12 relative for the ratios.
+
+use burstscope_sorting::{TrainMetricParams, train_metrics};
+
+fn close(a: f64, b: Option<f64>) -> bool {
+    match b {
+        None => a.is_nan(),
+        Some(b) => (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0),
+    }
+}
+
+#[test]
+fn train_metrics_equal_spikeinterface() {
+    let g: serde_json::Value = serde_json::from_str(include_str!("golden/metrics_golden.json")).unwrap();
+    let fs = g["fs_hz"].as_f64().unwrap();
+    let n = g["n_samples"].as_u64().unwrap();
+    let units = g["units"].as_array().unwrap();
+    assert!(units.len() >= 6);
+    for u in units {
+        let id = u["id"].as_str().unwrap();
+        let s: Vec<i64> = u["samples"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+        let m = train_metrics(&s, fs, n, &TrainMetricParams::default()).unwrap();
+        let f = |k: &str| u[k].as_f64();
+        assert_eq!(m.n_spikes as f64, f("num_spikes").unwrap(), "{id}");
+        assert_eq!(m.isi_violations_count as f64, f("isi_violations_count").unwrap(), "{id}");
+        assert_eq!(m.rp_violations as f64, f("rp_violations").unwrap(), "{id}");
+        assert!(
+            close(m.firing_rate_hz, f("firing_rate")),
+            "{id} firing rate {} vs {:?}",
+            m.firing_rate_hz,
+            f("firing_rate")
+        );
+        assert!(
+            close(m.presence_ratio, f("presence_ratio")),
+            "{id} presence {} vs {:?}",
+            m.presence_ratio,
+            f("presence_ratio")
+        );
+        assert!(
+            close(m.isi_violations_ratio, f("isi_violations_ratio")),
+            "{id} isi ratio {} vs {:?}",
+            m.isi_violations_ratio,
+            f("isi_violations_ratio")
+        );
+        assert!(
+            close(m.rp_contamination, f("rp_contamination")),
+            "{id} rp {} vs {:?}",
+            m.rp_contamination,
+            f("rp_contamination")
+        );
+    }
+}
+
+#[test]
+fn bad_trains_are_errors() {
+    let p = TrainMetricParams::default();
+    assert!(train_metrics(&[5, 3], 1000.0, 10, &p).is_err());
+    assert!(train_metrics(&[5, 30], 1000.0, 10, &p).is_err());
+    assert!(train_metrics(&[1], 0.0, 10, &p).is_err());
+    let m = train_metrics(&[], 1000.0, 100_000, &p).unwrap();
+    assert!(m.firing_rate_hz.is_nan() && m.rp_contamination.is_nan());
+}

@@ -24,10 +24,12 @@
 //! assert!(f.scores[0] < f.scores[1] && f.scores[1] < f.scores[2] || f.scores[0] > f.scores[1] && f.scores[1] > f.scores[2]);
 //! ```
 
+mod amplitude;
 mod features;
 mod linalg;
 mod metrics;
 
+pub use amplitude::{AmplitudeCutoffParams, amplitude_cutoff, median};
 pub use features::{ChannelFeatures, FeatureParams, channel_features};
 pub use linalg::{SymEigen, sym_eigen};
 pub use metrics::{TrainMetricParams, TrainMetrics, train_metrics};

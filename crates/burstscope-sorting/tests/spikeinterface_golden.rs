@@ -62,3 +62,16 @@ fn bad_trains_are_errors() {
     let m = train_metrics(&[], 1000.0, 100_000, &p).unwrap();
     assert!(m.firing_rate_hz.is_nan() && m.rp_contamination.is_nan());
 }
+
+#[test]
+fn amplitude_cutoff_and_median_equal_spikeinterface() {
+    use burstscope_sorting::{AmplitudeCutoffParams, amplitude_cutoff, median};
+    let g: serde_json::Value = serde_json::from_str(include_str!("golden/amplitude_golden.json")).unwrap();
+    for s in g["sets"].as_array().unwrap() {
+        let name = s["name"].as_str().unwrap();
+        let a: Vec<f64> = s["amplitudes"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let got = amplitude_cutoff(&a, &AmplitudeCutoffParams::default());
+        assert!(close(got, s["amplitude_cutoff"].as_f64()), "{name}: cutoff {got} vs {:?}", s["amplitude_cutoff"]);
+        assert!(close(median(&a), s["amplitude_median"].as_f64()), "{name}: median");
+    }
+}

@@ -25,11 +25,13 @@
 //! ```
 
 mod amplitude;
+mod cluster_metrics;
 mod features;
 mod linalg;
 mod metrics;
 
 pub use amplitude::{AmplitudeCutoffParams, amplitude_cutoff, median};
+pub use cluster_metrics::{isolation_distance, nearest_neighbor_rates, simplified_silhouette};
 pub use features::{ChannelFeatures, FeatureParams, channel_features};
 pub use linalg::{SymEigen, sym_eigen};
 pub use metrics::{TrainMetricParams, TrainMetrics, train_metrics};

@@ -75,3 +75,31 @@ fn amplitude_cutoff_and_median_equal_spikeinterface() {
         assert!(close(median(&a), s["amplitude_median"].as_f64()), "{name}: median");
     }
 }
+
+#[test]
+fn cluster_metrics_equal_spikeinterface() {
+    use burstscope_sorting::{isolation_distance, nearest_neighbor_rates, simplified_silhouette};
+    let g: serde_json::Value = serde_json::from_str(include_str!("golden/pca_golden.json")).unwrap();
+    let dim = g["dim"].as_u64().unwrap() as usize;
+    let x: Vec<f64> = g["pcs"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let labels: Vec<i64> = g["labels"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    let near = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0);
+    for u in g["units"].as_array().unwrap() {
+        let id = u["unit"].as_i64().unwrap();
+        let f = |k: &str| u[k].as_f64().unwrap();
+        let (iso, l) = isolation_distance(&x, dim, &labels, id);
+        assert!(near(iso, f("isolation_distance"), 1e-9), "unit {id}: isolation {iso} vs {}", f("isolation_distance"));
+        assert!(near(l, f("l_ratio"), 1e-9), "unit {id}: l_ratio {l} vs {}", f("l_ratio"));
+        let s = simplified_silhouette(&x, dim, &labels, id);
+        assert!(near(s, f("silhouette"), 1e-12), "unit {id}: silhouette {s} vs {}", f("silhouette"));
+        let (h, m) = nearest_neighbor_rates(&x, dim, &labels, id, 10_000, 5);
+        assert!(near(h, f("nn_hit_rate"), 1e-12) && near(m, f("nn_miss_rate"), 1e-12), "unit {id}: nn {h} {m}");
+        let (h, m) = nearest_neighbor_rates(&x, dim, &labels, id, 300, 5);
+        assert!(
+            near(h, f("nn_hit_rate_300"), 1e-12) && near(m, f("nn_miss_rate_300"), 1e-12),
+            "unit {id}: nn (subsampled) {h} {m} vs {} {}",
+            f("nn_hit_rate_300"),
+            f("nn_miss_rate_300")
+        );
+    }
+}

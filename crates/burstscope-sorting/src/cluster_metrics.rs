@@ -1,0 +1,296 @@
+//! Cluster-quality metrics on feature vectors (PC projections), as
+//! SpikeInterface 0.105's `pca_metrics` functions define them: isolation
+//! distance and L-ratio (Schmitzer-Torbert et al. 2005), the simplified
+//! silhouette, and nearest-neighbour hit and miss rates (Chung et al. 2017).
+//!
+//! `features` holds one row of `dim` values per spike, `labels` the unit of
+//! each spike.
+
+/// Isolation distance and L-ratio of `unit`: the unit's own mean and
+/// covariance (n − 1) define a Mahalanobis distance; with n = min(spikes in,
+/// spikes out), the isolation distance is the squared distance of the n-th
+/// closest other spike and the L-ratio Σ_out (1 − χ²_dim cdf(D²)) / spikes in.
+/// NaN when the covariance is singular or n < 2.
+///
+/// ```
+/// let x = [0.0, 0.1, -0.1, 0.2, 0.1, -0.2, 10.0, 10.1, 9.9, 10.2];
+/// let labels = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1];
+/// let (iso, l) = burstscope_sorting::isolation_distance(&x, 1, &labels, 0);
+/// assert!(iso > 1000.0 && l < 1e-6);
+/// ```
+#[must_use]
+pub fn isolation_distance(features: &[f64], dim: usize, labels: &[i64], unit: i64) -> (f64, f64) {
+    let (mine, others) = split(features, dim, labels, unit);
+    let n_self = mine.len();
+    let n = n_self.min(others.len());
+    if n_self < 2 || dim == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = centroid(&mine, dim);
+    let mut cov = vec![0.0; dim * dim];
+    for r in &mine {
+        for i in 0..dim {
+            for j in 0..dim {
+                cov[i * dim + j] += (r[i] - mean[i]) * (r[j] - mean[j]);
+            }
+        }
+    }
+    cov.iter_mut().for_each(|v| *v /= (n_self - 1) as f64);
+    let Some(vi) = invert(&cov, dim) else { return (f64::NAN, f64::NAN) };
+    let mut d2: Vec<f64> = others
+        .iter()
+        .map(|r| {
+            let u: Vec<f64> = (0..dim).map(|i| mean[i] - r[i]).collect();
+            (0..dim).map(|i| u[i] * (0..dim).map(|j| vi[i * dim + j] * u[j]).sum::<f64>()).sum::<f64>()
+        })
+        .collect();
+    if n < 2 {
+        return (f64::NAN, f64::NAN);
+    }
+    // cdist takes the square root; the metrics square it again.
+    d2.iter_mut().for_each(|v| *v = v.sqrt().powi(2));
+    d2.sort_by(f64::total_cmp);
+    let l_ratio = d2.iter().map(|&v| 1.0 - chi2_cdf(v, dim as f64)).sum::<f64>() / n_self as f64;
+    (d2[n - 1], l_ratio)
+}
+
+/// The simplified silhouette of `unit`: the mean over its spikes of
+/// (b − a)/max(a, b), a = distance to the unit's centroid, b = distance to the
+/// centroid of the other unit whose centroid is nearest on average. NaN with
+/// no other unit.
+#[must_use]
+pub fn simplified_silhouette(features: &[f64], dim: usize, labels: &[i64], unit: i64) -> f64 {
+    let (mine, _) = split(features, dim, labels, unit);
+    if mine.is_empty() {
+        return f64::NAN;
+    }
+    let c = centroid(&mine, dim);
+    let a: Vec<f64> = mine.iter().map(|r| dist(r, &c)).collect();
+    let mut ids: Vec<i64> = labels.iter().copied().filter(|&l| l != unit).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    for id in ids {
+        let (theirs, _) = split(features, dim, labels, id);
+        let co = centroid(&theirs, dim);
+        let b: Vec<f64> = mine.iter().map(|r| dist(r, &co)).collect();
+        let m = b.iter().sum::<f64>() / b.len() as f64;
+        if best.as_ref().is_none_or(|(bm, _)| m < *bm) {
+            best = Some((m, b));
+        }
+    }
+    let Some((_, b)) = best else { return f64::NAN };
+    a.iter().zip(&b).map(|(a, b)| (b - a) / a.max(*b)).sum::<f64>() / a.len() as f64
+}
+
+/// Nearest-neighbour hit and miss rates of `unit`: the unit's spikes first,
+/// then the others, subsampled every `total / max_spikes` spikes when there
+/// are more than `max_spikes`; for each spike its `n_neighbors` nearest other
+/// spikes (Euclidean); hit = the fraction of the unit's neighbours in the
+/// unit, miss = the fraction of the others' neighbours in the unit. (1, 0)
+/// when there is no other unit. Exact (brute force) search.
+#[must_use]
+pub fn nearest_neighbor_rates(
+    features: &[f64],
+    dim: usize,
+    labels: &[i64],
+    unit: i64,
+    max_spikes: usize,
+    n_neighbors: usize,
+) -> (f64, f64) {
+    let (mine, others) = split(features, dim, labels, unit);
+    if others.is_empty() {
+        return (1.0, 0.0);
+    }
+    let total = mine.len() + others.len();
+    let mut x: Vec<&[f64]> = mine.iter().copied().chain(others.iter().copied()).collect();
+    let mut n_mine = mine.len();
+    let ratio = max_spikes as f64 / total as f64;
+    if ratio < 1.0 {
+        // numpy.arange(0, total - 1, 1 / ratio).astype(int)
+        let step = 1.0 / ratio;
+        let count = (((total - 1) as f64) / step).ceil() as usize;
+        x = (0..count).map(|k| x[(k as f64 * step) as usize]).collect();
+        n_mine = (n_mine as f64 * ratio) as usize;
+    }
+    let m = x.len();
+    let k = n_neighbors.min(m.saturating_sub(1));
+    let mut hits = 0usize;
+    let mut miss = 0usize;
+    let mut d: Vec<(f64, usize)> = Vec::with_capacity(m);
+    for i in 0..m {
+        d.clear();
+        d.extend((0..m).filter(|&j| j != i).map(|j| (sq_dist(x[i], x[j]), j)));
+        let nth = k.saturating_sub(1).min(d.len() - 1);
+        d.select_nth_unstable_by(nth, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let in_unit = d[..k].iter().filter(|(_, j)| *j < n_mine).count();
+        if i < n_mine {
+            hits += in_unit;
+        } else {
+            miss += in_unit;
+        }
+    }
+    let hit_rate = hits as f64 / (n_mine * k) as f64;
+    let miss_rate = miss as f64 / ((m - n_mine) * k) as f64;
+    (hit_rate, miss_rate)
+}
+
+fn split<'a>(features: &'a [f64], dim: usize, labels: &[i64], unit: i64) -> (Vec<&'a [f64]>, Vec<&'a [f64]>) {
+    let rows = features.chunks_exact(dim.max(1));
+    let mut mine = Vec::new();
+    let mut others = Vec::new();
+    for (r, &l) in rows.zip(labels) {
+        if l == unit {
+            mine.push(r);
+        } else {
+            others.push(r);
+        }
+    }
+    (mine, others)
+}
+
+fn centroid(rows: &[&[f64]], dim: usize) -> Vec<f64> {
+    let mut c = vec![0.0; dim];
+    for r in rows {
+        for i in 0..dim {
+            c[i] += r[i];
+        }
+    }
+    c.iter_mut().for_each(|v| *v /= rows.len().max(1) as f64);
+    c
+}
+
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+fn dist(a: &[f64], b: &[f64]) -> f64 {
+    sq_dist(a, b).sqrt()
+}
+
+/// Inverse by Gauss–Jordan elimination with partial pivoting; `None` when a
+/// pivot is exactly zero (numpy's `LinAlgError`).
+fn invert(a: &[f64], n: usize) -> Option<Vec<f64>> {
+    let mut m = a.to_vec();
+    let mut inv = vec![0.0; n * n];
+    for i in 0..n {
+        inv[i * n + i] = 1.0;
+    }
+    for col in 0..n {
+        let piv = (col..n).max_by(|&x, &y| m[x * n + col].abs().total_cmp(&m[y * n + col].abs()))?;
+        if m[piv * n + col] == 0.0 {
+            return None;
+        }
+        if piv != col {
+            for k in 0..n {
+                m.swap(piv * n + k, col * n + k);
+                inv.swap(piv * n + k, col * n + k);
+            }
+        }
+        let p = m[col * n + col];
+        for k in 0..n {
+            m[col * n + k] /= p;
+            inv[col * n + k] /= p;
+        }
+        for r in 0..n {
+            if r != col {
+                let f = m[r * n + col];
+                if f != 0.0 {
+                    for k in 0..n {
+                        m[r * n + k] -= f * m[col * n + k];
+                        inv[r * n + k] -= f * inv[col * n + k];
+                    }
+                }
+            }
+        }
+    }
+    Some(inv)
+}
+
+/// χ² cumulative distribution: the regularised lower incomplete gamma P(k/2, x/2).
+fn chi2_cdf(x: f64, k: f64) -> f64 {
+    if !(x > 0.0) {
+        return 0.0;
+    }
+    gamma_p(0.5 * k, 0.5 * x)
+}
+
+fn ln_gamma(z: f64) -> f64 {
+    // Lanczos, g = 7, n = 9 (relative error < 1e-15 for z > 0).
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    let z = z - 1.0;
+    let mut s = C[0];
+    for (i, c) in C.iter().enumerate().skip(1) {
+        s += c / (z + i as f64);
+    }
+    let t = z + 7.5;
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (z + 0.5) * t.ln() - t + s.ln()
+}
+
+fn gamma_p(a: f64, x: f64) -> f64 {
+    let lg = ln_gamma(a);
+    if x < a + 1.0 {
+        // series
+        let (mut sum, mut term, mut ap) = (1.0 / a, 1.0 / a, a);
+        for _ in 0..10_000 {
+            ap += 1.0;
+            term *= x / ap;
+            sum += term;
+            if term.abs() < sum.abs() * 1e-17 {
+                break;
+            }
+        }
+        (sum.ln() - x + a * x.ln() - lg).exp()
+    } else {
+        // continued fraction for Q (modified Lentz)
+        let tiny = 1e-300;
+        let mut b = x + 1.0 - a;
+        let mut c = 1.0 / tiny;
+        let mut d = 1.0 / b;
+        let mut h = d;
+        for i in 1..10_000 {
+            let an = -(i as f64) * (i as f64 - a);
+            b += 2.0;
+            d = an * d + b;
+            if d.abs() < tiny {
+                d = tiny;
+            }
+            c = b + an / c;
+            if c.abs() < tiny {
+                c = tiny;
+            }
+            d = 1.0 / d;
+            let del = d * c;
+            h *= del;
+            if (del - 1.0).abs() < 1e-17 {
+                break;
+            }
+        }
+        1.0 - (-x + a * x.ln() - lg).exp() * h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chi2_matches_known_values() {
+        // scipy.stats.chi2.cdf (scipy 1.17.1)
+        assert!((chi2_cdf(3.84145882069412, 1.0) - 0.95).abs() < 1e-12);
+        assert!((chi2_cdf(15.5073130558655, 8.0) - 0.95).abs() < 1e-12);
+        assert!((chi2_cdf(2.0, 8.0) - 0.01898815687615381).abs() < 1e-12);
+        assert!((chi2_cdf(40.0, 8.0) - 0.9999967962802195).abs() < 1e-12);
+        assert!((1.0 - chi2_cdf(100.0, 8.0)).abs() < 1e-15);
+    }
+}

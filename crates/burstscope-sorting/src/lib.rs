@@ -31,7 +31,7 @@ mod linalg;
 mod metrics;
 
 pub use amplitude::{AmplitudeCutoffParams, amplitude_cutoff, median};
-pub use cluster_metrics::{isolation_distance, nearest_neighbor_rates, simplified_silhouette};
+pub use cluster_metrics::{d_prime, isolation_distance, nearest_neighbor_rates, simplified_silhouette};
 pub use features::{ChannelFeatures, FeatureParams, channel_features};
 pub use linalg::{SymEigen, sym_eigen};
 pub use metrics::{TrainMetricParams, TrainMetrics, train_metrics};

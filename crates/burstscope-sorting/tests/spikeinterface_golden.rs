@@ -78,7 +78,7 @@ fn amplitude_cutoff_and_median_equal_spikeinterface() {
 
 #[test]
 fn cluster_metrics_equal_spikeinterface() {
-    use burstscope_sorting::{isolation_distance, nearest_neighbor_rates, simplified_silhouette};
+    use burstscope_sorting::{d_prime, isolation_distance, nearest_neighbor_rates, simplified_silhouette};
     let g: serde_json::Value = serde_json::from_str(include_str!("golden/pca_golden.json")).unwrap();
     let dim = g["dim"].as_u64().unwrap() as usize;
     let x: Vec<f64> = g["pcs"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
@@ -90,6 +90,8 @@ fn cluster_metrics_equal_spikeinterface() {
         let (iso, l) = isolation_distance(&x, dim, &labels, id);
         assert!(near(iso, f("isolation_distance"), 1e-9), "unit {id}: isolation {iso} vs {}", f("isolation_distance"));
         assert!(near(l, f("l_ratio"), 1e-9), "unit {id}: l_ratio {l} vs {}", f("l_ratio"));
+        let dp = d_prime(&x, dim, &labels, id);
+        assert!(near(dp, f("d_prime"), 1e-9), "unit {id}: d_prime {dp} vs {}", f("d_prime"));
         let s = simplified_silhouette(&x, dim, &labels, id);
         assert!(near(s, f("silhouette"), 1e-12), "unit {id}: silhouette {s} vs {}", f("silhouette"));
         let (h, m) = nearest_neighbor_rates(&x, dim, &labels, id, 10_000, 5);

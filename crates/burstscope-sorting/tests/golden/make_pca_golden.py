@@ -1,6 +1,6 @@
 """Golden PCA-based cluster metrics from SpikeInterface 0.105's functions
 (`spikeinterface.metrics.quality.pca_metrics`: mahalanobis_metrics,
-simplified_silhouette_score, nearest_neighbors_metrics) on seeded feature
+d_prime_metric, simplified_silhouette_score, nearest_neighbors_metrics) on seeded feature
 clusters: three overlapping units in 8 dimensions and a well-separated one.
 Run with `../shared/tools/sort-peer-env`:
 
@@ -26,6 +26,7 @@ out = {"spikeinterface": spikeinterface.__version__, "dim": dim, "pcs": pcs.rave
 for u in range(len(sizes)):
     iso, lr = pm.mahalanobis_metrics(pcs, labels, u)
     sil = pm.simplified_silhouette_score(pcs, labels, u)
+    dp = pm.d_prime_metric(pcs, labels, u)
     hit, miss = pm.nearest_neighbors_metrics(pcs, labels, u, max_spikes=10000, n_neighbors=5)
     hit_s, miss_s = pm.nearest_neighbors_metrics(pcs, labels, u, max_spikes=300, n_neighbors=5)
     out["units"].append(
@@ -34,6 +35,7 @@ for u in range(len(sizes)):
             "isolation_distance": float(iso),
             "l_ratio": float(lr),
             "silhouette": float(sil),
+            "d_prime": float(dp),
             "nn_hit_rate": float(hit),
             "nn_miss_rate": float(miss),
             "nn_hit_rate_300": float(hit_s),

@@ -30,7 +30,7 @@ use burstscope_bursts::{
 };
 use burstscope_epsc::{CellParams, EpscError, SweepParams};
 use burstscope_io::Mapping;
-use burstscope_spikes::DetectParams;
+use burstscope_spikes::{DetectParams, ParamIssue};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -202,7 +202,7 @@ impl DetectSettings {
     /// # Errors
     /// The first [`ParamError`].
     pub fn validate(&self) -> Result<(), ParamError> {
-        self.params.validate(f64::INFINITY).map_err(|m| detect_param_error(&self.params, &m))?;
+        self.params.validate(f64::INFINITY).map_err(|e| detect_param_error(&self.params, &e))?;
         if self.waveforms_gzip > 9 {
             return Err(ParamError::new("detect", "waveforms_gzip", u64::from(self.waveforms_gzip), "0..=9"));
         }
@@ -213,15 +213,13 @@ impl DetectSettings {
     }
 }
 
-/// A detection parameter message as a [`ParamError`] (the field is the
-/// message's first word, as `DetectParams::validate` writes it).
-pub(crate) fn detect_param_error(p: &DetectParams, message: &str) -> ParamError {
-    let field = message.split_whitespace().next().unwrap_or("parameters").to_string();
-    let field = if field == "band" { "band_hz".to_string() } else { field };
+/// A detection parameter problem as a [`ParamError`].
+pub(crate) fn detect_param_error(p: &DetectParams, issue: &ParamIssue) -> ParamError {
     let value =
-        serde_json::to_value(p).ok().and_then(|v| v.get(&field).cloned()).map_or_else(String::new, |v| v.show());
-    let allowed = message.split_once(": expected ").map_or(message, |(_, a)| a).to_string();
-    ParamError { stage: "detect", field, value, allowed }
+        serde_json::to_value(p).ok().and_then(|v| v.get(issue.field).cloned()).map_or_else(String::new, |v| v.show());
+    let m = issue.message.as_str();
+    let allowed = m.split_once(": expected ").map_or(m, |(_, a)| a).to_string();
+    ParamError { stage: "detect", field: issue.field.to_string(), value, allowed }
 }
 
 validated!(

@@ -71,7 +71,7 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
     let series = rec.series_named(cfg.series.as_deref())?;
     params
         .validate(series.rate_hz)
-        .map_err(|m| Error::from(detect_param_error(params, &m)))
+        .map_err(|e| Error::from(detect_param_error(params, &e)))
         .ctx(|| format!("{}: {} at {} Hz", file.display(), series.path, series.rate_hz))?;
     let scale = to_microvolts(&series)?;
     let groups: Vec<ChannelGroup> =
@@ -79,18 +79,8 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
     let plan = Plan::new(params, series.rate_hz, series.n_samples, series.n_channels, &groups, scale)
         .ctx(|| format!("{}: {}", file.display(), series.path))?;
     let reader = rec.stream(&series)?;
+    // The reader checked at open that there is one timestamp per sample.
     let timestamps = rec.timestamps(&series)?;
-    if let Some(ts) = &timestamps
-        && ts.len() < series.n_samples
-    {
-        bail!(
-            "{}: {}/timestamps has {} values for {} samples",
-            file.display(),
-            series.path,
-            ts.len(),
-            series.n_samples
-        );
-    }
     let stage = StageOutput::begin(out, DETECT_STAGE, Vec::new(), Vec::new(), cfg)?;
     tracing::info!("opened {} ({} blocks, direct reads: {})", file.display(), plan.n_blocks(), reader.is_direct());
     let noise = plan.noise(&reader).ctx(|| format!("{}: noise estimate", file.display()))?;

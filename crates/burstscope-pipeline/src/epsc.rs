@@ -261,7 +261,7 @@ fn analyse_file(path: &Path, cfg: &EpscConfig, meta: &CellMeta) -> Result<Vec<Ce
                 _ => stem.clone(),
             };
             let location = electrode.and_then(|e| e.location).filter(|l| !l.trim().is_empty());
-            analyse_cell(&CellInput { rec: &rec, path, cell, location, sweeps: &sweeps, epochs: &epochs }, cfg, meta)
+            analyse_cell(CellInput { rec: &rec, path, cell, location, sweeps: &sweeps, epochs: &epochs }, cfg, meta)
         })
         .collect()
 }
@@ -278,11 +278,8 @@ struct CellInput<'a> {
 
 /// Analyses one cell's voltage-clamp sweeps.
 #[allow(clippy::too_many_lines)]
-fn analyse_cell(input: &CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Result<CellData> {
-    let CellInput { rec, path, location, sweeps: vc, epochs, .. } = input;
-    let (rec, path, vc, epochs) = (*rec, *path, *vc, *epochs);
-    let cell = input.cell.clone();
-    let location = location.clone();
+fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Result<CellData> {
+    let CellInput { rec, path, cell, location, sweeps: vc, epochs } = input;
     let sp: &SweepParams = &cfg.sweep;
     let cp: &CellParams = &cfg.cell;
     let mut warnings = Vec::new();
@@ -853,14 +850,6 @@ fn figures(cells: &[&CellData], rows: &[GroupRow], root: &Path, latency_ms: f64)
     plot::render(&fig, dir, "block_by_region")?;
     out.push(FigureFile { label: "% block per region".into(), png: PathBuf::from("figures/block_by_region.png") });
     Ok(out)
-}
-
-/// Expands folders into their `.nwb` files (sorted); files are kept as given.
-///
-/// # Errors
-/// A folder cannot be listed or holds no `.nwb` file.
-pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    expand(paths)
 }
 
 /// Analyses one file, turning a panic into an error so one bad file never

@@ -97,12 +97,6 @@ impl StageOutput {
         self.key.inputs = inputs;
     }
 
-    /// The key of the record being made.
-    #[must_use]
-    pub fn key(&self) -> &RecordKey {
-        &self.key
-    }
-
     /// Writes the record and commits the folder; returns the record.
     ///
     /// # Errors
@@ -136,12 +130,6 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
     bytes.push(b'\n');
     burstscope_core::write_file(path, &bytes).map_err(file_err(path))
-}
-
-/// Reads the record of a stage's output folder, if there is a valid one.
-#[must_use]
-pub fn read_record(dir: &Path, stage: Stage) -> Option<Record> {
-    Record::read(&dir.join(stage.record_name())).ok()
 }
 
 /// Identities of input files (hashed once per process per file).

@@ -23,7 +23,7 @@ pub fn isolation_distance(features: &[f64], dim: usize, labels: &[i64], unit: i6
     let (mine, others) = split(features, dim, labels, unit);
     let n_self = mine.len();
     let n = n_self.min(others.len());
-    if n_self < 2 || dim == 0 {
+    if n < 2 || dim == 0 {
         return (f64::NAN, f64::NAN);
     }
     let mean = centroid(&mine, dim);
@@ -44,11 +44,6 @@ pub fn isolation_distance(features: &[f64], dim: usize, labels: &[i64], unit: i6
             (0..dim).map(|i| u[i] * (0..dim).map(|j| vi[i * dim + j] * u[j]).sum::<f64>()).sum::<f64>()
         })
         .collect();
-    if n < 2 {
-        return (f64::NAN, f64::NAN);
-    }
-    // cdist takes the square root; the metrics square it again.
-    d2.iter_mut().for_each(|v| *v = v.sqrt().powi(2));
     d2.sort_by(f64::total_cmp);
     let l_ratio = d2.iter().map(|&v| 1.0 - chi2_cdf(v, dim as f64)).sum::<f64>() / n_self as f64;
     (d2[n - 1], l_ratio)

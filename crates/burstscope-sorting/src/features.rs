@@ -40,19 +40,6 @@ pub struct ChannelFeatures {
     pub energy_uv: Vec<f32>,
 }
 
-impl ChannelFeatures {
-    /// The feature vector of one spike: every channel's scores, then its peaks
-    /// and energies.
-    #[must_use]
-    pub fn row(&self, spike: usize) -> Vec<f32> {
-        let w = self.n_channels * self.n_components;
-        let mut r = self.scores[spike * w..(spike + 1) * w].to_vec();
-        r.extend_from_slice(&self.peak_uv[spike * self.n_channels..(spike + 1) * self.n_channels]);
-        r.extend_from_slice(&self.energy_uv[spike * self.n_channels..(spike + 1) * self.n_channels]);
-        r
-    }
-}
-
 /// Features of `n_spikes` snippets stored spike × sample × channel (as
 /// `detect` writes them to `waveforms.h5`, in µV). The covariance of each
 /// channel's snippets is accumulated in f64 in spike order and decomposed

@@ -54,7 +54,7 @@ mod params;
 mod pipeline;
 
 pub use compare::{Matching, match_events};
-pub use params::{DetectParams, Sign};
+pub use params::{DetectParams, ParamIssue, Sign};
 pub use pipeline::{BlockOutput, ChannelGroup, Event, MAX_STRIPE_CHANNELS, Noise, Plan, RunSummary, run};
 
 /// Errors of detection.

@@ -15,6 +15,23 @@ pub enum Sign {
     Both,
 }
 
+/// A detection parameter out of range: the field (as in `detect.toml`) and
+/// a message naming its value and the accepted range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParamIssue {
+    /// Field name.
+    pub field: &'static str,
+    /// What is wrong and what is accepted.
+    pub message: String,
+}
+
+impl ParamIssue {
+    fn new(field: &'static str, message: String) -> Self {
+        Self { field, message }
+    }
+}
+
 /// Spike detection parameters. Defaults equal SpikeInterface's band-pass
 /// (300–6000 Hz, order 5) and MAD threshold (5σ) so results are comparable.
 ///
@@ -94,20 +111,26 @@ impl DetectParams {
     /// Checks the parameters against a sampling rate.
     ///
     /// # Errors
-    /// A message naming the parameter and the accepted range.
-    pub fn validate(&self, rate_hz: f64) -> Result<(), String> {
+    /// A [`ParamIssue`] naming the parameter and the accepted range.
+    pub fn validate(&self, rate_hz: f64) -> Result<(), ParamIssue> {
         let (lo, hi) = self.band_hz;
         if !(lo > 0.0 && hi > lo && hi < rate_hz / 2.0) {
-            return Err(format!(
-                "band {lo}:{hi} Hz: expected 0 < low < high < {} Hz (half the sampling rate)",
-                rate_hz / 2.0
+            return Err(ParamIssue::new(
+                "band_hz",
+                format!("band {lo}:{hi} Hz: expected 0 < low < high < {} Hz (half the sampling rate)", rate_hz / 2.0),
             ));
         }
         if self.filter_order == 0 || self.filter_order > 12 {
-            return Err(format!("filter_order {}: expected 1..=12", self.filter_order));
+            return Err(ParamIssue::new(
+                "filter_order",
+                format!("filter_order {}: expected 1..=12", self.filter_order),
+            ));
         }
         if !(self.threshold > 0.0 && self.threshold.is_finite()) {
-            return Err(format!("threshold {}: expected a positive number of σ", self.threshold));
+            return Err(ParamIssue::new(
+                "threshold",
+                format!("threshold {}: expected a positive number of σ", self.threshold),
+            ));
         }
         for (n, v, max) in [
             ("exclusion_ms", self.exclusion_ms, 10.0),
@@ -116,18 +139,24 @@ impl DetectParams {
             ("ms_after", self.ms_after, 20.0),
         ] {
             if !(v >= 0.0 && v <= max) {
-                return Err(format!("{n} {v}: expected 0..={max}"));
+                return Err(ParamIssue::new(n, format!("{n} {v}: expected 0..={max}")));
             }
         }
         if self.noise_chunks == 0 || !(self.noise_chunk_s > 0.0 && self.noise_chunk_s.is_finite()) {
-            return Err("noise_chunks and noise_chunk_s: expected at least one chunk of positive length".into());
+            return Err(ParamIssue::new(
+                "noise_chunks",
+                "noise_chunks and noise_chunk_s: expected at least one chunk of positive length".into(),
+            ));
         }
         let m = self.margin();
         if !(m.is_finite() && (1.0..=2000.0).contains(&m)) {
-            return Err(format!("margin_ms {m}: expected 1..=2000"));
+            return Err(ParamIssue::new("margin_ms", format!("margin_ms {m}: expected 1..=2000")));
         }
         if self.block_samples < 1024 || self.block_samples > (1 << 24) {
-            return Err(format!("block_samples {}: expected 1024..=16777216", self.block_samples));
+            return Err(ParamIssue::new(
+                "block_samples",
+                format!("block_samples {}: expected 1024..=16777216", self.block_samples),
+            ));
         }
         Ok(())
     }

@@ -135,7 +135,7 @@ impl Plan {
         groups: &[ChannelGroup],
         scale: f64,
     ) -> Result<Self, DetectError> {
-        params.validate(rate_hz).map_err(DetectError::Param)?;
+        params.validate(rate_hz).map_err(|e| DetectError::Param(e.message))?;
         let sos = butter(params.filter_order, Band::Bandpass(params.band_hz.0, params.band_hz.1), rate_hz)
             .map_err(|e| DetectError::Param(e.to_string()))?;
         let filter = ZeroPhase::new(&sos);

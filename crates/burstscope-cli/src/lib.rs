@@ -42,7 +42,7 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("burstscope: error: {err:#}");
+            eprintln!("burstscope: error: {}", one_line(&err));
             ExitCode::from(2)
         }
     }
@@ -82,6 +82,25 @@ fn install_guards() {
     }));
 }
 
+/// An error and its causes on one line. The library crates already write a
+/// cause into their own message (`FILE: PATH: HDF5 error: CAUSE`), while
+/// `anyhow` contexts do not: a cause is appended only when the text so far
+/// does not contain it, so nothing is printed twice.
+pub(crate) fn one_line(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
@@ -99,4 +118,23 @@ fn init_logging(verbose: u8) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("{level},usvg=error")));
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("f.nwb: {source}")]
+        struct Lib {
+            source: std::io::Error,
+        }
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Lib { source: io() });
+        assert_eq!(one_line(&e), "f.nwb: no such file");
+        let e = anyhow::Error::new(io()).context("reading the manifest");
+        assert_eq!(one_line(&e), "reading the manifest: no such file");
+    }
 }

@@ -25,7 +25,7 @@ pub(crate) fn run(a: &InspectArgs) -> Result<Outcome> {
         let mut it = failures.into_iter();
         let first = it.next().unwrap_or_else(|| anyhow::anyhow!("no input"));
         for e in it {
-            eprintln!("burstscope: error: {e:#}");
+            eprintln!("burstscope: error: {}", crate::one_line(&e));
         }
         return Err(first);
     }
@@ -40,7 +40,7 @@ pub(crate) fn run(a: &InspectArgs) -> Result<Outcome> {
     }
     out.flush()?;
     for e in &failures {
-        eprintln!("burstscope: error: {e:#}");
+        eprintln!("burstscope: error: {}", crate::one_line(e));
     }
     Ok(if failures.is_empty() { Outcome::Success } else { Outcome::Partial })
 }

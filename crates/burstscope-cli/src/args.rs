@@ -39,6 +39,11 @@ pub enum Command {
         after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel] in µV, spike_index, channels);\nDIR/detect.json (record: key = input hash, config, version; outputs; run).\nPreset with every default: data/detect.toml."
     )]
     Detect(DetectArgs),
+    /// Sort spikes into units per electrode group (tetrode): detect, cluster, merge burst tails, quality metrics.
+    #[command(
+        after_help = "Examples:\n  burstscope sort session.nwb --out sorted/\n  burstscope sort session.nwb --out sorted/ --format csv --threads 2\n  burstscope sort session.nwb --out sorted/ --config sort.toml   # any SortSettings field, [detect] table\n  burstscope sort session.nwb --out sorted/ --no-burst-merge     # what a sorter without burst merging gives\n\nWrites DIR/spikes.parquet (every event: sample, time_s, group, unit; unit -1 = unassigned),\nDIR/units.parquet (one row per unit with quality metrics and a label) and DIR/sort.json\n(record: input hash, config, version, merges made and why). Preset: data/sort.toml."
+    )]
+    Sort(SortArgs),
     /// Detect bursts per unit, compute per-window metrics, pre/post statistics and figures.
     #[command(
         after_help = "Examples:\n  burstscope bursts session.nwb --out bursts/\n  burstscope bursts session.nwb --out b/ --method maxinterval --format csv\n  burstscope bursts units.nwb --out b/ --drug-at 1800 --exclude-after 120\n  burstscope bursts spikes.csv --out b/ --baseline 0:600 --post 900:1500 --drug-name ketamine\n  burstscope bursts mea.h5 --out b/ --method logisi\n  burstscope bursts session.nwb --out b/ --start-isi-ms 15 --silence-ms 50 --min-spikes 3\n  burstscope bursts session.nwb --out b/ --config bursts.toml\n\nINPUT: an NWB file with /units, an MEA spike-train HDF5 file, or a spikes table\n(CSV or Parquet) with columns unit and time_s.\n\nMethods (docs/bursts.md):\n  lhb          interval rule with preceding silence. Defaults: onset ISI <= 20 ms,\n               within-burst ISI <= 20 ms, silence before the burst >= 100 ms, >= 2 spikes\n               (a common LHb choice, not confirmed as the cited papers' exact values)\n  maxinterval  NeuroExplorer MaxInterval: 0.17 s / 0.3 s / 0.2 s / 0.01 s / 3 spikes\n  poisson      Poisson surprise, S > -ln 0.01\n  rank         rank surprise, RS >= -ln 0.01, 75th-percentile ISI limit\n  logisi       Pasquale logISI, 100 ms cut-off\n  cma          cumulative moving average (skewness of the CMA curve)\n\nWindows: the file's epochs (baseline, then the next epoch, e.g. ketamine), or\n--drug-at T (baseline = start..T, post = T+gap..end), or --baseline/--post A:B.\n\nbursts.toml sections (every field optional; unknown fields are errors):\n  method = \"lhb\", bin_s = 60.0, format = \"parquet\", figures = true\n  [lhb] start_isi_max_s, end_isi_max_s, min_preceding_silence_s, min_spikes, ...\n  [maxinterval] [poisson] [rank] [logisi] [cma]   method parameters\n  [metrics] silent_below_hz = 0.05, bursting_min_per_min = 1.0, isi_violation_s = 0.002\n  [windows] drug_at_s, baseline_s = [0, 600], post_s, exclude_after_s = 0, drug_name\n  [lfp] bands, target_hz, segment_s, max_freq_hz\nFlags override the file. Presets: data/bursts-lhb.toml, data/bursts-cotterill-hipsc.toml.\n\nWrites DIR/bursts, unit_metrics, time_course, stats (.parquet or .csv),\nDIR/figures/*.{svg,png,pdf} and DIR/bursts.json (record: key, outputs, run)."
@@ -265,6 +270,37 @@ pub struct DetectArgs {
     /// gzip level for waveforms.h5 (0 = none, the fastest; 1-9 smaller but slower) [default: 0].
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
     pub waveforms_gzip: Option<u8>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Mapping for plain HDF5 files.
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+}
+
+/// `burstscope sort`.
+#[derive(Debug, Args)]
+pub struct SortArgs {
+    /// Recording (anything `detect` reads).
+    pub file: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// TOML file with sort settings ([detect] holds detection parameters); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Series to use (name or HDF5 path; default: the first under /acquisition).
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Detection threshold in robust σ.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Do not merge burst tails into their neuron (for comparison).
+    #[arg(long)]
+    pub no_burst_merge: bool,
+    /// Table format [default: parquet].
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormatArg>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

@@ -6,6 +6,8 @@
 //! `features` holds one row of `dim` values per spike, `labels` the unit of
 //! each spike.
 
+use crate::linalg::invert;
+
 /// Isolation distance and L-ratio of `unit`: the unit's own mean and
 /// covariance (n − 1) define a Mahalanobis distance; with n = min(spikes in,
 /// spikes out), the isolation distance is the squared distance of the n-th
@@ -198,45 +200,6 @@ fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
 
 fn dist(a: &[f64], b: &[f64]) -> f64 {
     sq_dist(a, b).sqrt()
-}
-
-/// Inverse by Gauss–Jordan elimination with partial pivoting; `None` when a
-/// pivot is exactly zero (numpy's `LinAlgError`).
-fn invert(a: &[f64], n: usize) -> Option<Vec<f64>> {
-    let mut m = a.to_vec();
-    let mut inv = vec![0.0; n * n];
-    for i in 0..n {
-        inv[i * n + i] = 1.0;
-    }
-    for col in 0..n {
-        let piv = (col..n).max_by(|&x, &y| m[x * n + col].abs().total_cmp(&m[y * n + col].abs()))?;
-        if m[piv * n + col] == 0.0 {
-            return None;
-        }
-        if piv != col {
-            for k in 0..n {
-                m.swap(piv * n + k, col * n + k);
-                inv.swap(piv * n + k, col * n + k);
-            }
-        }
-        let p = m[col * n + col];
-        for k in 0..n {
-            m[col * n + k] /= p;
-            inv[col * n + k] /= p;
-        }
-        for r in 0..n {
-            if r != col {
-                let f = m[r * n + col];
-                if f != 0.0 {
-                    for k in 0..n {
-                        m[r * n + k] -= f * m[col * n + k];
-                        inv[r * n + k] -= f * inv[col * n + k];
-                    }
-                }
-            }
-        }
-    }
-    Some(inv)
 }
 
 /// χ² cumulative distribution: the regularised lower incomplete gamma P(k/2, x/2).

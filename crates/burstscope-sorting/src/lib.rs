@@ -25,15 +25,21 @@
 //! ```
 
 mod amplitude;
+mod cluster;
 mod cluster_metrics;
 mod features;
+mod isosplit;
 mod linalg;
+mod merge;
 mod metrics;
 
 pub use amplitude::{AmplitudeCutoffParams, amplitude_cutoff, median};
+pub use cluster::{Classifier, ClusterParams, Clustering, Snippets, WindowPca, cluster_snippets};
 pub use cluster_metrics::{d_prime, isolation_distance, nearest_neighbor_rates, simplified_silhouette};
 pub use features::{ChannelFeatures, FeatureParams, channel_features};
+pub use isosplit::{IsoSplitParams, Isocut, isocut, isosplit};
 pub use linalg::{SymEigen, sym_eigen};
+pub use merge::{GroupSpikes, Merge, MergeKind, MergeParams, Templates, merge_clusters};
 pub use metrics::{TrainMetricParams, TrainMetrics, train_metrics};
 
 /// Errors of the sorting algorithms.

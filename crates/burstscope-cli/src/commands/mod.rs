@@ -5,6 +5,7 @@
 mod bursts;
 mod demo;
 mod detect;
+mod sort;
 mod epsc;
 mod generate;
 mod inspect;
@@ -26,6 +27,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate(GenerateCommand::Slices(a)) => generate::slices(&a),
         Command::Inspect(a) => inspect::run(&a),
         Command::Detect(a) => detect::run(&a),
+        Command::Sort(a) => sort::run(&a),
         Command::Bursts(a) => bursts::run(&a),
         Command::Epsc(a) => epsc::run(&a),
     }

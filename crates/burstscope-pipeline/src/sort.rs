@@ -52,6 +52,16 @@ pub struct SortSettings {
     pub min_cluster_size: usize,
     /// Re-split depth.
     pub max_depth: usize,
+    /// Cluster waveform shape (snippets divided by their norm) ...
+    pub normalize: bool,
+    /// ... plus ln(size) with this weight (0: shape only).
+    pub amplitude_weight: f64,
+    /// Whiten the components before clustering.
+    pub whiten: bool,
+    /// Dip score needed to split a cluster in two.
+    pub split_threshold: f64,
+    /// Waveform correlation from which clusters are tested for a merge.
+    pub merge_min_corr: f64,
     /// Units with fewer spikes are unassigned (unit −1).
     pub min_unit_spikes: usize,
     /// Refractory period for merges, ms.
@@ -60,6 +70,8 @@ pub struct SortSettings {
     pub burst_isi_ms: (f64, f64),
     /// Merge burst tails into their neuron.
     pub burst_merge: bool,
+    /// Merge clusters with the same waveform (over-split, drift).
+    pub template_merge: bool,
     /// Table format.
     pub format: TableFormat,
 }
@@ -75,10 +87,16 @@ impl Default for SortSettings {
             isocut_threshold: 2.0,
             min_cluster_size: 10,
             max_depth: 3,
+            normalize: true,
+            amplitude_weight: 1.0,
+            whiten: true,
+            split_threshold: 4.0,
+            merge_min_corr: 0.9,
             min_unit_spikes: 20,
             refractory_ms: 1.5,
             burst_isi_ms: (2.0, 15.0),
             burst_merge: true,
+            template_merge: false,
             format: TableFormat::Parquet,
         }
     }
@@ -309,6 +327,11 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             ..burstscope_sorting::IsoSplitParams::default()
         },
         max_depth: cfg.max_depth,
+        normalize: cfg.normalize,
+        amplitude_weight: cfg.amplitude_weight,
+        whiten: cfg.whiten,
+        split_threshold: cfg.split_threshold,
+        merge_min_corr: cfg.merge_min_corr,
         ..ClusterParams::default()
     };
     let models: Vec<Option<GroupModel>> = p1
@@ -375,6 +398,8 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
         refractory_ms: cfg.refractory_ms,
         burst_min_ms: cfg.burst_isi_ms.0,
         burst_max_ms: cfg.burst_isi_ms.1,
+        burst: cfg.burst_merge,
+        template: cfg.template_merge,
         ..MergeParams::default()
     };
     let merges: Vec<Vec<Merge>> = p1
@@ -384,11 +409,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
         .zip(pgroups.par_iter())
         .map(|(((g, l), t), pg)| {
             let s = GroupSpikes { samples: &g.samples, peaks_uv: &g.peaks, n_channels: pg.channels.len(), rate_hz: series.rate_hz };
-            let mut m = burstscope_sorting::merge_clusters(&s, l, t, &mparams);
-            if !cfg.burst_merge {
-                m.retain(|x| x.kind != MergeKind::Burst);
-            }
-            m
+            burstscope_sorting::merge_clusters(&s, l, t, &mparams)
         })
         .collect();
     // ---- units

@@ -25,6 +25,17 @@ pub struct ClusterParams {
     pub max_depth: usize,
     /// Rows used to fit each set of components (every k-th spike).
     pub max_fit_rows: usize,
+    /// Normalise snippets before the components ([`Featurize::normalize`]).
+    pub normalize: bool,
+    /// Weight of the ln(norm) feature ([`Featurize::amplitude_weight`]).
+    pub amplitude_weight: f64,
+    /// Whiten the components ([`Featurize::whiten`]).
+    pub whiten: bool,
+    /// Waveform correlation from which two clusters are tested for a merge
+    /// (1.0: no merge step).
+    pub merge_min_corr: f64,
+    /// Dip score a two-means split of a cluster must reach.
+    pub split_threshold: f64,
 }
 
 impl Default for ClusterParams {
@@ -36,6 +47,11 @@ impl Default for ClusterParams {
             isosplit: IsoSplitParams::default(),
             max_depth: 3,
             max_fit_rows: 10_000,
+            normalize: true,
+            amplitude_weight: 1.0,
+            whiten: true,
+            merge_min_corr: 0.9,
+            split_threshold: 4.0,
         }
     }
 }
@@ -80,45 +96,115 @@ impl Snippets<'_> {
     }
 }
 
-/// A projection onto principal components of a snippet window.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WindowPca {
+/// How snippets become feature vectors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Featurize {
     /// First snippet sample of the window.
     pub start: usize,
     /// Window length (samples).
     pub len: usize,
+    /// Position of the trough within the window.
+    pub trough_offset: usize,
+    /// Divide each windowed snippet by its norm before the components
+    /// (shape and wire profile, not size: burst decrement and drift scale a
+    /// neuron's spikes, and would otherwise dominate the variance).
+    pub normalize: bool,
+    /// With `normalize`, the weight of an extra feature ln(norm), which
+    /// keeps size information at a strength chosen here.
+    pub amplitude_weight: f64,
+    /// Scale each component to unit variance (the over-segmentation then
+    /// cuts along every direction alike, not only the largest ones).
+    pub whiten: bool,
+}
+
+/// A projection onto principal components of a snippet window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowPca {
+    /// Windowing and scaling.
+    pub how: Featurize,
     /// Channels.
     pub n_channels: usize,
     /// Mean of the windowed snippets (len × channels, time-major).
     pub mean: Vec<f64>,
-    /// Components as rows of `len × channels` values.
+    /// Components as rows of `len × channels` values (already divided by
+    /// √eigenvalue when whitening).
     pub components: Vec<Vec<f64>>,
 }
 
 impl WindowPca {
-    /// Fits `k` components to the window of the spikes `rows` (every
-    /// ⌈n / max_fit_rows⌉-th of them), exactly and deterministically.
+    /// The windowed (and, if set, normalised) snippet in `buf`; returns its norm.
+    ///
+    /// The window is taken at the snippet's sub-sample trough: the offset of
+    /// a parabola through the trough and its neighbours on the channel with
+    /// the deepest trough, the values interpolated (Catmull–Rom) at that
+    /// offset. Without this, a neuron's spikes fall into separate clusters
+    /// by how their trough fell between samples.
+    fn window(how: &Featurize, nc: usize, snippet: &[f32], buf: &mut [f64]) -> f64 {
+        let ns = snippet.len() / nc.max(1);
+        let t0 = how.start + how.trough_offset;
+        let at = |t: usize, c: usize| f64::from(snippet[t * nc + c]);
+        let mut delta = 0.0f64;
+        if t0 >= 1 && t0 + 1 < ns {
+            let c = (0..nc).min_by(|&a, &b| at(t0, a).total_cmp(&at(t0, b))).unwrap_or(0);
+            let (ym, y0, yp) = (at(t0 - 1, c), at(t0, c), at(t0 + 1, c));
+            let den = ym - 2.0 * y0 + yp;
+            if den.abs() > 0.0 {
+                delta = (0.5 * (ym - yp) / den).clamp(-0.5, 0.5);
+            }
+        }
+        let interpolate = how.start >= 2 && how.start + how.len + 2 <= ns && delta != 0.0;
+        let mut sq = 0.0f64;
+        for j in 0..how.len {
+            let t = how.start + j;
+            for c in 0..nc {
+                let v = if interpolate {
+                    // Catmull–Rom between t and t ± 1 at fraction |delta|.
+                    let (p0, p1, p2, p3, f) = if delta > 0.0 {
+                        (at(t - 1, c), at(t, c), at(t + 1, c), at(t + 2, c), delta)
+                    } else {
+                        (at(t - 2, c), at(t - 1, c), at(t, c), at(t + 1, c), 1.0 + delta)
+                    };
+                    let f2 = f * f;
+                    let f3 = f2 * f;
+                    0.5 * (2.0 * p1 + (p2 - p0) * f + (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3) * f2 + (3.0 * p1 - p0 - 3.0 * p2 + p3) * f3)
+                } else {
+                    at(t, c)
+                };
+                buf[j * nc + c] = v;
+                sq += v * v;
+            }
+        }
+        let norm = sq.sqrt();
+        if how.normalize && norm > 0.0 {
+            let inv = 1.0 / norm;
+            buf.iter_mut().for_each(|b| *b *= inv);
+        }
+        norm
+    }
+
+    /// Fits `k` components to the spikes `rows` (every ⌈n / max_fit_rows⌉-th
+    /// of them), exactly and deterministically.
     #[must_use]
-    pub fn fit(s: &Snippets<'_>, rows: &[usize], start: usize, len: usize, k: usize, max_fit_rows: usize) -> Self {
+    pub fn fit(s: &Snippets<'_>, rows: &[usize], how: Featurize, k: usize, max_fit_rows: usize) -> Self {
         let nc = s.n_channels;
-        let dim = len * nc;
+        let dim = how.len * nc;
         let step = rows.len().div_ceil(max_fit_rows.max(1)).max(1);
         let fit_rows: Vec<usize> = rows.iter().step_by(step).copied().collect();
+        let mut x = vec![0.0f64; dim];
         let mut mean = vec![0.0f64; dim];
         for &r in &fit_rows {
-            let sp = &s.spike(r)[start * nc..(start + len) * nc];
-            for (m, v) in mean.iter_mut().zip(sp) {
-                *m += f64::from(*v);
+            Self::window(&how, nc, s.spike(r), &mut x);
+            for (m, v) in mean.iter_mut().zip(&x) {
+                *m += v;
             }
         }
         let nf = fit_rows.len().max(1) as f64;
         mean.iter_mut().for_each(|m| *m /= nf);
         let mut cov = vec![0.0f64; dim * dim];
-        let mut x = vec![0.0f64; dim];
         for &r in &fit_rows {
-            let sp = &s.spike(r)[start * nc..(start + len) * nc];
-            for ((xi, v), m) in x.iter_mut().zip(sp).zip(&mean) {
-                *xi = f64::from(*v) - m;
+            Self::window(&how, nc, s.spike(r), &mut x);
+            for (xi, m) in x.iter_mut().zip(&mean) {
+                *xi -= m;
             }
             for i in 0..dim {
                 let xi = x[i];
@@ -130,26 +216,47 @@ impl WindowPca {
         }
         let e = sym_eigen(&cov, dim);
         let k = k.min(dim);
-        Self { start, len, n_channels: nc, mean, components: (0..k).map(|c| e.vector(c).to_vec()).collect() }
+        let components = (0..k)
+            .map(|c| {
+                let v = e.vector(c);
+                let var = e.values[c] / (nf - 1.0).max(1.0);
+                if how.whiten && var > 0.0 {
+                    let inv = 1.0 / var.sqrt();
+                    v.iter().map(|x| x * inv).collect()
+                } else {
+                    v.to_vec()
+                }
+            })
+            .collect();
+        Self { how, n_channels: nc, mean, components }
     }
 
-    /// Projects one snippet (samples × channels, the full snippet).
+    /// Feature dimension: the components, plus ln(norm) when weighted.
+    #[must_use]
+    pub fn dim(&self) -> usize {
+        self.components.len() + usize::from(self.how.normalize && self.how.amplitude_weight > 0.0)
+    }
+
+    /// Features of one snippet (samples × channels, the full snippet).
     pub fn project_into(&self, snippet: &[f32], out: &mut [f64]) {
-        let nc = self.n_channels;
-        let w = &snippet[self.start * nc..(self.start + self.len) * nc];
+        let mut x = vec![0.0f64; self.how.len * self.n_channels];
+        let norm = Self::window(&self.how, self.n_channels, snippet, &mut x);
         for (o, comp) in out.iter_mut().zip(&self.components) {
             let mut acc = 0.0f64;
-            for ((v, m), c) in w.iter().zip(&self.mean).zip(comp) {
-                acc += (f64::from(*v) - m) * c;
+            for ((v, m), c) in x.iter().zip(&self.mean).zip(comp) {
+                acc += (v - m) * c;
             }
             *o = acc;
         }
+        if self.dim() > self.components.len() {
+            out[self.components.len()] = self.how.amplitude_weight * norm.max(1e-12).ln();
+        }
     }
 
-    /// Projects the spikes `rows` into a row-major matrix.
+    /// Features of the spikes `rows`, row-major.
     #[must_use]
     pub fn project(&self, s: &Snippets<'_>, rows: &[usize]) -> Vec<f64> {
-        let k = self.components.len();
+        let k = self.dim();
         let mut out = vec![0.0f64; rows.len() * k];
         for (i, &r) in rows.iter().enumerate() {
             self.project_into(s.spike(r), &mut out[i * k..(i + 1) * k]);
@@ -176,7 +283,7 @@ impl Classifier {
     /// The most likely cluster of a snippet.
     #[must_use]
     pub fn classify(&self, snippet: &[f32]) -> usize {
-        let k = self.pca.components.len();
+        let k = self.pca.dim();
         let mut f = vec![0.0f64; k];
         self.pca.project_into(snippet, &mut f);
         let mut best = (f64::INFINITY, 0usize);
@@ -229,13 +336,22 @@ pub fn cluster_snippets(s: &Snippets<'_>, p: &ClusterParams) -> Result<Clusterin
     if p.n_components == 0 {
         return Err(SortError::Param { field: "n_components", message: "expected at least 1".into() });
     }
-    let start = s.trough - p.window_before;
-    let len = p.window_before + p.window_after;
+    let how = Featurize {
+        start: s.trough - p.window_before,
+        len: p.window_before + p.window_after,
+        trough_offset: p.window_before,
+        normalize: p.normalize,
+        amplitude_weight: p.amplitude_weight,
+        whiten: p.whiten,
+    };
     let all: Vec<usize> = (0..s.n_spikes).collect();
-    let top = WindowPca::fit(s, &all, start, len, p.n_components, p.max_fit_rows);
+    let top = WindowPca::fit(s, &all, how, p.n_components, p.max_fit_rows);
     let mut labels = vec![0usize; s.n_spikes];
     let mut next = 0usize;
-    split_recursive(s, &all, start, len, p, 0, &mut labels, &mut next, Some(&top));
+    split_recursive(s, &all, how, p, 0, &mut labels, &mut next, Some(&top));
+    if p.merge_min_corr < 1.0 {
+        merge_unimodal(s, how, p, &mut labels, next);
+    }
     // Renumber by first spike.
     let mut map = vec![usize::MAX; next.max(1)];
     let mut k = 0;
@@ -254,8 +370,7 @@ pub fn cluster_snippets(s: &Snippets<'_>, p: &ClusterParams) -> Result<Clusterin
 fn split_recursive(
     s: &Snippets<'_>,
     rows: &[usize],
-    start: usize,
-    len: usize,
+    how: Featurize,
     p: &ClusterParams,
     depth: usize,
     labels: &mut [usize],
@@ -276,15 +391,25 @@ fn split_recursive(
     let pca = if let Some(p0) = pca {
         p0
     } else {
-        fitted = WindowPca::fit(s, rows, start, len, p.n_components, p.max_fit_rows);
+        fitted = WindowPca::fit(s, rows, how, p.n_components, p.max_fit_rows);
         &fitted
     };
-    let k = pca.components.len();
+    let k = pca.dim();
     let x = pca.project(s, rows);
     let l = isosplit(&x, rows.len(), k, &p.isosplit);
     let n_clusters = l.iter().max().map_or(0, |m| m + 1);
     if n_clusters <= 1 {
-        leaf(labels, next);
+        // ISO-SPLIT saw one cluster; look for two neurons along the best
+        // two-means direction before accepting it.
+        match (depth < p.max_depth).then(|| bisect(&x, rows.len(), k, &p.isosplit, p.split_threshold)).flatten() {
+            Some(side) => {
+                for half in [false, true] {
+                    let sub: Vec<usize> = rows.iter().zip(&side).filter(|(_, s)| **s == half).map(|(r, _)| *r).collect();
+                    split_recursive(s, &sub, how, p, depth + 1, labels, next, None);
+                }
+            }
+            None => leaf(labels, next),
+        }
         return;
     }
     for c in 0..n_clusters {
@@ -295,15 +420,153 @@ fn split_recursive(
             }
             *next += 1;
         } else {
-            split_recursive(s, &sub, start, len, p, depth + 1, labels, next, None);
+            split_recursive(s, &sub, how, p, depth + 1, labels, next, None);
         }
     }
 }
 
+/// Merges pairs of clusters whose mean waveforms agree (correlation ≥
+/// `merge_min_corr` at the best of ±4 samples of lag) and whose spikes,
+/// projected on the pair's discriminant in the pair's own whitened
+/// components, are unimodal (isocut): over-split clusters, and a neuron cut
+/// along its slow amplitude drift, rejoin; two similar neurons that a
+/// discriminant separates do not. Greedy, most similar pair first.
+fn merge_unimodal(s: &Snippets<'_>, how: Featurize, p: &ClusterParams, labels: &mut [usize], k: usize) {
+    let nc = s.n_channels;
+    let w = s.n_samples * nc;
+    let mut tested = std::collections::BTreeSet::new();
+    loop {
+        let mut sums = vec![vec![0.0f64; w]; k];
+        let mut counts = vec![0usize; k];
+        for (i, &l) in labels.iter().enumerate() {
+            counts[l] += 1;
+            for (a, v) in sums[l].iter_mut().zip(s.spike(i)) {
+                *a += f64::from(*v);
+            }
+        }
+        let alive: Vec<usize> = (0..k).filter(|&c| counts[c] > 0).collect();
+        for c in &alive {
+            let n = counts[*c] as f64;
+            sums[*c].iter_mut().for_each(|v| *v /= n);
+        }
+        let mut cands: Vec<(f64, usize, usize)> = Vec::new();
+        for (i, &a) in alive.iter().enumerate() {
+            for &b in &alive[i + 1..] {
+                if tested.contains(&(a, b, counts[a], counts[b])) {
+                    continue;
+                }
+                let c = crate::merge::shape_corr(&sums[a], &sums[b], s.n_samples, nc, 4);
+                if c >= p.merge_min_corr {
+                    cands.push((c, a, b));
+                }
+            }
+        }
+        cands.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        let mut merged = false;
+        for (_, a, b) in cands {
+            tested.insert((a, b, counts[a], counts[b]));
+            let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == a || labels[i] == b).collect();
+            let pca = WindowPca::fit(s, &rows, how, p.n_components, p.max_fit_rows);
+            let d = pca.dim();
+            let x = pca.project(s, &rows);
+            let ia: Vec<usize> = (0..rows.len()).filter(|&i| labels[rows[i]] == a).collect();
+            let ib: Vec<usize> = (0..rows.len()).filter(|&i| labels[rows[i]] == b).collect();
+            let (m0, c0) = crate::isosplit::stats(&x, d, &ia);
+            let (m1, c1) = crate::isosplit::stats(&x, d, &ib);
+            let v = crate::isosplit::discriminant(&c0, &c1, &m0, &m1, d);
+            let mut proj: Vec<f64> =
+                (0..rows.len()).map(|i| x[i * d..(i + 1) * d].iter().zip(&v).map(|(q, r)| q * r).sum()).collect();
+            if crate::isosplit::isocut(&mut proj).dip_score < p.isosplit.isocut_threshold {
+                for &r in &rows {
+                    labels[r] = a;
+                }
+                merged = true;
+                break;
+            }
+        }
+        if !merged {
+            break;
+        }
+    }
+}
+
+/// Two-means split of `n` points (best of several deterministic starts:
+/// the sign of each of the first four coordinates about its median), kept
+/// only when the points projected on the two halves' discriminant are not
+/// unimodal (isocut) and both halves are big enough. Returns the side of
+/// each point.
+fn bisect(x: &[f64], n: usize, d: usize, p: &IsoSplitParams, threshold: f64) -> Option<Vec<bool>> {
+    if n < 2 * p.min_cluster_size || d == 0 {
+        return None;
+    }
+    let mut best: Option<(f64, Vec<bool>)> = None;
+    for j in 0..d.min(4) {
+        let mut col: Vec<f64> = (0..n).map(|i| x[i * d + j]).collect();
+        col.sort_by(f64::total_cmp);
+        let med = col[n / 2];
+        let mut side: Vec<bool> = (0..n).map(|i| x[i * d + j] > med).collect();
+        let mut sse = f64::INFINITY;
+        for _ in 0..50 {
+            let mut c = [vec![0.0f64; d], vec![0.0f64; d]];
+            let mut cnt = [0usize; 2];
+            for i in 0..n {
+                let h = usize::from(side[i]);
+                cnt[h] += 1;
+                for (a, v) in c[h].iter_mut().zip(&x[i * d..(i + 1) * d]) {
+                    *a += v;
+                }
+            }
+            if cnt[0] == 0 || cnt[1] == 0 {
+                break;
+            }
+            for h in 0..2 {
+                c[h].iter_mut().for_each(|v| *v /= cnt[h] as f64);
+            }
+            let mut changed = false;
+            sse = 0.0;
+            for i in 0..n {
+                let r = &x[i * d..(i + 1) * d];
+                let d0: f64 = r.iter().zip(&c[0]).map(|(a, b)| (a - b) * (a - b)).sum();
+                let d1: f64 = r.iter().zip(&c[1]).map(|(a, b)| (a - b) * (a - b)).sum();
+                let h = d1 < d0;
+                sse += d0.min(d1);
+                if h != side[i] {
+                    side[i] = h;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        if best.as_ref().is_none_or(|(b, _)| sse < *b) {
+            best = Some((sse, side));
+        }
+    }
+    let (_, side) = best?;
+    let members: [Vec<usize>; 2] =
+        [(0..n).filter(|&i| !side[i]).collect(), (0..n).filter(|&i| side[i]).collect()];
+    if members.iter().any(|m| m.len() < p.min_cluster_size) {
+        return None;
+    }
+    let (mu0, c0) = crate::isosplit::stats(x, d, &members[0]);
+    let (mu1, c1) = crate::isosplit::stats(x, d, &members[1]);
+    let v = crate::isosplit::discriminant(&c0, &c1, &mu0, &mu1, d);
+    let proj: Vec<f64> = (0..n).map(|i| x[i * d..(i + 1) * d].iter().zip(&v).map(|(a, b)| a * b).sum()).collect();
+    let mut sorted = proj.clone();
+    let r = crate::isosplit::isocut(&mut sorted);
+    if r.dip_score < threshold {
+        return None;
+    }
+    let side: Vec<bool> = proj.iter().map(|&q| q >= r.cut_point).collect();
+    let n1 = side.iter().filter(|&&s| s).count();
+    (n1 >= p.min_cluster_size && n - n1 >= p.min_cluster_size).then_some(side)
+}
+
 /// Gaussian model per cluster in the top-level components.
 #[must_use]
-pub fn classifier(s: &Snippets<'_>, top: &WindowPca, labels: &[usize], k: usize) -> Classifier {
-    let d = top.components.len();
+pub(crate) fn classifier(s: &Snippets<'_>, top: &WindowPca, labels: &[usize], k: usize) -> Classifier {
+    let d = top.dim();
     let all: Vec<usize> = (0..s.n_spikes).collect();
     let x = top.project(s, &all);
     let mut means = vec![vec![0.0f64; d]; k];

@@ -198,7 +198,7 @@ struct Cluster {
     active: bool,
 }
 
-fn stats(x: &[f64], d: usize, members: &[usize]) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn stats(x: &[f64], d: usize, members: &[usize]) -> (Vec<f64>, Vec<f64>) {
     let n = members.len().max(1) as f64;
     let mu = mean(x, d, members);
     let mut cov = vec![0.0; d * d];

@@ -34,7 +34,7 @@ mod merge;
 mod metrics;
 
 pub use amplitude::{AmplitudeCutoffParams, amplitude_cutoff, median};
-pub use cluster::{Classifier, ClusterParams, Clustering, Snippets, WindowPca, cluster_snippets};
+pub use cluster::{Classifier, ClusterParams, Clustering, Featurize, Snippets, WindowPca, cluster_snippets};
 pub use cluster_metrics::{d_prime, isolation_distance, nearest_neighbor_rates, simplified_silhouette};
 pub use features::{ChannelFeatures, FeatureParams, channel_features};
 pub use isosplit::{IsoSplitParams, Isocut, isocut, isosplit};

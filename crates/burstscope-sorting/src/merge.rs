@@ -17,6 +17,10 @@
 /// Merge parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MergeParams {
+    /// Make burst merges.
+    pub burst: bool,
+    /// Make template merges.
+    pub template: bool,
     /// Refractory period: merged spikes closer than this are violations (ms).
     pub refractory_ms: f64,
     /// Shortest intra-burst interval looked at (ms).
@@ -47,6 +51,8 @@ pub struct MergeParams {
 impl Default for MergeParams {
     fn default() -> Self {
         Self {
+            burst: true,
+            template: true,
             refractory_ms: 1.5,
             burst_min_ms: 2.0,
             burst_max_ms: 15.0,
@@ -178,7 +184,7 @@ fn norm(v: &[f64]) -> f64 {
 }
 
 /// Best correlation of two templates over lags.
-fn shape_corr(a: &[f64], b: &[f64], ns: usize, nc: usize, max_lag: usize) -> f64 {
+pub(crate) fn shape_corr(a: &[f64], b: &[f64], ns: usize, nc: usize, max_lag: usize) -> f64 {
     let mut best = f64::NEG_INFINITY;
     #[allow(clippy::cast_possible_wrap)]
     for lag in -(max_lag as isize)..=(max_lag as isize) {
@@ -305,7 +311,7 @@ pub fn merge_clusters(s: &GroupSpikes<'_>, labels: &mut [usize], t: &mut Templat
                 // Template merge: same shape and size.
                 let (na, nb) = (norm(&means[a]), norm(&means[b]));
                 let size = na.min(nb) / na.max(nb).max(1e-300);
-                if corr >= p.template_corr && size >= 1.0 - p.template_size_tolerance {
+                if p.template && corr >= p.template_corr && size >= 1.0 - p.template_size_tolerance {
                     let score = corr;
                     let (kept, absorbed) = if t.counts[a] >= t.counts[b] { (a, b) } else { (b, a) };
                     let m = Merge { kept, absorbed, kind: MergeKind::Template, shape_corr: corr, profile_cos: cos, follow_fraction: 0.0, cross_violations: cross };
@@ -315,7 +321,7 @@ pub fn merge_clusters(s: &GroupSpikes<'_>, labels: &mut [usize], t: &mut Templat
                     continue;
                 }
                 // Burst merge: the smaller (on the main wire) is the candidate tail.
-                if corr < p.burst_shape_corr || cos < p.burst_profile_cos {
+                if !p.burst || corr < p.burst_shape_corr || cos < p.burst_profile_cos {
                     continue;
                 }
                 let main = (0..nc).max_by(|&x, &y| pa[x].abs().max(pb[x].abs()).total_cmp(&pa[y].abs().max(pb[y].abs()))).unwrap_or(0);

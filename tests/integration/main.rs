@@ -9,4 +9,5 @@ mod generate_inspect;
 mod input_errors;
 mod pynwb_roundtrip;
 mod real_files;
+mod sort;
 mod util;

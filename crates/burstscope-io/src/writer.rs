@@ -56,6 +56,40 @@ pub struct ElectricalSeriesSpec {
     pub description: String,
 }
 
+/// A sorter's `/units`: spike times, groups, electrodes, mean and SD
+/// waveforms, observation intervals and metric columns.
+#[derive(Debug, Clone, Default)]
+pub struct SortedUnitsSpec {
+    /// Unit ids.
+    pub ids: Vec<i64>,
+    /// Spike times per unit, s.
+    pub spike_times_s: Vec<Vec<f64>>,
+    /// Sampling resolution of the times (1 / rate), s.
+    pub resolution_s: f64,
+    /// Observation intervals per unit, s.
+    pub obs_intervals_s: Vec<Vec<(f64, f64)>>,
+    /// Electrode group name per unit (must exist).
+    pub electrode_group: Vec<String>,
+    /// Electrode-table rows per unit.
+    pub electrodes: Vec<Vec<u64>>,
+    /// Samples per waveform.
+    pub waveform_samples: usize,
+    /// Electrodes per waveform (the largest group; shorter groups are NaN-padded).
+    pub waveform_electrodes: usize,
+    /// Mean waveforms, units × samples × electrodes, volts.
+    pub waveform_mean_v: Vec<f32>,
+    /// SD waveforms, same layout, volts.
+    pub waveform_sd_v: Vec<f32>,
+    /// Waveform sampling rate, Hz.
+    pub waveform_rate_hz: f64,
+    /// Float columns: (name, description, one value per unit).
+    pub float_columns: Vec<(String, String, Vec<f64>)>,
+    /// Integer columns.
+    pub int_columns: Vec<(String, String, Vec<i64>)>,
+    /// Text columns.
+    pub text_columns: Vec<(String, String, Vec<String>)>,
+}
+
 /// One voltage- or current-clamp sweep to write.
 #[derive(Debug, Clone)]
 pub struct SweepSpec<'a> {
@@ -319,6 +353,86 @@ impl NwbWriter {
         .map_err(|e| self.err(path, e))
     }
 
+    /// Writes a sorter's `/units` ([`SortedUnitsSpec`]); the electrode
+    /// groups and table must have been added.
+    ///
+    /// # Errors
+    /// HDF5 write errors.
+    pub fn add_sorted_units(&self, u: &SortedUnitsSpec) -> Result<()> {
+        let path = "/units";
+        (|| {
+            let g = self.f().create_group_builder().obj_track_times(false).create("units")?;
+            let mut colnames: Vec<&str> =
+                vec!["spike_times", "obs_intervals", "electrodes", "electrode_group", "waveform_mean", "waveform_sd"];
+            colnames.extend(u.float_columns.iter().map(|c| c.0.as_str()));
+            colnames.extend(u.int_columns.iter().map(|c| c.0.as_str()));
+            colnames.extend(u.text_columns.iter().map(|c| c.0.as_str()));
+            attr_strs(&g, "colnames", &colnames)?;
+            attr_str(&g, "description", "units sorted by burstscope, with quality metrics")?;
+            self.typed(&g, "core", "Units")?;
+            self.element_ids(&g, &u.ids)?;
+            let ends = |lens: &mut dyn Iterator<Item = usize>| -> Vec<u64> {
+                let mut acc = 0u64;
+                lens.map(|n| {
+                    acc += n as u64;
+                    acc
+                })
+                .collect()
+            };
+            let all: Vec<f64> = u.spike_times_s.iter().flatten().copied().collect();
+            let st = g.new_dataset_builder().obj_track_times(false).with_data(all.as_slice()).create("spike_times")?;
+            self.vector_attrs(&st, "the spike times for each unit in seconds")?;
+            attr_f64(&st, "resolution", u.resolution_s)?;
+            self.vector_index(&g, "spike_times", &ends(&mut u.spike_times_s.iter().map(Vec::len)))?;
+            let oi: Vec<[f64; 2]> = u.obs_intervals_s.iter().flatten().map(|&(a, b)| [a, b]).collect();
+            let oi_arr = ndarray::Array2::from_shape_vec((oi.len(), 2), oi.iter().flatten().copied().collect())
+                .map_err(|e| hdf5::Error::from(e.to_string().as_str()))?;
+            let ds = g.new_dataset_builder().obj_track_times(false).with_data(&oi_arr).create("obs_intervals")?;
+            self.vector_attrs(&ds, "the observation intervals for each unit")?;
+            self.vector_index(&g, "obs_intervals", &ends(&mut u.obs_intervals_s.iter().map(Vec::len)))?;
+            let el: Vec<i64> = u.electrodes.iter().flatten().map(|&r| r as i64).collect();
+            let ds = g.new_dataset_builder().obj_track_times(false).with_data(el.as_slice()).create("electrodes")?;
+            attr_str(&ds, "description", "the electrodes that each spike unit came from")?;
+            self.typed(&ds, "hdmf-common", "DynamicTableRegion")?;
+            let r = self.f().reference::<ObjectReference1>("/general/extracellular_ephys/electrodes")?;
+            attr_ref(&ds, "table", &r)?;
+            self.vector_index(&g, "electrodes", &ends(&mut u.electrodes.iter().map(Vec::len)))?;
+            let refs = u
+                .electrode_group
+                .iter()
+                .map(|name| self.f().reference::<ObjectReference1>(&format!("/general/extracellular_ephys/{name}")))
+                .collect::<hdf5::Result<Vec<_>>>()?;
+            let ds =
+                g.new_dataset_builder().obj_track_times(false).with_data(refs.as_slice()).create("electrode_group")?;
+            self.vector_attrs(&ds, "the electrode group that each spike unit came from")?;
+            let shape = (u.ids.len(), u.waveform_samples, u.waveform_electrodes);
+            for (name, data, desc) in [
+                ("waveform_mean", &u.waveform_mean_v, "the spike waveform mean for each spike unit"),
+                ("waveform_sd", &u.waveform_sd_v, "the spike waveform standard deviation for each spike unit"),
+            ] {
+                let arr = ndarray::Array3::from_shape_vec(shape, data.clone())
+                    .map_err(|e| hdf5::Error::from(e.to_string().as_str()))?;
+                let ds = g.new_dataset_builder().obj_track_times(false).with_data(&arr).create(name)?;
+                self.vector_attrs(&ds, desc)?;
+                attr_f64(&ds, "sampling_rate", u.waveform_rate_hz)?;
+                attr_str(&ds, "unit", "volts")?;
+            }
+            for (name, desc, v) in &u.float_columns {
+                let ds = g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create(name.as_str())?;
+                self.vector_attrs(&ds, desc)?;
+            }
+            for (name, desc, v) in &u.int_columns {
+                let ds = g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create(name.as_str())?;
+                self.vector_attrs(&ds, desc)?;
+            }
+            for (name, desc, v) in &u.text_columns {
+                self.vector_strs(&g, name, desc, v)?;
+            }
+            Ok(())
+        })()
+        .map_err(|e| self.err(path, e))
+    }
+
     /// Writes `/intervals/epochs`.
     ///
     /// # Errors
@@ -459,7 +573,16 @@ impl NwbWriter {
 
     fn vector_index(&self, g: &Group, target: &str, ends: &[u64]) -> hdf5::Result<()> {
         let name = format!("{target}_index");
-        let ds = g.new_dataset_builder().obj_track_times(false).with_data(ends).create(name.as_str())?;
+        // uint32 when the offsets fit, as pynwb writes them: a uint64 index
+        // mixed with Python ints becomes float64 in numpy, which readers such
+        // as SpikeInterface's cannot slice with.
+        let ds = if ends.last().is_none_or(|&e| e <= u64::from(u32::MAX)) {
+            #[allow(clippy::cast_possible_truncation)]
+            let small: Vec<u32> = ends.iter().map(|&e| e as u32).collect();
+            g.new_dataset_builder().obj_track_times(false).with_data(small.as_slice()).create(name.as_str())?
+        } else {
+            g.new_dataset_builder().obj_track_times(false).with_data(ends).create(name.as_str())?
+        };
         attr_str(&ds, "description", &format!("Index for VectorData '{target}'"))?;
         self.typed(&ds, "hdmf-common", "VectorIndex")?;
         let r = g.reference::<ObjectReference1>(target)?;

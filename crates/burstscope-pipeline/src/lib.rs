@@ -49,7 +49,7 @@ pub use detect::{DETECT_STAGE, DetectRun, run_detect};
 pub use epsc::{EPSC_STAGE, EpscRun, run_epsc};
 pub use error::{Context, Error, ParamError, Result, ShowValue};
 pub use output::{Stage, StageOutput, program};
-pub use sort::{SORT_STAGE, SortConfig, SortRun, SortSettings, SortedUnit, run_sort};
+pub use sort::{SORT_STAGE, SortConfig, SortRun, SortSettings, SortedUnit, UnitQuality, run_sort};
 pub use spikes_in::{MAX_TRAIN_SPAN_S, Spikes, UnitTrain, is_table, load_spikes, repair_train};
 
 /// Where long work reports how far it is; the command line draws bars, a

@@ -62,8 +62,23 @@ pub struct SortSettings {
     pub split_threshold: f64,
     /// Waveform correlation from which clusters are tested for a merge.
     pub merge_min_corr: f64,
-    /// Units with fewer spikes are unassigned (unit −1).
+    /// Clusters with fewer spikes are unassigned (unit −1).
     pub min_unit_spikes: usize,
+    /// Clusters whose template SNR is below this are unassigned (unit −1):
+    /// threshold crossings of the distant background ("hash"), not a neuron.
+    pub min_unit_snr: f64,
+    /// PC-based metrics use at most this many spikes per unit (a uniform,
+    /// deterministic subsample: every k-th spike), as SpikeInterface uses 500
+    /// random ones.
+    pub pc_metrics_max_spikes: usize,
+    /// Labels: `good` needs SNR ≥ this ...
+    pub good_min_snr: f64,
+    /// ... an ISI-violation ratio (1.5 ms) below this ...
+    pub good_max_isi_violations_ratio: f64,
+    /// ... a presence ratio of at least this ...
+    pub good_min_presence_ratio: f64,
+    /// ... and an amplitude cut-off below this (NaN passes); otherwise `mua`.
+    pub good_max_amplitude_cutoff: f64,
     /// Refractory period for merges, ms.
     pub refractory_ms: f64,
     /// Burst window (shortest, longest intra-burst interval), ms.
@@ -93,6 +108,12 @@ impl Default for SortSettings {
             split_threshold: 4.0,
             merge_min_corr: 0.9,
             min_unit_spikes: 20,
+            min_unit_snr: 7.0,
+            pc_metrics_max_spikes: 500,
+            good_min_snr: 8.0,
+            good_max_isi_violations_ratio: 0.5,
+            good_min_presence_ratio: 0.9,
+            good_max_amplitude_cutoff: 0.1,
             refractory_ms: 1.5,
             burst_isi_ms: (2.0, 15.0),
             burst_merge: true,
@@ -207,6 +228,38 @@ pub struct SortedUnit {
     pub sd_uv: Vec<f64>,
     /// Channel (index within the group) with the largest template extremum.
     pub peak_channel: usize,
+    /// Quality metrics and waveform features.
+    pub quality: UnitQuality,
+    /// `good`, `mua` or `noise`.
+    pub label: &'static str,
+}
+
+/// A unit's quality metrics (SpikeInterface 0.105 definitions and defaults)
+/// and waveform features on its peak channel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitQuality {
+    /// Spike-train metrics.
+    pub train: burstscope_sorting::TrainMetrics,
+    /// |template extremum| on the peak channel / that channel's noise σ.
+    pub snr: f64,
+    /// Amplitude cut-off (Hill et al. 2011).
+    pub amplitude_cutoff: f64,
+    /// Median amplitude on the peak channel, µV.
+    pub amplitude_median_uv: f64,
+    /// Isolation distance.
+    pub isolation_distance: f64,
+    /// L-ratio.
+    pub l_ratio: f64,
+    /// d′.
+    pub d_prime: f64,
+    /// Simplified silhouette.
+    pub silhouette: f64,
+    /// Nearest-neighbour hit rate.
+    pub nn_hit_rate: f64,
+    /// Nearest-neighbour miss rate.
+    pub nn_miss_rate: f64,
+    /// Waveform features on the peak channel.
+    pub waveform: burstscope_sorting::WaveformFeatures,
 }
 
 /// What `sort` produced.
@@ -257,10 +310,67 @@ impl Pass1Group {
 
 /// A group's clustering state between the passes.
 struct GroupModel {
+    /// Per-channel principal components for the PC-based metrics (whitened).
+    metric_basis: MetricBasis,
     labels_train: Vec<usize>,
     stride: usize,
     classifier: burstscope_sorting::Classifier,
     n_clusters: usize,
+}
+
+/// Per-channel PCA (5 components, whitened) as SpikeInterface's
+/// `principal_components(mode="by_channel_local", whiten=True)`.
+struct MetricBasis {
+    n_channels: usize,
+    means: Vec<Vec<f64>>,
+    /// Per channel, per component: the component divided by its score SD.
+    components: Vec<Vec<Vec<f64>>>,
+}
+
+/// PC components per channel for the metrics.
+const METRIC_PCS: usize = 5;
+
+impl MetricBasis {
+    fn fit(train: &[f32], rows: usize, ns: usize, nc: usize) -> std::result::Result<Self, burstscope_sorting::SortError> {
+        let f = burstscope_sorting::channel_features(train, rows, ns, nc, &burstscope_sorting::FeatureParams { n_components: METRIC_PCS.min(ns) })?;
+        let k = f.n_components;
+        let mut components = Vec::with_capacity(nc);
+        for c in 0..nc {
+            let mut comps = Vec::with_capacity(k);
+            for j in 0..k {
+                let (mut s1, mut s2) = (0.0f64, 0.0f64);
+                for r in 0..rows {
+                    let v = f64::from(f.scores[(r * nc + c) * k + j]);
+                    s1 += v;
+                    s2 += v * v;
+                }
+                let n = rows.max(2) as f64;
+                let var = ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0);
+                let inv = if var > 0.0 { 1.0 / var.sqrt() } else { 0.0 };
+                comps.push(f.components[c][j].iter().map(|x| x * inv).collect());
+            }
+            components.push(comps);
+        }
+        Ok(Self { n_channels: nc, means: f.means, components })
+    }
+
+    fn dim(&self) -> usize {
+        self.components.iter().map(Vec::len).sum()
+    }
+
+    fn project(&self, snippet: &[f32], out: &mut Vec<f32>) {
+        let nc = self.n_channels;
+        for c in 0..nc {
+            for comp in &self.components[c] {
+                let mut acc = 0.0f64;
+                for (t, (m, w)) in self.means[c].iter().zip(comp).enumerate() {
+                    acc += (f64::from(snippet[t * nc + c]) - m) * w;
+                }
+                #[allow(clippy::cast_possible_truncation)]
+                out.push(acc as f32);
+            }
+        }
+    }
 }
 
 /// Runs `sort` on `file`, writing `out`.
@@ -350,7 +460,9 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             };
             let c = burstscope_sorting::cluster_snippets(&s, &cparams)
                 .map_err(|e| Error::Input(format!("{}: group {}: {e}", file.display(), pg.name)))?;
-            Ok(Some(GroupModel { labels_train: c.labels, stride: g.stride, classifier: c.classifier, n_clusters: c.n_clusters }))
+            let metric_basis = MetricBasis::fit(&g.train, g.train_rows, ns, pg.channels.len())
+                .map_err(|e| Error::Input(format!("{}: group {}: {e}", file.display(), pg.name)))?;
+            Ok(Some(GroupModel { metric_basis, labels_train: c.labels, stride: g.stride, classifier: c.classifier, n_clusters: c.n_clusters }))
         })
         .collect::<Result<_>>()?;
     for (g, pg) in p1.iter_mut().zip(&pgroups) {
@@ -361,6 +473,11 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     }
     // ---- pass 2: assign every event, accumulate waveforms
     let mut labels: Vec<Vec<usize>> = p1.iter().map(|g| Vec::with_capacity(g.samples.len())).collect();
+    let mut pcs: Vec<Vec<f32>> = models
+        .iter()
+        .zip(&p1)
+        .map(|(m, g)| Vec::with_capacity(m.as_ref().map_or(0, |m| m.metric_basis.dim()) * g.samples.len()))
+        .collect();
     let mut templates: Vec<Templates> = models
         .iter()
         .zip(&pgroups)
@@ -380,6 +497,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
                 };
                 labels[g].push(l);
                 templates[g].add(l, &ev.waveform);
+                m.metric_basis.project(&ev.waveform, &mut pcs[g]);
             }
             Ok(())
         };
@@ -413,11 +531,15 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
         })
         .collect();
     // ---- units
+    let n_total = series.n_samples as u64;
+    let tparams = burstscope_sorting::TrainMetricParams { isi_threshold_ms: 1.5, ..Default::default() };
     let mut units: Vec<SortedUnit> = Vec::new();
     let mut unit_of: Vec<Vec<i64>> = Vec::with_capacity(pgroups.len());
+    let mut unassigned_clusters = 0usize;
     for (gi, pg) in pgroups.iter().enumerate() {
         let t = &templates[gi];
         let nc = pg.channels.len();
+        let sigma: Vec<f64> = pg.channels.iter().map(|&c| noise.sigma[c]).collect();
         // Clusters in order of first spike.
         let mut order: Vec<usize> = Vec::new();
         let mut seen = vec![false; t.counts.len()];
@@ -428,25 +550,96 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             }
         }
         let mut map = vec![-1i64; t.counts.len()];
+        let first = units.len();
         for c in order {
-            if t.counts[c] < cfg.min_unit_spikes {
+            let mean = t.mean(c);
+            let ext = |ch: usize| (0..ns).map(|s| mean[s * nc + ch].abs()).fold(0.0, f64::max);
+            let peak_channel = (0..nc).max_by(|&a, &b| ext(a).total_cmp(&ext(b)).then(b.cmp(&a))).unwrap_or(0);
+            let snr = ext(peak_channel) / sigma[peak_channel];
+            if t.counts[c] < cfg.min_unit_spikes || !(snr >= cfg.min_unit_snr) {
+                unassigned_clusters += 1;
                 continue;
             }
             let id = units.len() as i64;
             map[c] = id;
-            let mean = t.mean(c);
-            let peak_channel = (0..nc)
-                .max_by(|&a, &b| {
-                    let ea = (0..ns).map(|s| mean[s * nc + a].abs()).fold(0.0, f64::max);
-                    let eb = (0..ns).map(|s| mean[s * nc + b].abs()).fold(0.0, f64::max);
-                    ea.total_cmp(&eb)
-                })
-                .unwrap_or(0);
-            let samples: Vec<i64> =
-                p1[gi].samples.iter().zip(&labels[gi]).filter(|(_, l)| **l == c).map(|(s, _)| *s).collect();
-            units.push(SortedUnit { id, group: gi, group_name: pg.name.clone(), samples, mean_uv: mean, sd_uv: t.sd(c), peak_channel });
+            let rows: Vec<usize> = (0..labels[gi].len()).filter(|&i| labels[gi][i] == c).collect();
+            let samples: Vec<i64> = rows.iter().map(|&i| p1[gi].samples[i]).collect();
+            let train = burstscope_sorting::train_metrics(&samples, series.rate_hz, n_total, &tparams)
+                .map_err(|e| Error::Input(format!("{}: unit {id}: {e}", file.display())))?;
+            let amps: Vec<f64> = rows.iter().map(|&i| f64::from(p1[gi].peaks[i * nc + peak_channel])).collect();
+            let chan: Vec<f64> = (0..ns).map(|s| mean[s * nc + peak_channel]).collect();
+            let quality = UnitQuality {
+                train,
+                snr,
+                amplitude_cutoff: burstscope_sorting::amplitude_cutoff(&amps, &burstscope_sorting::AmplitudeCutoffParams::default()),
+                amplitude_median_uv: burstscope_sorting::median(&amps),
+                isolation_distance: f64::NAN,
+                l_ratio: f64::NAN,
+                d_prime: f64::NAN,
+                silhouette: f64::NAN,
+                nn_hit_rate: f64::NAN,
+                nn_miss_rate: f64::NAN,
+                waveform: burstscope_sorting::waveform_features(&chan, series.rate_hz),
+            };
+            units.push(SortedUnit {
+                id,
+                group: gi,
+                group_name: pg.name.clone(),
+                samples,
+                mean_uv: mean,
+                sd_uv: t.sd(c),
+                peak_channel,
+                quality,
+                label: "mua",
+            });
         }
-        unit_of.push(labels[gi].iter().map(|&l| map[l]).collect());
+        let ids: Vec<i64> = labels[gi].iter().map(|&l| map[l]).collect();
+        // PC-based metrics on the group's assigned spikes, one unit at a time (in parallel).
+        if let Some(m) = &models[gi] {
+            let dim = m.metric_basis.dim();
+            let mut per_unit: Vec<Vec<usize>> = vec![Vec::new(); units.len() - first];
+            for (i, &u) in ids.iter().enumerate() {
+                if u >= 0 {
+                    #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+                    per_unit[u as usize - first].push(i);
+                }
+            }
+            let cap = cfg.pc_metrics_max_spikes.max(1);
+            let mut keep: Vec<usize> = per_unit
+                .iter()
+                .flat_map(|r| {
+                    let step = r.len().div_ceil(cap).max(1);
+                    r.iter().step_by(step).copied().collect::<Vec<_>>()
+                })
+                .collect();
+            keep.sort_unstable();
+            let feats: Vec<f64> =
+                keep.iter().flat_map(|&i| pcs[gi][i * dim..(i + 1) * dim].iter().map(|&v| f64::from(v))).collect();
+            let lab: Vec<i64> = keep.iter().map(|&i| ids[i]).collect();
+            let results: Vec<(f64, f64, f64, f64, (f64, f64))> = units[first..]
+                .par_iter()
+                .map(|u| {
+                    let (iso, lr) = burstscope_sorting::isolation_distance(&feats, dim, &lab, u.id);
+                    let several = units.len() - first > 1;
+                    let dp = if several { burstscope_sorting::d_prime(&feats, dim, &lab, u.id) } else { f64::NAN };
+                    let sil = if several { burstscope_sorting::simplified_silhouette(&feats, dim, &lab, u.id) } else { f64::NAN };
+                    let nn = burstscope_sorting::nearest_neighbor_rates(&feats, dim, &lab, u.id, 10_000, 5);
+                    (iso, lr, dp, sil, nn)
+                })
+                .collect();
+            for (u, (iso, lr, dp, sil, nn)) in units[first..].iter_mut().zip(results) {
+                u.quality.isolation_distance = iso;
+                u.quality.l_ratio = lr;
+                u.quality.d_prime = dp;
+                u.quality.silhouette = sil;
+                u.quality.nn_hit_rate = nn.0;
+                u.quality.nn_miss_rate = nn.1;
+            }
+        }
+        unit_of.push(ids);
+    }
+    for u in &mut units {
+        u.label = label_of(&u.quality, cfg);
     }
     // ---- spikes table (all groups, in time order)
     let mut rows: Vec<(i64, usize, usize)> = Vec::new();
@@ -469,18 +662,21 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     table.push("group", ColumnData::Str(rows.iter().map(|r| pgroups[r.1].name.clone()).collect()));
     table.push("unit", ColumnData::I64(rows.iter().map(|r| unit_of[r.1][r.2]).collect()));
     let spikes_path = write_table(&table, stage.path(), cfg.format.into())?;
-    let mut ut = Table::new("units");
-    ut.push("unit", ColumnData::I64(units.iter().map(|u| u.id).collect()));
-    ut.push("group", ColumnData::Str(units.iter().map(|u| u.group_name.clone()).collect()));
-    ut.push("n_spikes", ColumnData::I64(units.iter().map(|u| u.samples.len() as i64).collect()));
-    ut.push(
-        "peak_channel",
-        ColumnData::I64(units.iter().map(|u| series.electrodes[pgroups[u.group].channels[u.peak_channel]].row as i64).collect()),
-    );
+    let ut = units_table(&units, &pgroups, &series);
+    write_sorted_nwb(&stage.path().join("sorted.nwb"), &rec, &series, &pgroups, &units, &t_of, (n_before, n_after))?;
     write_table(&ut, stage.path(), cfg.format.into())?;
     let _ = spikes_path;
     let mut facts = BTreeMap::new();
     facts.insert("units".into(), json!(units.len()));
+    facts.insert("clusters_unassigned".into(), json!(unassigned_clusters));
+    facts.insert(
+        "labels".into(),
+        json!({
+            "good": units.iter().filter(|u| u.label == "good").count(),
+            "mua": units.iter().filter(|u| u.label == "mua").count(),
+            "noise": units.iter().filter(|u| u.label == "noise").count(),
+        }),
+    );
     facts.insert(
         "merges".into(),
         json!(
@@ -499,4 +695,181 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     let record = stage.finish(facts, warnings.clone())?;
     let _: &SeriesInfo = &series;
     Ok(SortRun { dir, units, record, warnings })
+}
+
+/// The label from the documented thresholds: `noise` for a waveform without
+/// a trough (no trough-to-peak time), `good` when every `good_*` threshold
+/// holds, `mua` otherwise.
+fn label_of(q: &UnitQuality, cfg: &SortSettings) -> &'static str {
+    if q.waveform.trough_to_peak_ms.is_nan() {
+        return "noise";
+    }
+    let good = q.snr >= cfg.good_min_snr
+        && q.train.isi_violations_ratio < cfg.good_max_isi_violations_ratio
+        && q.train.presence_ratio.is_nan_or(|p| p >= cfg.good_min_presence_ratio)
+        && q.amplitude_cutoff.is_nan_or(|a| a < cfg.good_max_amplitude_cutoff);
+    if good { "good" } else { "mua" }
+}
+
+trait NanOr {
+    fn is_nan_or(self, f: impl Fn(f64) -> bool) -> bool;
+}
+
+impl NanOr for f64 {
+    fn is_nan_or(self, f: impl Fn(f64) -> bool) -> bool {
+        self.is_nan() || f(self)
+    }
+}
+
+/// The `units` table: one row per unit, metrics with units in their names.
+fn units_table(units: &[SortedUnit], groups: &[ChannelGroup], series: &SeriesInfo) -> Table {
+    let f = |g: &dyn Fn(&SortedUnit) -> f64| ColumnData::F64(units.iter().map(g).collect());
+    let mut t = Table::new("units");
+    t.push("unit", ColumnData::I64(units.iter().map(|u| u.id).collect()));
+    t.push("group", ColumnData::Str(units.iter().map(|u| u.group_name.clone()).collect()));
+    t.push(
+        "peak_channel",
+        ColumnData::I64(units.iter().map(|u| series.electrodes[groups[u.group].channels[u.peak_channel]].row as i64).collect()),
+    );
+    t.push("label", ColumnData::Str(units.iter().map(|u| u.label.to_string()).collect()));
+    t.push("n_spikes", ColumnData::I64(units.iter().map(|u| u.quality.train.n_spikes as i64).collect()));
+    t.push("firing_rate_hz", f(&|u| u.quality.train.firing_rate_hz));
+    t.push("presence_ratio", f(&|u| u.quality.train.presence_ratio));
+    t.push("snr", f(&|u| u.quality.snr));
+    t.push("isi_violations_ratio", f(&|u| u.quality.train.isi_violations_ratio));
+    t.push("isi_violations_count", ColumnData::I64(units.iter().map(|u| u.quality.train.isi_violations_count as i64).collect()));
+    t.push("rp_contamination", f(&|u| u.quality.train.rp_contamination));
+    t.push("amplitude_cutoff", f(&|u| u.quality.amplitude_cutoff));
+    t.push("amplitude_median_uv", f(&|u| u.quality.amplitude_median_uv));
+    t.push("isolation_distance", f(&|u| u.quality.isolation_distance));
+    t.push("l_ratio", f(&|u| u.quality.l_ratio));
+    t.push("d_prime", f(&|u| u.quality.d_prime));
+    t.push("silhouette", f(&|u| u.quality.silhouette));
+    t.push("nn_hit_rate", f(&|u| u.quality.nn_hit_rate));
+    t.push("nn_miss_rate", f(&|u| u.quality.nn_miss_rate));
+    t.push("trough_to_peak_ms", f(&|u| u.quality.waveform.trough_to_peak_ms));
+    t.push("half_width_ms", f(&|u| u.quality.waveform.half_width_ms));
+    t.push("peak_trough_ratio", f(&|u| u.quality.waveform.peak_trough_ratio));
+    t.push("repolarization_slope_uv_per_s", f(&|u| u.quality.waveform.repolarization_slope));
+    t
+}
+
+/// `sorted.nwb`: the session's metadata, electrode groups and table (one
+/// row per channel of the series, in its order), and `/units` with the
+/// metric columns; no raw data.
+fn write_sorted_nwb(
+    dest: &Path,
+    rec: &Recording,
+    series: &SeriesInfo,
+    groups: &[ChannelGroup],
+    units: &[SortedUnit],
+    t_of: &dyn Fn(i64) -> f64,
+    snippet: (usize, usize),
+) -> Result<()> {
+    use burstscope_io::{NwbSession, NwbWriter, SortedUnitsSpec};
+    let meta = rec.session().unwrap_or_default();
+    let session = NwbSession {
+        identifier: format!("{}-sorted", meta.identifier.clone().unwrap_or_else(|| "burstscope".into())),
+        session_description: format!(
+            "spike sorting by burstscope of {}",
+            meta.session_description.clone().unwrap_or_else(|| rec.path().display().to_string())
+        ),
+        session_start_time: meta.session_start_time.clone().unwrap_or_else(|| "1970-01-01T00:00:00+00:00".into()),
+        pharmacology: meta.pharmacology.clone(),
+        experimenter: meta.experimenter.clone(),
+        subject: meta.subject.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    };
+    let w = NwbWriter::create(dest, &session)?;
+    w.add_device("recording_device", "the device of the sorted recording")?;
+    let mut group_of_channel = vec![String::new(); series.n_channels];
+    for g in groups {
+        let loc = g.channels.first().map(|&c| series.electrodes[c].location.clone()).unwrap_or_default();
+        w.add_electrode_group(&g.name, "electrode group (tetrode) sorted independently", &loc, "recording_device")?;
+        for &c in &g.channels {
+            group_of_channel[c] = g.name.clone();
+        }
+    }
+    let rows: Vec<(String, String)> =
+        (0..series.n_channels).map(|c| (group_of_channel[c].clone(), series.electrodes[c].location.clone())).collect();
+    // Channels in no group (none today) would reference an empty name: give them the first group.
+    let rows: Vec<(String, String)> = rows
+        .into_iter()
+        .map(|(g, l)| (if g.is_empty() { groups.first().map(|x| x.name.clone()).unwrap_or_default() } else { g }, l))
+        .collect();
+    w.add_electrodes(&rows)?;
+    let ns = snippet.0 + snippet.1;
+    let ne = groups.iter().map(|g| g.channels.len()).max().unwrap_or(0);
+    let mut mean_v = Vec::with_capacity(units.len() * ns * ne);
+    let mut sd_v = Vec::with_capacity(units.len() * ns * ne);
+    for u in units {
+        let nc = groups[u.group].channels.len();
+        for t in 0..ns {
+            for c in 0..ne {
+                #[allow(clippy::cast_possible_truncation)]
+                if c < nc {
+                    mean_v.push((u.mean_uv[t * nc + c] * 1e-6) as f32);
+                    sd_v.push((u.sd_uv[t * nc + c] * 1e-6) as f32);
+                } else {
+                    mean_v.push(f32::NAN);
+                    sd_v.push(f32::NAN);
+                }
+            }
+        }
+    }
+    let start = t_of(0);
+    #[allow(clippy::cast_possible_wrap)]
+    let end = t_of(series.n_samples.saturating_sub(1) as i64) + 1.0 / series.rate_hz;
+    let f = |name: &str, desc: &str, g: &dyn Fn(&SortedUnit) -> f64| (name.to_string(), desc.to_string(), units.iter().map(g).collect::<Vec<f64>>());
+    let q = |u: &SortedUnit| u.quality;
+    let spec = SortedUnitsSpec {
+        ids: units.iter().map(|u| u.id).collect(),
+        spike_times_s: units.iter().map(|u| u.samples.iter().map(|&s| t_of(s)).collect()).collect(),
+        resolution_s: 1.0 / series.rate_hz,
+        obs_intervals_s: units.iter().map(|_| vec![(start, end)]).collect(),
+        electrode_group: units.iter().map(|u| u.group_name.clone()).collect(),
+        electrodes: units.iter().map(|u| groups[u.group].channels.iter().map(|&c| c as u64).collect()).collect(),
+        waveform_samples: ns,
+        waveform_electrodes: ne,
+        waveform_mean_v: mean_v,
+        waveform_sd_v: sd_v,
+        waveform_rate_hz: series.rate_hz,
+        float_columns: vec![
+            f("firing_rate_hz", "spikes per second of recording", &|u| q(u).train.firing_rate_hz),
+            f("presence_ratio", "fraction of 60 s bins with spikes", &|u| q(u).train.presence_ratio),
+            f("snr", "template extremum on the peak channel / its noise sigma", &|u| q(u).snr),
+            f("isi_violations_ratio", "Hill et al. 2011 ratio, 1.5 ms", &|u| q(u).train.isi_violations_ratio),
+            f("rp_contamination", "Llobet et al. 2022 contamination, 1 ms", &|u| q(u).train.rp_contamination),
+            f("amplitude_cutoff", "Hill et al. 2011 missed fraction", &|u| q(u).amplitude_cutoff),
+            f("amplitude_median_uv", "median peak-channel amplitude, microvolts", &|u| q(u).amplitude_median_uv),
+            f("isolation_distance", "Schmitzer-Torbert isolation distance", &|u| q(u).isolation_distance),
+            f("l_ratio", "Schmitzer-Torbert L-ratio", &|u| q(u).l_ratio),
+            f("d_prime", "LDA d-prime against the group's other units", &|u| q(u).d_prime),
+            f("silhouette", "simplified silhouette", &|u| q(u).silhouette),
+            f("nn_hit_rate", "nearest-neighbour hit rate", &|u| q(u).nn_hit_rate),
+            f("nn_miss_rate", "nearest-neighbour miss rate", &|u| q(u).nn_miss_rate),
+            f("trough_to_peak_ms", "trough to following peak, ms", &|u| q(u).waveform.trough_to_peak_ms),
+            f("half_width_ms", "trough width at half depth, ms", &|u| q(u).waveform.half_width_ms),
+            f("peak_trough_ratio", "peak / trough value", &|u| q(u).waveform.peak_trough_ratio),
+            f("repolarization_slope_uv_per_s", "repolarisation slope, microvolts per s", &|u| q(u).waveform.repolarization_slope),
+        ],
+        int_columns: vec![
+            ("n_spikes".into(), "number of spikes".into(), units.iter().map(|u| u.samples.len() as i64).collect()),
+            (
+                "isi_violations_count".into(),
+                "ISIs below 1.5 ms".into(),
+                units.iter().map(|u| u.quality.train.isi_violations_count as i64).collect(),
+            ),
+            (
+                "peak_channel".into(),
+                "electrode-table row of the peak channel".into(),
+                units.iter().map(|u| groups[u.group].channels[u.peak_channel] as i64).collect(),
+            ),
+        ],
+        text_columns: vec![
+            ("label".into(), "good, mua or noise (docs/sorting.md)".into(), units.iter().map(|u| u.label.to_string()).collect()),
+        ],
+    };
+    w.add_sorted_units(&spec)?;
+    w.finish()?;
+    Ok(())
 }

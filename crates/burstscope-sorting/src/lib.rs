@@ -32,6 +32,7 @@ mod isosplit;
 mod linalg;
 mod merge;
 mod metrics;
+mod waveform;
 
 pub use amplitude::{AmplitudeCutoffParams, amplitude_cutoff, median};
 pub use cluster::{Classifier, ClusterParams, Clustering, Featurize, Snippets, WindowPca, cluster_snippets};
@@ -41,6 +42,7 @@ pub use isosplit::{IsoSplitParams, Isocut, isocut, isosplit};
 pub use linalg::{SymEigen, sym_eigen};
 pub use merge::{GroupSpikes, Merge, MergeKind, MergeParams, Templates, merge_clusters};
 pub use metrics::{TrainMetricParams, TrainMetrics, train_metrics};
+pub use waveform::{WaveformFeatures, waveform_features};
 
 /// Errors of the sorting algorithms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,132 @@
+//! `burstscope sort` end to end: accuracy against the fixture's truth,
+//! outputs that other tools and `bursts` read, thread-count independence.
+
+use crate::util::{bin, fixture};
+use burstscope_io::Recording;
+use std::path::Path;
+
+fn sort_csv(file: &Path, out: &Path, extra: &[&str]) {
+    let o = bin().arg("sort").arg(file).arg("--out").arg(out).args(["--format", "csv"]).args(extra).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// (sample, unit) of every event in spikes.csv.
+fn events(dir: &Path) -> Vec<(i64, i64)> {
+    let text = std::fs::read_to_string(dir.join("spikes.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (s, u) = (col("sample"), col("unit"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[s].parse().unwrap(), f[u].parse().unwrap())
+        })
+        .collect()
+}
+
+/// SpikeInterface's agreement: matches within `tol` (each spike once) over
+/// n_true + n_sorted − matches.
+fn agreement(truth: &[i64], sorted: &[i64], tol: i64) -> f64 {
+    let (mut i, mut j, mut m) = (0, 0, 0usize);
+    while i < truth.len() && j < sorted.len() {
+        if (truth[i] - sorted[j]).abs() <= tol {
+            m += 1;
+            i += 1;
+            j += 1;
+        } else if truth[i] < sorted[j] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    m as f64 / (truth.len() + sorted.len() - m) as f64
+}
+
+#[test]
+fn sorting_recovers_every_fixture_unit() {
+    let nwb = fixture("tetrode_raw.nwb");
+    let out = tempfile::tempdir().unwrap();
+    sort_csv(&nwb, out.path(), &[]);
+    let ev = events(out.path());
+    let n_units = ev.iter().map(|e| e.1).max().unwrap() + 1;
+    let truth = Recording::open(&nwb).unwrap().units().unwrap();
+    let fs = 30_000.0;
+    for u in &truth {
+        let t: Vec<i64> = u.spike_times_s.iter().map(|s| (s * fs).round() as i64).collect();
+        let best = (0..n_units)
+            .map(|k| {
+                let s: Vec<i64> = ev.iter().filter(|e| e.1 == k).map(|e| e.0).collect();
+                agreement(&t, &s, 12)
+            })
+            .fold(0.0, f64::max);
+        eprintln!("true unit {}: best accuracy {best:.3}", u.id);
+        assert!(best >= 0.9, "unit {} sorted with accuracy {best}", u.id);
+    }
+    assert_eq!(n_units as usize, truth.len(), "one sorted unit per true unit");
+}
+
+#[test]
+fn outputs_open_in_burstscope_and_carry_the_metrics() {
+    let nwb = fixture("tetrode_raw.nwb");
+    let out = tempfile::tempdir().unwrap();
+    sort_csv(&nwb, out.path(), &[]);
+    let units = std::fs::read_to_string(out.path().join("units.csv")).unwrap();
+    let header = units.lines().next().unwrap();
+    for col in [
+        "unit", "group", "peak_channel", "label", "n_spikes", "firing_rate_hz", "presence_ratio", "snr",
+        "isi_violations_ratio", "isi_violations_count", "rp_contamination", "amplitude_cutoff", "amplitude_median_uv",
+        "isolation_distance", "l_ratio", "d_prime", "silhouette", "nn_hit_rate", "nn_miss_rate", "trough_to_peak_ms",
+        "half_width_ms", "peak_trough_ratio", "repolarization_slope_uv_per_s",
+    ] {
+        assert!(header.split(',').any(|h| h == col), "units.csv lacks {col}: {header}");
+    }
+    let sorted = Recording::open(&out.path().join("sorted.nwb")).unwrap().units().unwrap();
+    assert_eq!(sorted.len(), units.lines().count() - 1);
+    assert!(sorted.iter().all(|u| u.electrode_group.as_deref() == Some("tetrode0") && !u.obs_intervals_s.is_empty()));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("sort.json")).unwrap()).unwrap();
+    assert_eq!(record["key"]["stage"], "sort");
+    // `bursts` runs on burstscope's own units.
+    let b = tempfile::tempdir().unwrap();
+    let o = bin().arg("bursts").arg(out.path().join("sorted.nwb")).arg("--out").arg(b.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let nwb = fixture("tetrode_raw.nwb");
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    sort_csv(&nwb, a.path(), &["--threads", "1"]);
+    sort_csv(&nwb, b.path(), &["--threads", "2"]);
+    for f in ["spikes.csv", "units.csv"] {
+        assert_eq!(
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+            "{f} differs between 1 and 2 threads"
+        );
+    }
+}
+
+#[test]
+fn invalid_settings_are_refused_with_the_field() {
+    let cfg = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(cfg.path(), "max_depth = 0\n").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let o = bin()
+        .arg("sort")
+        .arg(fixture("tetrode_raw.nwb"))
+        .arg("--out")
+        .arg(out.path().join("s"))
+        .arg("--config")
+        .arg(cfg.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("max_depth"), "{err}");
+    std::fs::write(cfg.path(), "max_detph = 2\n").unwrap();
+    let o = bin().arg("sort").arg(fixture("tetrode_raw.nwb")).arg("--out").arg(out.path().join("s")).arg("--config").arg(cfg.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.path().join("s").exists());
+}

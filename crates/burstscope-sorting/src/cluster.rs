@@ -214,8 +214,14 @@ impl WindowPca {
                 }
             }
         }
-        let e = sym_eigen(&cov, dim);
+        // Only the upper triangle was accumulated.
+        for i in 0..dim {
+            for j in 0..i {
+                cov[i * dim + j] = cov[j * dim + i];
+            }
+        }
         let k = k.min(dim);
+        let e = crate::linalg::top_eigen(&cov, dim, k);
         let components = (0..k)
             .map(|c| {
                 let v = e.vector(c);

@@ -185,3 +185,118 @@ pub(crate) fn invert(a: &[f64], n: usize) -> Option<Vec<f64>> {
     Some(inv)
 }
 
+
+/// The `k` largest eigenpairs of the symmetric `n × n` matrix `a` by
+/// subspace iteration with Rayleigh–Ritz steps (a fixed start, so the
+/// result is the same every run): for the top components of a large
+/// covariance this is far cheaper than a full Jacobi decomposition.
+/// Eigenvectors are rows, signs fixed as in [`sym_eigen`].
+pub(crate) fn top_eigen(a: &[f64], n: usize, k: usize) -> SymEigen {
+    let k = k.min(n);
+    let m = (k + 6).min(n);
+    if m == n || n <= 24 {
+        let e = sym_eigen(a, n);
+        return SymEigen { n, values: e.values[..k].to_vec(), vectors: e.vectors[..k * n].to_vec() };
+    }
+    // Columns of q as rows: q[j * n + i].
+    let mut q: Vec<f64> = (0..m * n)
+        .map(|x| {
+            let (j, i) = (x / n, x % n);
+            if i == j { 1.0 } else { f64::from(u32::try_from((i * 31 + j * 17) % 23).unwrap_or(0)) / 23.0 - 0.5 }
+        })
+        .collect();
+    let orthonormalise = |q: &mut [f64]| {
+        for j in 0..m {
+            for p in 0..j {
+                let d: f64 = (0..n).map(|i| q[j * n + i] * q[p * n + i]).sum();
+                for i in 0..n {
+                    q[j * n + i] -= d * q[p * n + i];
+                }
+            }
+            let norm = (0..n).map(|i| q[j * n + i] * q[j * n + i]).sum::<f64>().sqrt().max(1e-300);
+            for i in 0..n {
+                q[j * n + i] /= norm;
+            }
+        }
+    };
+    orthonormalise(&mut q);
+    let mut z = vec![0.0f64; m * n];
+    let mut prev = vec![f64::INFINITY; k];
+    let mut values = vec![0.0f64; m];
+    for it in 0..300 {
+        for j in 0..m {
+            let qj = &q[j * n..(j + 1) * n];
+            for i in 0..n {
+                z[j * n + i] = a[i * n..(i + 1) * n].iter().zip(qj).map(|(x, y)| x * y).sum();
+            }
+        }
+        std::mem::swap(&mut q, &mut z);
+        orthonormalise(&mut q);
+        if it % 5 == 4 {
+            // Rayleigh–Ritz: rotate q to the eigenvectors of qᵀ A q.
+            let mut aq = vec![0.0f64; m * n];
+            for j in 0..m {
+                for i in 0..n {
+                    aq[j * n + i] = a[i * n..(i + 1) * n].iter().zip(&q[j * n..(j + 1) * n]).map(|(x, y)| x * y).sum();
+                }
+            }
+            let mut t = vec![0.0f64; m * m];
+            for r in 0..m {
+                for c in 0..m {
+                    t[r * m + c] = (0..n).map(|i| q[r * n + i] * aq[c * n + i]).sum();
+                }
+            }
+            let e = sym_eigen(&t, m);
+            let mut rot = vec![0.0f64; m * n];
+            for r in 0..m {
+                for c in 0..m {
+                    let w = e.vectors[r * m + c];
+                    for i in 0..n {
+                        rot[r * n + i] += w * q[c * n + i];
+                    }
+                }
+            }
+            q = rot;
+            values.copy_from_slice(&e.values);
+            let scale = values[0].abs().max(1e-300);
+            let done = (0..k).all(|j| (values[j] - prev[j]).abs() <= 1e-12 * scale);
+            prev.copy_from_slice(&values[..k]);
+            if done {
+                break;
+            }
+        }
+    }
+    let mut vectors = q[..k * n].to_vec();
+    for j in 0..k {
+        let v = &mut vectors[j * n..(j + 1) * n];
+        let big = (0..n).max_by(|&x, &y| v[x].abs().total_cmp(&v[y].abs()).then(y.cmp(&x))).unwrap_or(0);
+        if v[big] < 0.0 {
+            v.iter_mut().for_each(|x| *x = -*x);
+        }
+    }
+    SymEigen { n, values: values[..k].to_vec(), vectors }
+}
+
+#[cfg(test)]
+mod top_tests {
+    use super::*;
+
+    #[test]
+    fn top_eigen_agrees_with_jacobi() {
+        let n = 40;
+        let a: Vec<f64> = (0..n * n)
+            .map(|x| {
+                let (i, j) = (x / n, x % n);
+                let (i, j) = (i.min(j) as f64, i.max(j) as f64);
+                (-(j - i) / 6.0).exp() * (1.0 + 0.01 * i)
+            })
+            .collect();
+        let full = sym_eigen(&a, n);
+        let top = top_eigen(&a, n, 5);
+        for k in 0..5 {
+            assert!((full.values[k] - top.values[k]).abs() < 1e-9 * full.values[0], "{k}");
+            let dot: f64 = full.vector(k).iter().zip(top.vector(k)).map(|(x, y)| x * y).sum();
+            assert!(dot.abs() > 1.0 - 1e-6, "{k}: {dot}");
+        }
+    }
+}

@@ -74,10 +74,29 @@ fn outputs_open_in_burstscope_and_carry_the_metrics() {
     let units = std::fs::read_to_string(out.path().join("units.csv")).unwrap();
     let header = units.lines().next().unwrap();
     for col in [
-        "unit", "group", "peak_channel", "label", "n_spikes", "firing_rate_hz", "presence_ratio", "snr",
-        "isi_violations_ratio", "isi_violations_count", "rp_contamination", "amplitude_cutoff", "amplitude_median_uv",
-        "isolation_distance", "l_ratio", "d_prime", "silhouette", "nn_hit_rate", "nn_miss_rate", "trough_to_peak_ms",
-        "half_width_ms", "peak_trough_ratio", "repolarization_slope_uv_per_s",
+        "unit",
+        "group",
+        "peak_channel",
+        "label",
+        "n_spikes",
+        "firing_rate_hz",
+        "presence_ratio",
+        "snr",
+        "isi_violations_ratio",
+        "isi_violations_count",
+        "rp_contamination",
+        "amplitude_cutoff",
+        "amplitude_median_uv",
+        "isolation_distance",
+        "l_ratio",
+        "d_prime",
+        "silhouette",
+        "nn_hit_rate",
+        "nn_miss_rate",
+        "trough_to_peak_ms",
+        "half_width_ms",
+        "peak_trough_ratio",
+        "repolarization_slope_uv_per_s",
     ] {
         assert!(header.split(',').any(|h| h == col), "units.csv lacks {col}: {header}");
     }
@@ -126,7 +145,15 @@ fn invalid_settings_are_refused_with_the_field() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("max_depth"), "{err}");
     std::fs::write(cfg.path(), "max_detph = 2\n").unwrap();
-    let o = bin().arg("sort").arg(fixture("tetrode_raw.nwb")).arg("--out").arg(out.path().join("s")).arg("--config").arg(cfg.path()).output().unwrap();
+    let o = bin()
+        .arg("sort")
+        .arg(fixture("tetrode_raw.nwb"))
+        .arg("--out")
+        .arg(out.path().join("s"))
+        .arg("--config")
+        .arg(cfg.path())
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.path().join("s").exists());
 }

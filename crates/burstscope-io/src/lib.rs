@@ -34,7 +34,7 @@ pub use mapping::{Mapping, Orientation};
 pub use reader::{Layout, Recording, UnitColumns};
 pub use stream::SeriesReader;
 pub use waveforms::{WaveformGroup, WaveformSet, WaveformWriter, read_waveforms};
-pub use writer::{SortedUnitsSpec, 
-    ElectricalSeriesSpec, ElectricalSeriesWriter, NWB_VERSION, NwbSession, NwbWriter, SweepSpec, iso8601_from_unix,
-    now_iso8601,
+pub use writer::{
+    ElectricalSeriesSpec, ElectricalSeriesWriter, NWB_VERSION, NwbSession, NwbWriter, SortedUnitsSpec, SweepSpec,
+    iso8601_from_unix, now_iso8601,
 };

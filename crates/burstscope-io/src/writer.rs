@@ -418,11 +418,13 @@ impl NwbWriter {
                 attr_str(&ds, "unit", "volts")?;
             }
             for (name, desc, v) in &u.float_columns {
-                let ds = g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create(name.as_str())?;
+                let ds =
+                    g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create(name.as_str())?;
                 self.vector_attrs(&ds, desc)?;
             }
             for (name, desc, v) in &u.int_columns {
-                let ds = g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create(name.as_str())?;
+                let ds =
+                    g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create(name.as_str())?;
                 self.vector_attrs(&ds, desc)?;
             }
             for (name, desc, v) in &u.text_columns {

@@ -94,7 +94,7 @@ pub struct SortSettings {
 impl Default for SortSettings {
     fn default() -> Self {
         Self {
-            detect: DetectSettings { waveforms: false, ..DetectSettings::default() },
+            detect: DetectSettings::default(),
             max_train_spikes: 40_000,
             window_before_ms: 0.4,
             window_after_ms: 0.9,
@@ -150,7 +150,12 @@ impl SortSettings {
             return Err(ParamError::new(st, "n_components", self.n_components as u64, "1..=30"));
         }
         if !(self.isocut_threshold.is_finite() && self.isocut_threshold > 0.0) {
-            return Err(ParamError::new(st, "isocut_threshold", self.isocut_threshold, "a number > 0 (2.0 in isosplit6)"));
+            return Err(ParamError::new(
+                st,
+                "isocut_threshold",
+                self.isocut_threshold,
+                "a number > 0 (2.0 in isosplit6)",
+            ));
         }
         if self.min_cluster_size < 2 {
             return Err(ParamError::new(st, "min_cluster_size", self.min_cluster_size as u64, "at least 2"));
@@ -161,16 +166,44 @@ impl SortSettings {
         if !(self.refractory_ms.is_finite() && self.refractory_ms > 0.0) {
             return Err(ParamError::new(st, "refractory_ms", self.refractory_ms, "a number of ms > 0"));
         }
+        for (f, v) in [
+            ("min_unit_snr", self.min_unit_snr),
+            ("good_min_snr", self.good_min_snr),
+            ("good_max_isi_violations_ratio", self.good_max_isi_violations_ratio),
+            ("split_threshold", self.split_threshold),
+            ("amplitude_weight", self.amplitude_weight),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(ParamError::new(st, f, v, "a finite number ≥ 0"));
+            }
+        }
+        for (f, v) in [
+            ("good_min_presence_ratio", self.good_min_presence_ratio),
+            ("good_max_amplitude_cutoff", self.good_max_amplitude_cutoff),
+            ("merge_min_corr", self.merge_min_corr),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(ParamError::new(st, f, v, "a number in 0..=1"));
+            }
+        }
+        if self.pc_metrics_max_spikes < 10 {
+            return Err(ParamError::new(st, "pc_metrics_max_spikes", self.pc_metrics_max_spikes as u64, "at least 10"));
+        }
         let (a, b) = self.burst_isi_ms;
         if !(a.is_finite() && b.is_finite() && a >= 0.0 && b > a) {
-            return Err(ParamError::new(st, "burst_isi_ms", format!("[{a}, {b}]"), "[shortest, longest] ms with 0 ≤ shortest < longest"));
+            return Err(ParamError::new(
+                st,
+                "burst_isi_ms",
+                format!("[{a}, {b}]"),
+                "[shortest, longest] ms with 0 ≤ shortest < longest",
+            ));
         }
         Ok(())
     }
 }
 
 /// Validated `sort` settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "SortSettings", into = "SortSettings")]
 pub struct SortConfig(SortSettings);
 
@@ -202,12 +235,6 @@ impl TryFrom<SortSettings> for SortConfig {
 impl From<SortConfig> for SortSettings {
     fn from(c: SortConfig) -> Self {
         c.0
-    }
-}
-
-impl Default for SortConfig {
-    fn default() -> Self {
-        Self(SortSettings::default())
     }
 }
 
@@ -289,7 +316,7 @@ impl Pass1Group {
         let i = self.samples.len();
         self.samples.push(sample);
         self.peaks.extend_from_slice(peaks);
-        if i % self.stride == 0 {
+        if i.is_multiple_of(self.stride) {
             self.train.extend_from_slice(snippet);
             self.train_rows += 1;
             if self.train_rows >= cap {
@@ -318,6 +345,9 @@ struct GroupModel {
     n_clusters: usize,
 }
 
+/// Isolation distance, L-ratio, d′, silhouette, (hit, miss) rates.
+type PcMetrics = (f64, f64, f64, f64, (f64, f64));
+
 /// Per-channel PCA (5 components, whitened) as SpikeInterface's
 /// `principal_components(mode="by_channel_local", whiten=True)`.
 struct MetricBasis {
@@ -331,8 +361,19 @@ struct MetricBasis {
 const METRIC_PCS: usize = 5;
 
 impl MetricBasis {
-    fn fit(train: &[f32], rows: usize, ns: usize, nc: usize) -> std::result::Result<Self, burstscope_sorting::SortError> {
-        let f = burstscope_sorting::channel_features(train, rows, ns, nc, &burstscope_sorting::FeatureParams { n_components: METRIC_PCS.min(ns) })?;
+    fn fit(
+        train: &[f32],
+        rows: usize,
+        ns: usize,
+        nc: usize,
+    ) -> std::result::Result<Self, burstscope_sorting::SortError> {
+        let f = burstscope_sorting::channel_features(
+            train,
+            rows,
+            ns,
+            nc,
+            &burstscope_sorting::FeatureParams { n_components: METRIC_PCS.min(ns) },
+        )?;
         let k = f.n_components;
         let mut components = Vec::with_capacity(nc);
         for c in 0..nc {
@@ -390,8 +431,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     let scale = to_microvolts(&series)?;
     let mut warnings = Vec::new();
     let named = series.channel_groups();
-    let groups: Vec<ChannelGroup> =
-        named.into_iter().map(|(name, channels)| ChannelGroup { name, channels }).collect();
+    let groups: Vec<ChannelGroup> = named.into_iter().map(|(name, channels)| ChannelGroup { name, channels }).collect();
     let plan = Plan::new(params, series.rate_hz, series.n_samples, series.n_channels, &groups, scale)
         .ctx(|| format!("{}: {}", file.display(), series.path))?;
     let reader = rec.stream(&series)?;
@@ -462,7 +502,13 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
                 .map_err(|e| Error::Input(format!("{}: group {}: {e}", file.display(), pg.name)))?;
             let metric_basis = MetricBasis::fit(&g.train, g.train_rows, ns, pg.channels.len())
                 .map_err(|e| Error::Input(format!("{}: group {}: {e}", file.display(), pg.name)))?;
-            Ok(Some(GroupModel { metric_basis, labels_train: c.labels, stride: g.stride, classifier: c.classifier, n_clusters: c.n_clusters }))
+            Ok(Some(GroupModel {
+                metric_basis,
+                labels_train: c.labels,
+                stride: g.stride,
+                classifier: c.classifier,
+                n_clusters: c.n_clusters,
+            }))
         })
         .collect::<Result<_>>()?;
     for (g, pg) in p1.iter_mut().zip(&pgroups) {
@@ -490,7 +536,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
                 let g = ev.group;
                 let Some(m) = &models[g] else { continue };
                 let i = labels[g].len();
-                let l = if i % m.stride == 0 && i / m.stride < m.labels_train.len() {
+                let l = if i.is_multiple_of(m.stride) && i / m.stride < m.labels_train.len() {
                     m.labels_train[i / m.stride]
                 } else {
                     m.classifier.classify(&ev.waveform)
@@ -508,7 +554,12 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     for (g, pg) in p1.iter().zip(&pgroups) {
         let n = labels[pgroups.iter().position(|x| x.name == pg.name).unwrap_or(0)].len();
         if n != g.samples.len() {
-            bail!("{}: group {}: the second detection pass found {n} events, the first {}", file.display(), pg.name, g.samples.len());
+            bail!(
+                "{}: group {}: the second detection pass found {n} events, the first {}",
+                file.display(),
+                pg.name,
+                g.samples.len()
+            );
         }
     }
     // ---- merges
@@ -526,7 +577,12 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
         .zip(templates.par_iter_mut())
         .zip(pgroups.par_iter())
         .map(|(((g, l), t), pg)| {
-            let s = GroupSpikes { samples: &g.samples, peaks_uv: &g.peaks, n_channels: pg.channels.len(), rate_hz: series.rate_hz };
+            let s = GroupSpikes {
+                samples: &g.samples,
+                peaks_uv: &g.peaks,
+                n_channels: pg.channels.len(),
+                rate_hz: series.rate_hz,
+            };
             burstscope_sorting::merge_clusters(&s, l, t, &mparams)
         })
         .collect();
@@ -571,7 +627,10 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             let quality = UnitQuality {
                 train,
                 snr,
-                amplitude_cutoff: burstscope_sorting::amplitude_cutoff(&amps, &burstscope_sorting::AmplitudeCutoffParams::default()),
+                amplitude_cutoff: burstscope_sorting::amplitude_cutoff(
+                    &amps,
+                    &burstscope_sorting::AmplitudeCutoffParams::default(),
+                ),
                 amplitude_median_uv: burstscope_sorting::median(&amps),
                 isolation_distance: f64::NAN,
                 l_ratio: f64::NAN,
@@ -616,13 +675,17 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             let feats: Vec<f64> =
                 keep.iter().flat_map(|&i| pcs[gi][i * dim..(i + 1) * dim].iter().map(|&v| f64::from(v))).collect();
             let lab: Vec<i64> = keep.iter().map(|&i| ids[i]).collect();
-            let results: Vec<(f64, f64, f64, f64, (f64, f64))> = units[first..]
+            let results: Vec<PcMetrics> = units[first..]
                 .par_iter()
                 .map(|u| {
                     let (iso, lr) = burstscope_sorting::isolation_distance(&feats, dim, &lab, u.id);
                     let several = units.len() - first > 1;
                     let dp = if several { burstscope_sorting::d_prime(&feats, dim, &lab, u.id) } else { f64::NAN };
-                    let sil = if several { burstscope_sorting::simplified_silhouette(&feats, dim, &lab, u.id) } else { f64::NAN };
+                    let sil = if several {
+                        burstscope_sorting::simplified_silhouette(&feats, dim, &lab, u.id)
+                    } else {
+                        f64::NAN
+                    };
                     let nn = burstscope_sorting::nearest_neighbor_rates(&feats, dim, &lab, u.id, 10_000, 5);
                     (iso, lr, dp, sil, nn)
                 })
@@ -706,19 +769,14 @@ fn label_of(q: &UnitQuality, cfg: &SortSettings) -> &'static str {
     }
     let good = q.snr >= cfg.good_min_snr
         && q.train.isi_violations_ratio < cfg.good_max_isi_violations_ratio
-        && q.train.presence_ratio.is_nan_or(|p| p >= cfg.good_min_presence_ratio)
-        && q.amplitude_cutoff.is_nan_or(|a| a < cfg.good_max_amplitude_cutoff);
+        && nan_or(q.train.presence_ratio, |p| p >= cfg.good_min_presence_ratio)
+        && nan_or(q.amplitude_cutoff, |a| a < cfg.good_max_amplitude_cutoff);
     if good { "good" } else { "mua" }
 }
 
-trait NanOr {
-    fn is_nan_or(self, f: impl Fn(f64) -> bool) -> bool;
-}
-
-impl NanOr for f64 {
-    fn is_nan_or(self, f: impl Fn(f64) -> bool) -> bool {
-        self.is_nan() || f(self)
-    }
+/// True for NaN (a metric that is undefined does not fail a threshold), else `f(v)`.
+fn nan_or(v: f64, f: impl Fn(f64) -> bool) -> bool {
+    v.is_nan() || f(v)
 }
 
 /// The `units` table: one row per unit, metrics with units in their names.
@@ -729,7 +787,9 @@ fn units_table(units: &[SortedUnit], groups: &[ChannelGroup], series: &SeriesInf
     t.push("group", ColumnData::Str(units.iter().map(|u| u.group_name.clone()).collect()));
     t.push(
         "peak_channel",
-        ColumnData::I64(units.iter().map(|u| series.electrodes[groups[u.group].channels[u.peak_channel]].row as i64).collect()),
+        ColumnData::I64(
+            units.iter().map(|u| series.electrodes[groups[u.group].channels[u.peak_channel]].row as i64).collect(),
+        ),
     );
     t.push("label", ColumnData::Str(units.iter().map(|u| u.label.to_string()).collect()));
     t.push("n_spikes", ColumnData::I64(units.iter().map(|u| u.quality.train.n_spikes as i64).collect()));
@@ -737,7 +797,10 @@ fn units_table(units: &[SortedUnit], groups: &[ChannelGroup], series: &SeriesInf
     t.push("presence_ratio", f(&|u| u.quality.train.presence_ratio));
     t.push("snr", f(&|u| u.quality.snr));
     t.push("isi_violations_ratio", f(&|u| u.quality.train.isi_violations_ratio));
-    t.push("isi_violations_count", ColumnData::I64(units.iter().map(|u| u.quality.train.isi_violations_count as i64).collect()));
+    t.push(
+        "isi_violations_count",
+        ColumnData::I64(units.iter().map(|u| u.quality.train.isi_violations_count as i64).collect()),
+    );
     t.push("rp_contamination", f(&|u| u.quality.train.rp_contamination));
     t.push("amplitude_cutoff", f(&|u| u.quality.amplitude_cutoff));
     t.push("amplitude_median_uv", f(&|u| u.quality.amplitude_median_uv));
@@ -819,7 +882,9 @@ fn write_sorted_nwb(
     let start = t_of(0);
     #[allow(clippy::cast_possible_wrap)]
     let end = t_of(series.n_samples.saturating_sub(1) as i64) + 1.0 / series.rate_hz;
-    let f = |name: &str, desc: &str, g: &dyn Fn(&SortedUnit) -> f64| (name.to_string(), desc.to_string(), units.iter().map(g).collect::<Vec<f64>>());
+    let f = |name: &str, desc: &str, g: &dyn Fn(&SortedUnit) -> f64| {
+        (name.to_string(), desc.to_string(), units.iter().map(g).collect::<Vec<f64>>())
+    };
     let q = |u: &SortedUnit| u.quality;
     let spec = SortedUnitsSpec {
         ids: units.iter().map(|u| u.id).collect(),
@@ -850,7 +915,9 @@ fn write_sorted_nwb(
             f("trough_to_peak_ms", "trough to following peak, ms", &|u| q(u).waveform.trough_to_peak_ms),
             f("half_width_ms", "trough width at half depth, ms", &|u| q(u).waveform.half_width_ms),
             f("peak_trough_ratio", "peak / trough value", &|u| q(u).waveform.peak_trough_ratio),
-            f("repolarization_slope_uv_per_s", "repolarisation slope, microvolts per s", &|u| q(u).waveform.repolarization_slope),
+            f("repolarization_slope_uv_per_s", "repolarisation slope, microvolts per s", &|u| {
+                q(u).waveform.repolarization_slope
+            }),
         ],
         int_columns: vec![
             ("n_spikes".into(), "number of spikes".into(), units.iter().map(|u| u.samples.len() as i64).collect()),
@@ -865,9 +932,11 @@ fn write_sorted_nwb(
                 units.iter().map(|u| groups[u.group].channels[u.peak_channel] as i64).collect(),
             ),
         ],
-        text_columns: vec![
-            ("label".into(), "good, mua or noise (docs/sorting.md)".into(), units.iter().map(|u| u.label.to_string()).collect()),
-        ],
+        text_columns: vec![(
+            "label".into(),
+            "good, mua or noise (docs/sorting.md)".into(),
+            units.iter().map(|u| u.label.to_string()).collect(),
+        )],
     };
     w.add_sorted_units(&spec)?;
     w.finish()?;

@@ -75,6 +75,13 @@ fn default_presets_equal_the_built_in_defaults_and_name_every_setting() {
     let d = EpscSettings::default();
     assert!(same(&serde_json::to_value(&s).unwrap(), &serde_json::to_value(&d).unwrap()), "epsc.toml ≠ defaults");
     names_every_setting(&text, &d, "epsc.toml");
+
+    let text = std::fs::read_to_string(data("sort.toml")).unwrap();
+    let s: burstscope_pipeline::SortSettings = toml::from_str(&text).unwrap();
+    burstscope_pipeline::SortConfig::new(s.clone()).unwrap();
+    let d = burstscope_pipeline::SortSettings::default();
+    assert!(same(&serde_json::to_value(&s).unwrap(), &serde_json::to_value(&d).unwrap()), "sort.toml ≠ defaults");
+    names_every_setting(&text, &d, "sort.toml");
 }
 
 #[test]

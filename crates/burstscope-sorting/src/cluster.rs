@@ -166,7 +166,10 @@ impl WindowPca {
                     };
                     let f2 = f * f;
                     let f3 = f2 * f;
-                    0.5 * (2.0 * p1 + (p2 - p0) * f + (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3) * f2 + (3.0 * p1 - p0 - 3.0 * p2 + p3) * f3)
+                    0.5 * (2.0 * p1
+                        + (p2 - p0) * f
+                        + (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3) * f2
+                        + (3.0 * p1 - p0 - 3.0 * p2 + p3) * f3)
                 } else {
                     at(t, c)
                 };
@@ -410,7 +413,8 @@ fn split_recursive(
         match (depth < p.max_depth).then(|| bisect(&x, rows.len(), k, &p.isosplit, p.split_threshold)).flatten() {
             Some(side) => {
                 for half in [false, true] {
-                    let sub: Vec<usize> = rows.iter().zip(&side).filter(|(_, s)| **s == half).map(|(r, _)| *r).collect();
+                    let sub: Vec<usize> =
+                        rows.iter().zip(&side).filter(|(_, s)| **s == half).map(|(r, _)| *r).collect();
                     split_recursive(s, &sub, how, p, depth + 1, labels, next, None);
                 }
             }
@@ -550,8 +554,7 @@ fn bisect(x: &[f64], n: usize, d: usize, p: &IsoSplitParams, threshold: f64) -> 
         }
     }
     let (_, side) = best?;
-    let members: [Vec<usize>; 2] =
-        [(0..n).filter(|&i| !side[i]).collect(), (0..n).filter(|&i| side[i]).collect()];
+    let members: [Vec<usize>; 2] = [(0..n).filter(|&i| !side[i]).collect(), (0..n).filter(|&i| side[i]).collect()];
     if members.iter().any(|m| m.len() < p.min_cluster_size) {
         return None;
     }

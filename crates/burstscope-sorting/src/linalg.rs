@@ -185,7 +185,6 @@ pub(crate) fn invert(a: &[f64], n: usize) -> Option<Vec<f64>> {
     Some(inv)
 }
 
-
 /// The `k` largest eigenpairs of the symmetric `n × n` matrix `a` by
 /// subspace iteration with Rayleigh–Ritz steps (a fixed start, so the
 /// result is the same every run): for the top components of a large

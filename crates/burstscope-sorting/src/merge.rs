@@ -90,7 +90,14 @@ impl Templates {
     #[must_use]
     pub fn new(k: usize, n_samples: usize, n_channels: usize, trough: usize) -> Self {
         let w = n_samples * n_channels;
-        Self { n_samples, n_channels, trough, sums: vec![vec![0.0; w]; k], sums_sq: vec![vec![0.0; w]; k], counts: vec![0; k] }
+        Self {
+            n_samples,
+            n_channels,
+            trough,
+            sums: vec![vec![0.0; w]; k],
+            sums_sq: vec![vec![0.0; w]; k],
+            counts: vec![0; k],
+        }
     }
 
     /// Adds one snippet to cluster `c`.
@@ -235,7 +242,14 @@ fn cross_violations(samples: &[i64], labels: &[usize], a: usize, b: usize, r: i6
 /// For the burst test: (fraction of B's chain starts that follow an A spike
 /// within the burst window, the same for A's spikes following B, the
 /// fraction of A→B follows where B is smaller, number of B chain starts).
-fn follow_stats(s: &GroupSpikes<'_>, labels: &[usize], a: usize, b: usize, main: usize, win: (i64, i64)) -> (f64, f64, f64, usize) {
+fn follow_stats(
+    s: &GroupSpikes<'_>,
+    labels: &[usize],
+    a: usize,
+    b: usize,
+    main: usize,
+    win: (i64, i64),
+) -> (f64, f64, f64, usize) {
     let nc = s.n_channels;
     let mut last_a: Option<usize> = None;
     let mut last_b: Option<usize> = None;
@@ -294,8 +308,10 @@ pub fn merge_clusters(s: &GroupSpikes<'_>, labels: &mut [usize], t: &mut Templat
         let alive: Vec<usize> = (0..k).filter(|&c| t.counts[c] > 0).collect();
         let means: Vec<Vec<f64>> = (0..k).map(|c| if t.counts[c] > 0 { t.mean(c) } else { Vec::new() }).collect();
         // Amplitude profile: the template at the trough on each wire.
-        let profile: Vec<Vec<f64>> =
-            means.iter().map(|m| if m.is_empty() { Vec::new() } else { (0..nc).map(|c| m[t.trough * nc + c]).collect() }).collect();
+        let profile: Vec<Vec<f64>> = means
+            .iter()
+            .map(|m| if m.is_empty() { Vec::new() } else { (0..nc).map(|c| m[t.trough * nc + c]).collect() })
+            .collect();
         let mut best: Option<(f64, Merge)> = None;
         for (i, &a) in alive.iter().enumerate() {
             for &b in &alive[i + 1..] {
@@ -304,7 +320,8 @@ pub fn merge_clusters(s: &GroupSpikes<'_>, labels: &mut [usize], t: &mut Templat
                 let cos = pa.iter().zip(pb).map(|(x, y)| x * y).sum::<f64>() / (norm(pa) * norm(pb)).max(1e-300);
                 let cross = cross_violations(s.samples, labels, a, b, refr);
                 let expected = t.counts[a] as f64 * t.counts[b] as f64 * 2.0 * refr as f64 / duration_samples;
-                let refractory_ok = (cross as f64) <= p.max_cross_violation_ratio * expected + 0.001 * (t.counts[a].min(t.counts[b]) as f64) + 1.0;
+                let refractory_ok = (cross as f64)
+                    <= p.max_cross_violation_ratio * expected + 0.001 * (t.counts[a].min(t.counts[b]) as f64) + 1.0;
                 if !refractory_ok {
                     continue;
                 }
@@ -314,7 +331,15 @@ pub fn merge_clusters(s: &GroupSpikes<'_>, labels: &mut [usize], t: &mut Templat
                 if p.template && corr >= p.template_corr && size >= 1.0 - p.template_size_tolerance {
                     let score = corr;
                     let (kept, absorbed) = if t.counts[a] >= t.counts[b] { (a, b) } else { (b, a) };
-                    let m = Merge { kept, absorbed, kind: MergeKind::Template, shape_corr: corr, profile_cos: cos, follow_fraction: 0.0, cross_violations: cross };
+                    let m = Merge {
+                        kept,
+                        absorbed,
+                        kind: MergeKind::Template,
+                        shape_corr: corr,
+                        profile_cos: cos,
+                        follow_fraction: 0.0,
+                        cross_violations: cross,
+                    };
                     if best.as_ref().is_none_or(|(s0, _)| score > *s0) {
                         best = Some((score, m));
                     }
@@ -324,7 +349,9 @@ pub fn merge_clusters(s: &GroupSpikes<'_>, labels: &mut [usize], t: &mut Templat
                 if !p.burst || corr < p.burst_shape_corr || cos < p.burst_profile_cos {
                     continue;
                 }
-                let main = (0..nc).max_by(|&x, &y| pa[x].abs().max(pb[x].abs()).total_cmp(&pa[y].abs().max(pb[y].abs()))).unwrap_or(0);
+                let main = (0..nc)
+                    .max_by(|&x, &y| pa[x].abs().max(pb[x].abs()).total_cmp(&pa[y].abs().max(pb[y].abs())))
+                    .unwrap_or(0);
                 let (parent, tail) = if pa[main].abs() >= pb[main].abs() { (a, b) } else { (b, a) };
                 let (follow, reverse, smaller, starts) = follow_stats(s, labels, parent, tail, main, win);
                 let chance = t.counts[parent] as f64 * (win.1 - win.0) as f64 / duration_samples;
@@ -335,7 +362,15 @@ pub fn merge_clusters(s: &GroupSpikes<'_>, labels: &mut [usize], t: &mut Templat
                     && smaller >= 0.6
                 {
                     let score = 1.0 + follow;
-                    let m = Merge { kept: parent, absorbed: tail, kind: MergeKind::Burst, shape_corr: corr, profile_cos: cos, follow_fraction: follow, cross_violations: cross };
+                    let m = Merge {
+                        kept: parent,
+                        absorbed: tail,
+                        kind: MergeKind::Burst,
+                        shape_corr: corr,
+                        profile_cos: cos,
+                        follow_fraction: follow,
+                        cross_violations: cross,
+                    };
                     if best.as_ref().is_none_or(|(s0, _)| score > *s0) {
                         best = Some((score, m));
                     }

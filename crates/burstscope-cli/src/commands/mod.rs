@@ -5,10 +5,10 @@
 mod bursts;
 mod demo;
 mod detect;
-mod sort;
 mod epsc;
 mod generate;
 mod inspect;
+mod sort;
 
 use crate::Outcome;
 use crate::args::{Cli, Command, GenerateCommand, MappingArgs, Orientation, TableFormatArg};

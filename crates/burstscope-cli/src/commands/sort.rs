@@ -40,6 +40,12 @@ pub(crate) fn run(a: &SortArgs) -> Result<Outcome> {
         None => go(),
     }?;
     print_warnings(&r.warnings);
-    eprintln!("{} units from {} in {:.2} s -> {}", r.units.len(), a.file.display(), r.record.run.wall_s, r.dir.display());
+    eprintln!(
+        "{} units from {} in {:.2} s -> {}",
+        r.units.len(),
+        a.file.display(),
+        r.record.run.wall_s,
+        r.dir.display()
+    );
     Ok(Outcome::Success)
 }

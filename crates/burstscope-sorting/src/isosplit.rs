@@ -316,7 +316,8 @@ fn mean(x: &[f64], d: usize, members: &[usize]) -> Vec<f64> {
 /// let x: Vec<f64> = (0..300).flat_map(|i| {
 ///     let c = if i < 150 { 0.0 } else { 10.0 };
 ///     let j = f64::from((i * 37) % 101) / 101.0 - 0.5;
-///     [c + j, j * 0.5]
+///     let k = f64::from((i * 53) % 97) / 97.0 - 0.5;
+///     [c + j, k]
 /// }).collect();
 /// let labels = isosplit(&x, 300, 2, &IsoSplitParams::default());
 /// assert!(labels[..150].iter().all(|&l| l == 0) && labels[150..].iter().all(|&l| l == 1));
@@ -490,7 +491,8 @@ fn compare(x: &[f64], d: usize, a: &Cluster, b: &Cluster, p: &IsoSplitParams) ->
         if q < r.cut_point { ma.push(i) } else { mb.push(i) }
     }
     if ma.is_empty() || mb.is_empty() {
-        return Outcome::Merge;
+        // Not one mode, but the cut does not divide them: leave both.
+        return Outcome::Keep;
     }
     ma.sort_unstable();
     mb.sort_unstable();

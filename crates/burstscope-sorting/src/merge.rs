@@ -19,7 +19,9 @@
 pub struct MergeParams {
     /// Make burst merges.
     pub burst: bool,
-    /// Make template merges.
+    /// Make template merges (off by default: on all spikes, without a
+    /// unimodality test, two similar neurons can pass; the clustering's own
+    /// unimodality-gated merge handles over-splits).
     pub template: bool,
     /// Refractory period: merged spikes closer than this are violations (ms).
     pub refractory_ms: f64,
@@ -52,7 +54,7 @@ impl Default for MergeParams {
     fn default() -> Self {
         Self {
             burst: true,
-            template: true,
+            template: false,
             refractory_ms: 1.5,
             burst_min_ms: 2.0,
             burst_max_ms: 15.0,
@@ -387,4 +389,87 @@ pub fn merge_clusters(s: &GroupSpikes<'_>, labels: &mut [usize], t: &mut Templat
         merges.push(m);
     }
     merges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Templates: a trough of `amp` at sample 5 with the given wire profile.
+    fn add_spikes(t: &mut Templates, c: usize, n: usize, amp: f64, profile: [f64; 4], width: f64) {
+        let mut w = vec![0.0f32; 20 * 4];
+        for s in 0..20 {
+            let x = (s as f64 - 5.0) / width;
+            let v = -amp * (-x * x).exp() + 0.3 * amp * (-((s as f64 - 9.0) / (2.0 * width)).powi(2)).exp();
+            for ch in 0..4 {
+                w[s * 4 + ch] = (v * profile[ch]) as f32;
+            }
+        }
+        for _ in 0..n {
+            t.add(c, &w);
+        }
+    }
+
+    /// Spikes of three clusters: 0 = a burster's first spikes, 1 = its
+    /// later, smaller spikes 4 ms after, 2 = an independent neuron with the
+    /// same profile and size as cluster 1, firing on its own.
+    fn scene() -> (Vec<i64>, Vec<usize>, Vec<f32>) {
+        let mut ev: Vec<(i64, usize, f32)> = Vec::new();
+        for b in 0..300i64 {
+            let t0 = b * 6_000 + 100; // a burst every 200 ms
+            ev.push((t0, 0, -100.0));
+            ev.push((t0 + 120, 1, -80.0)); // 4 ms later, smaller
+            ev.push((t0 + 240, 1, -65.0));
+            ev.push((t0 + 3_000 + (b % 7) * 97, 2, -80.0)); // the other neuron, unrelated in time
+        }
+        ev.sort_by_key(|e| e.0);
+        let samples = ev.iter().map(|e| e.0).collect();
+        let labels = ev.iter().map(|e| e.1).collect();
+        let peaks = ev.iter().flat_map(|e| [e.2, e.2 * 0.6, e.2 * 0.5, e.2 * 0.3]).collect();
+        (samples, labels, peaks)
+    }
+
+    #[test]
+    fn a_burst_tail_joins_its_neuron_and_a_lookalike_does_not() {
+        let (samples, mut labels, peaks) = scene();
+        let profile = [1.0, 0.6, 0.5, 0.3];
+        let mut t = Templates::new(3, 20, 4, 5);
+        add_spikes(&mut t, 0, 300, 100.0, profile, 1.0);
+        add_spikes(&mut t, 1, 600, 72.0, profile, 1.05);
+        add_spikes(&mut t, 2, 300, 72.0, profile, 1.05);
+        let s = GroupSpikes { samples: &samples, peaks_uv: &peaks, n_channels: 4, rate_hz: 30_000.0 };
+        let m = merge_clusters(&s, &mut labels, &mut t, &MergeParams::default());
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!((m[0].kind, m[0].kept, m[0].absorbed), (MergeKind::Burst, 0, 1));
+        assert!(m[0].follow_fraction > 0.9 && m[0].cross_violations == 0);
+        assert_eq!(labels.iter().filter(|&&l| l == 0).count(), 900);
+        assert_eq!(labels.iter().filter(|&&l| l == 2).count(), 300);
+        // Switched off, nothing merges.
+        let (samples, mut labels, peaks) = scene();
+        let s = GroupSpikes { samples: &samples, peaks_uv: &peaks, n_channels: 4, rate_hz: 30_000.0 };
+        let mut t2 = Templates::new(3, 20, 4, 5);
+        add_spikes(&mut t2, 0, 300, 100.0, profile, 1.0);
+        add_spikes(&mut t2, 1, 600, 72.0, profile, 1.05);
+        add_spikes(&mut t2, 2, 300, 72.0, profile, 1.05);
+        assert!(merge_clusters(&s, &mut labels, &mut t2, &MergeParams { burst: false, ..MergeParams::default() }).is_empty());
+    }
+
+    #[test]
+    fn a_merge_that_would_violate_the_refractory_period_is_refused() {
+        // The "tail" fires 0.5 ms after the parent: the same neuron cannot.
+        let mut ev: Vec<(i64, usize)> = Vec::new();
+        for b in 0..300i64 {
+            ev.push((b * 6_000, 0));
+            ev.push((b * 6_000 + 15, 1));
+        }
+        let samples: Vec<i64> = ev.iter().map(|e| e.0).collect();
+        let mut labels: Vec<usize> = ev.iter().map(|e| e.1).collect();
+        let peaks: Vec<f32> = ev.iter().flat_map(|e| if e.1 == 0 { [-100.0f32, -60.0, -50.0, -30.0] } else { [-80.0, -48.0, -40.0, -24.0] }).collect();
+        let profile = [1.0, 0.6, 0.5, 0.3];
+        let mut t = Templates::new(2, 20, 4, 5);
+        add_spikes(&mut t, 0, 300, 100.0, profile, 1.0);
+        add_spikes(&mut t, 1, 300, 80.0, profile, 1.0);
+        let s = GroupSpikes { samples: &samples, peaks_uv: &peaks, n_channels: 4, rate_hz: 30_000.0 };
+        assert!(merge_clusters(&s, &mut labels, &mut t, &MergeParams { template: true, ..MergeParams::default() }).is_empty());
+    }
 }

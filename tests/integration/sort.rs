@@ -157,3 +157,54 @@ fn invalid_settings_are_refused_with_the_field() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.path().join("s").exists());
 }
+
+#[test]
+fn the_phy_folder_goes_back_into_bursts_with_a_label_filter() {
+    let out = tempfile::tempdir().unwrap();
+    let phy = out.path().join("curate");
+    let o = bin()
+        .arg("sort")
+        .arg(fixture("tetrode_raw.nwb"))
+        .arg("--out")
+        .arg(out.path().join("s"))
+        .arg("--phy")
+        .arg(&phy)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in [
+        "params.py",
+        "spike_times.npy",
+        "spike_clusters.npy",
+        "spike_templates.npy",
+        "amplitudes.npy",
+        "templates.npy",
+        "channel_map.npy",
+        "channel_positions.npy",
+        "channel_groups.npy",
+        "cluster_group.tsv",
+    ] {
+        assert!(phy.join(f).is_file(), "{f} missing");
+    }
+    assert!(std::fs::read_to_string(phy.join("cluster_group.tsv")).unwrap().starts_with("cluster_id\tgroup\n"));
+    // A curation as Kilosort 4 leaves it: cluster_group.tsv whose header says KSLabel.
+    std::fs::write(phy.join("cluster_group.tsv"), "cluster_id\tKSLabel\n0\tgood\n1\tmua\n2\tgood\n").unwrap();
+    let b = out.path().join("b");
+    let o = bin()
+        .arg("bursts")
+        .arg(&phy)
+        .arg("--out")
+        .arg(&b)
+        .args(["--labels", "good", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let metrics = std::fs::read_to_string(b.join("unit_metrics.csv")).unwrap();
+    let units: std::collections::BTreeSet<&str> = metrics.lines().skip(1).filter_map(|l| l.split(',').next()).collect();
+    assert_eq!(units.into_iter().collect::<Vec<_>>(), vec!["0", "2"], "{metrics}");
+    // Inconsistent folders are clear errors, exit 2.
+    std::fs::write(phy.join("spike_clusters.npy"), b"\x93NUMPY\x01\x00").unwrap();
+    let o = bin().arg("bursts").arg(&phy).arg("--out").arg(out.path().join("c")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("spike_clusters.npy"));
+}

@@ -23,6 +23,7 @@ mod direct;
 mod error;
 mod h5util;
 mod mapping;
+pub mod phy;
 mod reader;
 mod stream;
 pub mod watchdog;

@@ -577,9 +577,16 @@ pub struct BurstsRun {
 /// The input cannot be used, or the outputs cannot be written (the folder
 /// `out` is then unchanged).
 pub fn run_bursts(input: &Path, out: &Path, cfg: &BurstsConfig) -> Result<BurstsRun> {
-    let spikes = load_spikes(input)?;
+    let mut spikes = load_spikes(input)?;
+    crate::spikes_in::filter_labels(input, &mut spikes, &cfg.labels)?;
     let (windows, drug) = resolve_windows(cfg, &spikes).ctx(|| input.display().to_string())?;
-    let identity = identify(&[input])?;
+    let phy = burstscope_io::phy::is_phy_dir(input);
+    let identity = if phy {
+        let files = crate::spikes_in::phy_inputs(input);
+        identify(&files.iter().map(std::path::PathBuf::as_path).collect::<Vec<_>>())?
+    } else {
+        identify(&[input])?
+    };
     let mut warnings = spikes.warnings.clone();
     let span = (spikes.start_s, spikes.end_s);
     let n_units = spikes.units.len();
@@ -591,6 +598,7 @@ pub fn run_bursts(input: &Path, out: &Path, cfg: &BurstsConfig) -> Result<Bursts
     }
     let mut lfp_bands = None;
     if !is_table(input)
+        && !phy
         && let Some((bands, spectra)) =
             crate::lfp::lfp_tables(input, &windows, &cfg.lfp).ctx(|| format!("{}: LFP band powers", input.display()))?
     {

@@ -296,6 +296,10 @@ pub struct BurstsSettings {
     pub format: TableFormat,
     /// Draw figures.
     pub figures: bool,
+    /// Keep only units with these curation labels (e.g. `["good"]`; empty:
+    /// all): phy's `cluster_group.tsv`, Kilosort's `KSLabel`, or a
+    /// `label`/`quality` column of NWB `/units`.
+    pub labels: Vec<String>,
 }
 
 impl Default for BurstsSettings {
@@ -314,6 +318,7 @@ impl Default for BurstsSettings {
             bin_s: 60.0,
             format: TableFormat::Parquet,
             figures: true,
+            labels: Vec::new(),
         }
     }
 }

@@ -50,7 +50,9 @@ pub use epsc::{EPSC_STAGE, EpscRun, run_epsc};
 pub use error::{Context, Error, ParamError, Result, ShowValue};
 pub use output::{Stage, StageOutput, program};
 pub use sort::{SORT_STAGE, SortConfig, SortRun, SortSettings, SortedUnit, UnitQuality, run_sort};
-pub use spikes_in::{MAX_TRAIN_SPAN_S, Spikes, UnitTrain, is_table, load_spikes, repair_train};
+pub use spikes_in::{
+    MAX_TRAIN_SPAN_S, Spikes, UnitTrain, filter_labels, is_table, load_spikes, phy_inputs, repair_train,
+};
 
 /// Where long work reports how far it is; the command line draws bars, a
 /// batch runner counts, a library caller may ignore it ([`Silent`]).

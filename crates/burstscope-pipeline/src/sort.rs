@@ -729,6 +729,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     write_sorted_nwb(&stage.path().join("sorted.nwb"), &rec, &series, &pgroups, &units, &t_of, (n_before, n_after))?;
     write_table(&ut, stage.path(), cfg.format.into())?;
     let _ = spikes_path;
+    write_phy_folder(&stage.path().join("phy"), &series, &pgroups, &units, &rows, &unit_of, &p1, ns)?;
     let mut facts = BTreeMap::new();
     facts.insert("units".into(), json!(units.len()));
     facts.insert("clusters_unassigned".into(), json!(unassigned_clusters));
@@ -940,5 +941,77 @@ fn write_sorted_nwb(
     };
     w.add_sorted_units(&spec)?;
     w.finish()?;
+    Ok(())
+}
+
+/// `DIR/phy/`: the sorting as phy opens it for curation (no raw data file:
+/// phy shows waveforms from `templates.npy`; `dat_path = []`). Channel
+/// positions are a drawing layout (groups 200 µm apart, wires on a 20 µm
+/// square), since tetrode files rarely have real ones.
+#[allow(clippy::too_many_arguments)]
+fn write_phy_folder(
+    dir: &Path,
+    series: &SeriesInfo,
+    groups: &[ChannelGroup],
+    units: &[SortedUnit],
+    rows: &[(i64, usize, usize)],
+    unit_of: &[Vec<i64>],
+    p1: &[Pass1Group],
+    ns: usize,
+) -> Result<()> {
+    let nch = series.n_channels;
+    let mut e = burstscope_io::phy::PhyExport {
+        dat_path: None,
+        n_channels: nch,
+        sample_rate_hz: series.rate_hz,
+        template_samples: ns,
+        channel_groups: vec![-1; nch],
+        channel_positions: vec![(0.0, 0.0); nch],
+        ..Default::default()
+    };
+    for (gi, g) in groups.iter().enumerate() {
+        for (k, &c) in g.channels.iter().enumerate() {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_precision_loss)]
+            {
+                e.channel_groups[c] = gi as i32;
+                e.channel_positions[c] = (200.0 * gi as f32 + 20.0 * (k % 2) as f32, 20.0 * (k / 2) as f32);
+            }
+        }
+    }
+    for &(sample, g, i) in rows {
+        let u = unit_of[g][i];
+        if u < 0 {
+            continue;
+        }
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+        let unit = &units[u as usize];
+        let nc = groups[g].channels.len();
+        e.spike_samples.push(sample);
+        #[allow(clippy::cast_possible_truncation)]
+        e.spike_clusters.push(u as i32);
+        e.amplitudes.push(p1[g].peaks[i * nc + unit.peak_channel].abs());
+    }
+    for u in units {
+        let g = &groups[u.group];
+        let nc = g.channels.len();
+        let mut t = vec![0.0f32; ns * nch];
+        for s in 0..ns {
+            for (k, &c) in g.channels.iter().enumerate() {
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    t[s * nch + c] = u.mean_uv[s * nc + k] as f32;
+                }
+            }
+        }
+        e.templates.extend(t);
+        e.labels.push(u.label.to_string());
+        e.cluster_group_names.push(u.group_name.clone());
+    }
+    e.cluster_columns = vec![
+        ("snr".into(), units.iter().map(|u| u.quality.snr).collect()),
+        ("firing_rate_hz".into(), units.iter().map(|u| u.quality.train.firing_rate_hz).collect()),
+        ("isi_violations_ratio".into(), units.iter().map(|u| u.quality.train.isi_violations_ratio).collect()),
+    ];
+    burstscope_io::phy::write_phy(dir, &e)?;
     Ok(())
 }

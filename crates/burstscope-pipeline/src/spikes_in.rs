@@ -17,6 +17,10 @@ pub struct UnitTrain {
     pub label: String,
     /// Spike times, s.
     pub times: Vec<f64>,
+    /// Curation label when the input has one (`good`, `mua`, `noise`, ...:
+    /// phy's `cluster_group.tsv`, Kilosort's `KSLabel`, a `label` or
+    /// `quality` column of NWB `/units`).
+    pub quality: Option<String>,
 }
 
 /// What an input file holds.
@@ -49,7 +53,13 @@ pub fn is_table(path: &Path) -> bool {
 /// # Errors
 /// The file cannot be read, holds no units, or a spike time is not finite.
 pub fn load_spikes(path: &Path) -> Result<Spikes> {
-    let mut s = if is_table(path) { load_table(path)? } else { load_recording(path)? };
+    let mut s = if burstscope_io::phy::is_phy_dir(path) {
+        load_phy(path)?
+    } else if is_table(path) {
+        load_table(path)?
+    } else {
+        load_recording(path)?
+    };
     for u in &mut s.units {
         if let Some(w) = repair_train(&mut u.times).ctx(|| format!("{}: unit {}", path.display(), u.label))? {
             s.warnings.push(format!("unit {}: {w}", u.label));
@@ -112,8 +122,16 @@ fn load_recording(path: &Path) -> Result<Spikes> {
     }
     let epochs = rec.epochs()?;
     let subject = rec.session()?.subject.get("subject_id").cloned();
-    let trains: Vec<UnitTrain> =
-        units.into_iter().map(|u| UnitTrain { label: u.label.clone(), times: u.spike_times_s }).collect();
+    let trains: Vec<UnitTrain> = units
+        .into_iter()
+        .map(|u| {
+            let quality = ["label", "quality", "KSLabel"].iter().find_map(|k| match u.columns.get(*k) {
+                Some(burstscope_core::ColumnValue::Text(v)) => Some(v.trim().to_string()),
+                _ => None,
+            });
+            UnitTrain { label: u.label.clone(), times: u.spike_times_s, quality }
+        })
+        .collect();
     let finite = |t: &&f64| t.is_finite();
     let last_spike = trains.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(0.0f64, f64::max);
     let first_spike = trains.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(f64::INFINITY, f64::min);
@@ -147,10 +165,73 @@ fn load_table(path: &Path) -> Result<Spikes> {
         }
         by.entry(u).or_default().push(t);
     }
-    let units: Vec<UnitTrain> =
-        order.into_iter().map(|l| UnitTrain { times: by.remove(&l).unwrap_or_default(), label: l }).collect();
+    let units: Vec<UnitTrain> = order
+        .into_iter()
+        .map(|l| UnitTrain { times: by.remove(&l).unwrap_or_default(), label: l, quality: None })
+        .collect();
     let finite = |t: &&f64| t.is_finite();
     let end = units.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(0.0f64, f64::max);
     let start = units.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(0.0f64, f64::min);
     Ok(Spikes { units, epochs: Vec::new(), start_s: start, end_s: end, subject: None, warnings: Vec::new() })
+}
+
+/// Keeps the units whose curation label is one of `labels` (case-insensitive;
+/// empty keeps all).
+///
+/// # Errors
+/// A filter was asked for but the input has no labels, or no unit is left.
+pub fn filter_labels(path: &Path, s: &mut Spikes, labels: &[String]) -> Result<()> {
+    if labels.is_empty() {
+        return Ok(());
+    }
+    if s.units.iter().all(|u| u.quality.is_none()) {
+        bail!(
+            "{}: labels {labels:?} asked for, but the units have no curation labels (phy cluster_group.tsv / \
+             cluster_KSLabel.tsv, or a label/quality/KSLabel column of /units)",
+            path.display()
+        );
+    }
+    let before = s.units.len();
+    s.units.retain(|u| u.quality.as_deref().is_some_and(|q| labels.iter().any(|l| l.eq_ignore_ascii_case(q))));
+    if s.units.is_empty() {
+        bail!("{}: none of the {before} units is labelled {labels:?}", path.display());
+    }
+    s.warnings.push(format!("{} of {before} units kept by label {labels:?}", s.units.len()));
+    Ok(())
+}
+
+/// The files of a phy folder that define its sorting (for the record's key).
+#[must_use]
+pub fn phy_inputs(dir: &Path) -> Vec<std::path::PathBuf> {
+    [
+        "params.py",
+        "spike_times.npy",
+        "spike_clusters.npy",
+        "spike_templates.npy",
+        "cluster_group.tsv",
+        "cluster_KSLabel.tsv",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .filter(|p| p.is_file())
+    .collect()
+}
+
+fn load_phy(dir: &Path) -> Result<Spikes> {
+    let p = burstscope_io::phy::read_phy(dir)?;
+    if p.clusters.is_empty() {
+        bail!("{}: the phy folder holds no spikes", dir.display());
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let units: Vec<UnitTrain> = p
+        .clusters
+        .into_iter()
+        .map(|(id, samples, quality)| UnitTrain {
+            label: id.to_string(),
+            times: samples.iter().map(|&s| s as f64 / p.sample_rate_hz).collect(),
+            quality,
+        })
+        .collect();
+    let end = units.iter().flat_map(|u| u.times.last()).copied().fold(0.0f64, f64::max);
+    Ok(Spikes { units, epochs: Vec::new(), start_s: 0.0, end_s: end, subject: None, warnings: Vec::new() })
 }

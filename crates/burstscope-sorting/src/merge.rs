@@ -451,7 +451,10 @@ mod tests {
         add_spikes(&mut t2, 0, 300, 100.0, profile, 1.0);
         add_spikes(&mut t2, 1, 600, 72.0, profile, 1.05);
         add_spikes(&mut t2, 2, 300, 72.0, profile, 1.05);
-        assert!(merge_clusters(&s, &mut labels, &mut t2, &MergeParams { burst: false, ..MergeParams::default() }).is_empty());
+        assert!(
+            merge_clusters(&s, &mut labels, &mut t2, &MergeParams { burst: false, ..MergeParams::default() })
+                .is_empty()
+        );
     }
 
     #[test]
@@ -464,12 +467,18 @@ mod tests {
         }
         let samples: Vec<i64> = ev.iter().map(|e| e.0).collect();
         let mut labels: Vec<usize> = ev.iter().map(|e| e.1).collect();
-        let peaks: Vec<f32> = ev.iter().flat_map(|e| if e.1 == 0 { [-100.0f32, -60.0, -50.0, -30.0] } else { [-80.0, -48.0, -40.0, -24.0] }).collect();
+        let peaks: Vec<f32> = ev
+            .iter()
+            .flat_map(|e| if e.1 == 0 { [-100.0f32, -60.0, -50.0, -30.0] } else { [-80.0, -48.0, -40.0, -24.0] })
+            .collect();
         let profile = [1.0, 0.6, 0.5, 0.3];
         let mut t = Templates::new(2, 20, 4, 5);
         add_spikes(&mut t, 0, 300, 100.0, profile, 1.0);
         add_spikes(&mut t, 1, 300, 80.0, profile, 1.0);
         let s = GroupSpikes { samples: &samples, peaks_uv: &peaks, n_channels: 4, rate_hz: 30_000.0 };
-        assert!(merge_clusters(&s, &mut labels, &mut t, &MergeParams { template: true, ..MergeParams::default() }).is_empty());
+        assert!(
+            merge_clusters(&s, &mut labels, &mut t, &MergeParams { template: true, ..MergeParams::default() })
+                .is_empty()
+        );
     }
 }

@@ -61,6 +61,9 @@ pub(crate) fn config(a: &BurstsArgs) -> Result<BurstsConfig> {
     if let Some(f) = a.format {
         s.format = table_format(f);
     }
+    if let Some(l) = &a.labels {
+        s.labels.clone_from(l);
+    }
     if a.no_figures {
         s.figures = false;
     }

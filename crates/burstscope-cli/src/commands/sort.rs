@@ -40,6 +40,10 @@ pub(crate) fn run(a: &SortArgs) -> Result<Outcome> {
         None => go(),
     }?;
     print_warnings(&r.warnings);
+    if let Some(dest) = &a.phy {
+        copy_phy(&r.dir.join("phy"), dest)?;
+        eprintln!("phy folder -> {} (open with: phy template-gui {}/params.py)", dest.display(), dest.display());
+    }
     eprintln!(
         "{} units from {} in {:.2} s -> {}",
         r.units.len(),
@@ -48,4 +52,15 @@ pub(crate) fn run(a: &SortArgs) -> Result<Outcome> {
         r.dir.display()
     );
     Ok(Outcome::Success)
+}
+
+/// Copies the phy folder the stage wrote to `dest` (files replaced one by one).
+fn copy_phy(src: &std::path::Path, dest: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(dest).with_context(|| format!("{}: cannot create the phy folder", dest.display()))?;
+    for e in std::fs::read_dir(src).with_context(|| format!("{}: cannot read", src.display()))? {
+        let e = e?;
+        std::fs::copy(e.path(), dest.join(e.file_name()))
+            .with_context(|| format!("{}: cannot write", dest.join(e.file_name()).display()))?;
+    }
+    Ok(())
 }

@@ -208,3 +208,59 @@ fn the_phy_folder_goes_back_into_bursts_with_a_label_filter() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("spike_clusters.npy"));
 }
+
+/// SpikeInterface 0.105.3's metrics for this very sorting
+/// (`tests/golden/sorting/make_si_sorting_golden.py`, run on all spikes).
+#[test]
+fn unit_metrics_equal_spikeinterface_on_the_same_sorting() {
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("../golden/sorting/si_metrics_tetrode_raw.json")).unwrap(),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    sort_csv(&fixture("tetrode_raw.nwb"), out.path(), &[]);
+    let text = std::fs::read_to_string(out.path().join("units.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows.len(),
+        golden["units"].as_object().unwrap().len(),
+        "the sorting changed: regenerate the golden file"
+    );
+    // (ours, SpikeInterface's, relative tolerance, absolute tolerance)
+    let checks: [(&str, &str, f64, f64); 17] = [
+        ("n_spikes", "num_spikes", 0.0, 0.0),
+        ("isi_violations_count", "isi_violations_count", 0.0, 0.0),
+        ("firing_rate_hz", "firing_rate", 1e-12, 0.0),
+        ("isi_violations_ratio", "isi_violations_ratio", 1e-12, 0.0),
+        ("rp_contamination", "rp_contamination", 1e-12, 0.0),
+        ("amplitude_median_uv", "amplitude_median", 0.01, 0.0),
+        // SpikeInterface's noise comes from 20 unseeded random 0.5 s chunks, ours from 20 seeded ones.
+        ("snr", "snr", 0.02, 0.0),
+        ("isolation_distance", "isolation_distance", 0.10, 0.0),
+        ("l_ratio", "l_ratio", 0.10, 1e-6),
+        ("d_prime", "d_prime", 0.10, 0.0),
+        ("silhouette", "silhouette", 0.10, 0.0),
+        ("nn_hit_rate", "nn_hit_rate", 0.10, 0.0),
+        ("nn_miss_rate", "nn_miss_rate", 0.10, 0.005),
+        // Its templates are upsampled by FFT resampling, ours by cubic interpolation: ±1 upsampled sample.
+        ("trough_to_peak_ms", "peak_to_trough_duration", 0.02, 0.0),
+        ("half_width_ms", "trough_half_width", 0.02, 0.0),
+        ("peak_trough_ratio", "peak_after_to_trough_ratio", 0.01, 0.0),
+        ("repolarization_slope_uv_per_s", "repolarization_slope", 0.02, 0.0),
+    ];
+    for r in &rows {
+        let unit = r[header.iter().position(|h| *h == "unit").unwrap()];
+        let g = &golden["units"][unit];
+        for (ours, theirs, rel, abs) in checks {
+            let a: f64 = r[header.iter().position(|h| *h == ours).unwrap()].parse().unwrap();
+            let mut b = g[theirs].as_f64().unwrap_or(f64::NAN);
+            if theirs.ends_with("duration") || theirs.ends_with("half_width") {
+                b *= 1e3; // s → ms
+            }
+            let ok = (a.is_nan() && b.is_nan()) || (a - b).abs() <= rel * b.abs() + abs;
+            assert!(ok, "unit {unit} {ours}: burstscope {a}, SpikeInterface {b}");
+        }
+    }
+}

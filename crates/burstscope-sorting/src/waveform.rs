@@ -4,8 +4,8 @@
 //!
 //! * `trough_to_peak_ms`: time from the trough to the largest value after it;
 //! * `half_width_ms`: width of the trough where it is below half its depth;
-//! * `peak_trough_ratio`: that peak's value over the trough's (negative for
-//!   a negative spike);
+//! * `peak_trough_ratio`: that peak's height over the trough's depth,
+//!   |peak| / |trough| (SpikeInterface 0.105's `peak_after_to_trough_ratio`);
 //! * `repolarization_slope`: slope (µV/s) of a least-squares line through
 //!   the template from the trough to where it first returns to 0.
 
@@ -16,7 +16,7 @@ pub struct WaveformFeatures {
     pub trough_to_peak_ms: f64,
     /// Width at half the trough depth, ms.
     pub half_width_ms: f64,
-    /// Peak value / trough value.
+    /// |Peak| / |trough|.
     pub peak_trough_ratio: f64,
     /// Repolarisation slope, µV/s.
     pub repolarization_slope: f64,
@@ -59,7 +59,7 @@ fn upsample(x: &[f64], factor: usize) -> Vec<f64> {
 /// }).collect();
 /// let f = waveform_features(&t, 30_000.0);
 /// assert!((f.trough_to_peak_ms - 0.3).abs() < 0.02);
-/// assert!(f.peak_trough_ratio < 0.0 && f.peak_trough_ratio > -0.4);
+/// assert!(f.peak_trough_ratio > 0.0 && f.peak_trough_ratio < 0.4);
 /// assert!(f.half_width_ms > 0.05 && f.repolarization_slope > 0.0);
 /// ```
 #[must_use]
@@ -85,7 +85,7 @@ pub fn waveform_features(template_uv: &[f64], rate_hz: f64) -> WaveformFeatures 
     if trough + 1 < x.len() {
         let peak = (trough + 1..x.len()).max_by(|&a, &b| x[a].total_cmp(&x[b]).then(b.cmp(&a))).unwrap_or(trough);
         out.trough_to_peak_ms = (peak - trough) as f64 * dt_s * 1e3;
-        out.peak_trough_ratio = x[peak] / tv;
+        out.peak_trough_ratio = x[peak].abs() / tv.abs();
     }
     let half = 0.5 * tv;
     let mut lo = trough;

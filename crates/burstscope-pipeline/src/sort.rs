@@ -89,6 +89,8 @@ pub struct SortSettings {
     pub template_merge: bool,
     /// Table format.
     pub format: TableFormat,
+    /// Draw the figures (SVG, 300-dpi PNG, PDF in DIR/figures).
+    pub figures: bool,
 }
 
 impl Default for SortSettings {
@@ -119,6 +121,7 @@ impl Default for SortSettings {
             burst_merge: true,
             template_merge: false,
             format: TableFormat::Parquet,
+            figures: true,
         }
     }
 }
@@ -730,6 +733,9 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     write_table(&ut, stage.path(), cfg.format.into())?;
     let _ = spikes_path;
     write_phy_folder(&stage.path().join("phy"), &series, &pgroups, &units, &rows, &unit_of, &p1, ns)?;
+    if cfg.figures {
+        draw_figures(&stage.path().join("figures"), &series, &pgroups, &units, &unit_of, &p1, &t_of, cfg)?;
+    }
     let mut facts = BTreeMap::new();
     facts.insert("units".into(), json!(units.len()));
     facts.insert("clusters_unassigned".into(), json!(unassigned_clusters));
@@ -1013,5 +1019,91 @@ fn write_phy_folder(
         ("isi_violations_ratio".into(), units.iter().map(|u| u.quality.train.isi_violations_ratio).collect()),
     ];
     burstscope_io::phy::write_phy(dir, &e)?;
+    Ok(())
+}
+
+/// The figures a tetrode user looks at before trusting a unit: per group
+/// the six peak-amplitude projections and the units' cross-correlograms,
+/// per unit its sheet (waveforms, autocorrelogram with the refractory
+/// period, ISI histogram, amplitude over time). Drawn in parallel.
+#[allow(clippy::too_many_arguments)]
+fn draw_figures(
+    dir: &Path,
+    series: &SeriesInfo,
+    groups: &[ChannelGroup],
+    units: &[SortedUnit],
+    unit_of: &[Vec<i64>],
+    p1: &[Pass1Group],
+    t_of: &(dyn Fn(i64) -> f64 + Sync),
+    cfg: &SortSettings,
+) -> Result<()> {
+    use burstscope_plot as plot;
+    std::fs::create_dir_all(dir).map_err(crate::error::file_err(dir))?;
+    enum Fig {
+        Proj(plot::PeakProjections, String),
+        Sheet(plot::UnitSheet, String),
+        Ccg(plot::CrossCorrelograms, String),
+    }
+    let mut figs: Vec<Fig> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        let nc = g.channels.len();
+        let mine: Vec<&SortedUnit> = units.iter().filter(|u| u.group == gi).collect();
+        if mine.is_empty() || nc < 2 {
+            continue;
+        }
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+        let first = mine[0].id as usize;
+        // At most 20 000 points (every k-th spike) keep the files small.
+        let n = p1[gi].samples.len();
+        let step = n.div_ceil(20_000).max(1);
+        let idx: Vec<usize> = (0..n).step_by(step).collect();
+        #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+        let proj = plot::PeakProjections {
+            title: format!("{}: peak amplitudes, channel pairs ({} of {n} events)", g.name, idx.len()),
+            channels: g.channels.iter().map(|&c| series.electrodes[c].row.to_string()).collect(),
+            peaks_uv: idx.iter().flat_map(|&i| p1[gi].peaks[i * nc..(i + 1) * nc].iter().map(|v| v.abs())).collect(),
+            unit: idx.iter().map(|&i| (unit_of[gi][i] >= 0).then(|| unit_of[gi][i] as usize - first)).collect(),
+            units: mine.iter().map(|u| format!("unit {}", u.id)).collect(),
+        };
+        figs.push(Fig::Proj(proj, format!("projections_{}", g.name)));
+        let ccg_units: Vec<&&SortedUnit> = mine.iter().take(8).collect();
+        figs.push(Fig::Ccg(
+            plot::CrossCorrelograms {
+                title: format!("{}: cross-correlograms (±50 ms)", g.name),
+                units: ccg_units.iter().map(|u| format!("unit {}", u.id)).collect(),
+                times_s: ccg_units.iter().map(|u| u.samples.iter().map(|&s| t_of(s)).collect()).collect(),
+            },
+            format!("ccg_{}", g.name),
+        ));
+        for (k, u) in mine.iter().enumerate() {
+            let rows: Vec<usize> = (0..n).filter(|&i| unit_of[gi][i] == u.id).collect();
+            let q = &u.quality;
+            figs.push(Fig::Sheet(
+                plot::UnitSheet {
+                    title: format!(
+                        "unit {} ({}, {}): {} spikes, {:.1} Hz, SNR {:.1}, ISI violations {:.3}, isolation distance {:.0}",
+                        u.id, u.group_name, u.label, q.train.n_spikes, q.train.firing_rate_hz, q.snr,
+                        q.train.isi_violations_ratio, q.isolation_distance
+                    ),
+                    colour: k,
+                    mean_uv: u.mean_uv.clone(),
+                    sd_uv: u.sd_uv.clone(),
+                    n_channels: nc,
+                    rate_hz: series.rate_hz,
+                    times_s: u.samples.iter().map(|&s| t_of(s)).collect(),
+                    amplitudes_uv: rows.iter().map(|&i| f64::from(p1[gi].peaks[i * nc + u.peak_channel])).collect(),
+                    refractory_ms: cfg.refractory_ms,
+                },
+                format!("unit_{}", u.id),
+            ));
+        }
+    }
+    figs.par_iter()
+        .map(|f| match f {
+            Fig::Proj(p, name) => plot::render(p, dir, name).map(|_| ()),
+            Fig::Sheet(p, name) => plot::render(p, dir, name).map(|_| ()),
+            Fig::Ccg(p, name) => plot::render(p, dir, name).map(|_| ()),
+        })
+        .collect::<std::result::Result<Vec<()>, _>>()?;
     Ok(())
 }

@@ -18,8 +18,8 @@
 mod figures;
 
 pub use figures::{
-    ClassBars, CourseSeries, GroupPoints, IsiHistogram, PairedPanel, PairedPlot, Raster, RasterRow, StimulusCourse,
-    TimeCourse, TimeCoursePanel, TraceOverlay, TraceSet, fmt_p,
+    ClassBars, CourseSeries, CrossCorrelograms, GroupPoints, IsiHistogram, PairedPanel, PairedPlot, PeakProjections,
+    Raster, RasterRow, StimulusCourse, TimeCourse, TimeCoursePanel, TraceOverlay, TraceSet, UnitSheet, fmt_p,
 };
 
 use plotters::prelude::*;

@@ -824,8 +824,8 @@ fn units_table(units: &[SortedUnit], groups: &[ChannelGroup], series: &SeriesInf
     t
 }
 
-/// `sorted.nwb`: the session's metadata, electrode groups and table (one
-/// row per channel of the series, in its order), and `/units` with the
+/// `sorted.nwb`: the session's metadata, epochs, electrode groups and table
+/// (one row per channel of the series, in its order), and `/units` with the
 /// metric columns; no raw data.
 fn write_sorted_nwb(
     dest: &Path,
@@ -867,6 +867,11 @@ fn write_sorted_nwb(
         .map(|(g, l)| (if g.is_empty() { groups.first().map(|x| x.name.clone()).unwrap_or_default() } else { g }, l))
         .collect();
     w.add_electrodes(&rows)?;
+    // The session's epochs (baseline, drug), so `bursts` finds its windows.
+    let epochs = rec.epochs().unwrap_or_default();
+    if !epochs.is_empty() {
+        w.add_epochs(&epochs)?;
+    }
     let ns = snippet.0 + snippet.1;
     let ne = groups.iter().map(|g| g.channels.len()).max().unwrap_or(0);
     let mut mean_v = Vec::with_capacity(units.len() * ns * ne);

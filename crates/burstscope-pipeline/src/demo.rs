@@ -91,8 +91,7 @@ pub fn run_demo(a: &DemoOptions, progress: &dyn Progress) -> Result<DemoReport> 
     progress.step("[5/7] bursts, metrics, statistics and figures on the sorted units (pre vs post ketamine)");
     let bs = run_bursts(&sorted.dir.join("sorted.nwb"), &a.out.join("bursts"), &BurstsConfig::default())?;
     // The generator's own units: every burst method scored against the truth, and the LFP.
-    let mut true_cfg = crate::config::BurstsSettings::default();
-    true_cfg.figures = false;
+    let true_cfg = crate::config::BurstsSettings { figures: false, ..Default::default() };
     let b = run_bursts(&session.nwb, &a.out.join("bursts_true_units"), &BurstsConfig::new(true_cfg)?)?;
     let truth_text = std::fs::read_to_string(&session.truth).map_err(file_err(&session.truth))?;
     let truth: serde_json::Value = serde_json::from_str(&truth_text)

@@ -207,6 +207,19 @@ fn the_phy_folder_goes_back_into_bursts_with_a_label_filter() {
     let o = bin().arg("bursts").arg(&phy).arg("--out").arg(out.path().join("c")).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("spike_clusters.npy"));
+    // One cluster id for fewer spikes than spike_times.npy holds.
+    std::fs::write(phy.join("spike_clusters.npy"), burstscope_io::phy::npy_bytes(&[0i64, 0, 1], &[3])).unwrap();
+    let o = bin().arg("bursts").arg(&phy).arg("--out").arg(out.path().join("c")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("spike_clusters.npy") && err.contains("3 entries for"), "{err}");
+    // No cluster assignment at all.
+    std::fs::remove_file(phy.join("spike_clusters.npy")).unwrap();
+    std::fs::remove_file(phy.join("spike_templates.npy")).unwrap();
+    let o = bin().arg("bursts").arg(&phy).arg("--out").arg(out.path().join("c")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.path().join("c").exists(), "nothing written");
 }
 
 /// SpikeInterface 0.105.3's metrics for this very sorting
@@ -263,4 +276,55 @@ fn unit_metrics_equal_spikeinterface_on_the_same_sorting() {
             assert!(ok, "unit {unit} {ours}: burstscope {a}, SpikeInterface {b}");
         }
     }
+}
+
+fn record_warnings(dir: &Path) -> Vec<String> {
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("sort.json")).unwrap()).unwrap();
+    r["outputs"]["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn groups_with_one_spike_or_none_are_reported_and_the_others_sorted() {
+    // t0: one unit of 100 spikes; t1: a single spike; t2: noise only (make_bad.py).
+    let nwb = fixture("bad/groups.nwb");
+    let out = tempfile::tempdir().unwrap();
+    sort_csv(&nwb, out.path(), &[]);
+    let units = std::fs::read_to_string(out.path().join("units.csv")).unwrap();
+    let rows: Vec<&str> = units.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{units}");
+    assert!(rows[0].starts_with("0,t0,"), "{units}");
+    let ev = events(out.path());
+    assert_eq!(ev.iter().filter(|e| e.1 == 0).count(), 100);
+    assert!(ev.iter().any(|e| (e.0 - 60_002).abs() <= 3 && e.1 == -1), "the t1 spike is kept, unassigned");
+    let w = record_warnings(out.path());
+    assert!(w.iter().any(|w| w.contains("group t1: 1 spike(s) detected but no cluster")), "{w:?}");
+    assert!(w.iter().any(|w| w.contains("group t2: no spikes detected")), "{w:?}");
+    // sorted.nwb keeps all three groups in its electrode table.
+    let rec = Recording::open(&out.path().join("sorted.nwb")).unwrap();
+    let u = rec.units().unwrap();
+    assert_eq!(u.len(), 1);
+    assert_eq!(u[0].electrode_group.as_deref(), Some("t0"));
+}
+
+#[test]
+fn a_file_without_electrode_groups_is_sorted_channel_by_channel_and_says_so() {
+    // nan_flat.nwb has no electrodes table: 19 spikes on channel 0, a dead channel 3.
+    let out = tempfile::tempdir().unwrap();
+    let o = bin().arg("sort").arg(fixture("bad/nan_flat.nwb")).arg("--out").arg(out.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("names no electrode groups") && err.contains("each of its 4 channels"), "{err}");
+    let w = record_warnings(out.path());
+    assert!(w.iter().any(|w| w.contains("names no electrode groups")), "{w:?}");
+    // 19 spikes: below min_unit_spikes (20), so no unit, and the record says why.
+    assert!(w.iter().any(|w| w.contains("group ch0: 19 spike(s)")), "{w:?}");
+    assert!(w.iter().any(|w| w.contains("group ch3: no spikes")), "{w:?}");
+    // A unit appears once the threshold allows it.
+    let out2 = tempfile::tempdir().unwrap();
+    let cfg = out2.path().join("s.toml");
+    std::fs::write(&cfg, "min_unit_spikes = 10\n").unwrap();
+    sort_csv(&fixture("bad/nan_flat.nwb"), &out2.path().join("o"), &["--config", cfg.to_str().unwrap()]);
+    let units = std::fs::read_to_string(out2.path().join("o/units.csv")).unwrap();
+    assert_eq!(units.lines().count(), 2, "{units}");
+    assert!(units.lines().nth(1).unwrap().starts_with("0,ch0,"), "{units}");
 }

@@ -49,10 +49,22 @@ pub struct Electrode {
     pub row: usize,
     /// The table's `id` for this row.
     pub id: i64,
-    /// Electrode group name (e.g. `tetrode0`); the channel group for detection.
+    /// Electrode group name (e.g. `tetrode0`); the channel group for
+    /// detection. Empty when the file names no group (see [`Electrode::group_name`]).
     pub group: String,
     /// Brain location (e.g. `LHb`), `unknown` when absent.
     pub location: String,
+}
+
+/// Name given to the one group of channels whose file names no group.
+pub const UNNAMED_GROUP: &str = "group0";
+
+impl Electrode {
+    /// The group name, or [`UNNAMED_GROUP`] when the file names none.
+    #[must_use]
+    pub fn group_name(&self) -> &str {
+        if self.group.is_empty() { UNNAMED_GROUP } else { &self.group }
+    }
 }
 
 /// Kind of a time series found in a file.
@@ -102,7 +114,8 @@ pub struct SeriesInfo {
 
 impl SeriesInfo {
     /// Channel groups in first-appearance order, each with the channel
-    /// indices (positions within this series) that belong to it.
+    /// indices (positions within this series) that belong to it. Channels
+    /// whose file names no group form one group, [`UNNAMED_GROUP`].
     ///
     /// ```
     /// use burstscope_core::{Electrode, SeriesInfo, SeriesKind};
@@ -121,12 +134,18 @@ impl SeriesInfo {
     pub fn channel_groups(&self) -> Vec<(String, Vec<usize>)> {
         let mut out: Vec<(String, Vec<usize>)> = Vec::new();
         for (ch, e) in self.electrodes.iter().enumerate() {
-            match out.iter_mut().find(|(g, _)| *g == e.group) {
+            match out.iter_mut().find(|(g, _)| g == e.group_name()) {
                 Some((_, v)) => v.push(ch),
-                None => out.push((e.group.clone(), vec![ch])),
+                None => out.push((e.group_name().to_string(), vec![ch])),
             }
         }
         out
+    }
+
+    /// True when the file names an electrode group for at least one channel.
+    #[must_use]
+    pub fn has_groups(&self) -> bool {
+        self.electrodes.iter().any(|e| !e.group.is_empty())
     }
 }
 

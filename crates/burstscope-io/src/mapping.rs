@@ -122,13 +122,13 @@ impl Mapping {
         Ok(())
     }
 
-    /// Group name of each of `n_channels` channels.
+    /// Group name of each of `n_channels` channels (empty: none given).
     ///
     /// # Errors
     /// When `channels_per_group` does not divide the channel count.
     pub fn channel_groups(&self, n_channels: usize) -> std::result::Result<Vec<String>, String> {
         match self.channels_per_group {
-            None => Ok(vec!["group0".into(); n_channels]),
+            None => Ok(vec![String::new(); n_channels]),
             Some(k) if k > 0 && n_channels.is_multiple_of(k) => {
                 Ok((0..n_channels).map(|c| format!("group{}", c / k)).collect())
             }

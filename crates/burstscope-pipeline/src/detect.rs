@@ -187,7 +187,7 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
                 .map(|(c, e)| json!({
                     "channel_index": c,
                     "electrode_row": e.row,
-                    "group": e.group,
+                    "group": e.group_name(),
                     "location": e.location,
                     "noise_uv": if noise.sigma[c].is_finite() { json!(noise.sigma[c]) } else { json!(null) },
                     "threshold_uv": if noise.dead[c] { json!(null) } else { json!(noise.sigma[c] * params.threshold) },

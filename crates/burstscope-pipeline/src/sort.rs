@@ -65,7 +65,9 @@ pub struct SortSettings {
     /// Clusters with fewer spikes are unassigned (unit −1).
     pub min_unit_spikes: usize,
     /// Clusters whose template SNR is below this are unassigned (unit −1):
-    /// threshold crossings of the distant background ("hash"), not a neuron.
+    /// the distant background ("hash"). About twice the 5 σ detection
+    /// threshold, so a unit's smaller burst spikes (−10 % each) and drift
+    /// stay above threshold and the unit is whole.
     pub min_unit_snr: f64,
     /// PC-based metrics use at most this many spikes per unit (a uniform,
     /// deterministic subsample: every k-th spike), as SpikeInterface uses 500
@@ -110,7 +112,7 @@ impl Default for SortSettings {
             split_threshold: 4.0,
             merge_min_corr: 0.9,
             min_unit_spikes: 20,
-            min_unit_snr: 7.0,
+            min_unit_snr: 9.5,
             pc_metrics_max_spikes: 500,
             good_min_snr: 8.0,
             good_max_isi_violations_ratio: 0.5,
@@ -433,8 +435,22 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
         .ctx(|| format!("{}: {} at {} Hz", file.display(), series.path, series.rate_hz))?;
     let scale = to_microvolts(&series)?;
     let mut warnings = Vec::new();
-    let named = series.channel_groups();
-    let groups: Vec<ChannelGroup> = named.into_iter().map(|(name, channels)| ChannelGroup { name, channels }).collect();
+    let groups: Vec<ChannelGroup> = if series.has_groups() {
+        series.channel_groups().into_iter().map(|(name, channels)| ChannelGroup { name, channels }).collect()
+    } else {
+        // Without groups, channels far apart on a probe would be clustered as
+        // one tetrode; sorting each channel alone is the safe reading.
+        let w = format!(
+            "{}: {} names no electrode groups: each of its {} channels is sorted as its own group \
+             (tetrodes: give the electrodes table a group_name column, or a plain HDF5 file \
+             --channels-per-group 4)",
+            file.display(),
+            series.path,
+            series.n_channels
+        );
+        warnings.push(w);
+        (0..series.n_channels).map(|c| ChannelGroup { name: format!("ch{c}"), channels: vec![c] }).collect()
+    };
     let plan = Plan::new(params, series.rate_hz, series.n_samples, series.n_channels, &groups, scale)
         .ctx(|| format!("{}: {}", file.display(), series.path))?;
     let reader = rec.stream(&series)?;
@@ -654,6 +670,15 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
                 quality,
                 label: "mua",
             });
+        }
+        if units.len() == first && !labels[gi].is_empty() {
+            warnings.push(format!(
+                "group {}: {} spike(s) detected but no cluster of at least {} spikes with SNR >= {}; no units",
+                pg.name,
+                labels[gi].len(),
+                cfg.min_unit_spikes,
+                cfg.min_unit_snr
+            ));
         }
         let ids: Vec<i64> = labels[gi].iter().map(|&l| map[l]).collect();
         // PC-based metrics on the group's assigned spikes, one unit at a time (in parallel).

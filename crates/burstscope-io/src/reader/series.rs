@@ -129,7 +129,7 @@ impl Recording {
                 .map(|s| basename(s))
                 .collect()
         } else {
-            vec!["group0".to_string(); n]
+            vec![String::new(); n]
         };
         let locations: Vec<String> = if g.link_exists("location") {
             c.read_strings(&*c.dataset(&g, "location", "text")?, &join(path, "location"))?
@@ -223,7 +223,7 @@ impl Recording {
                 .collect::<Result<Vec<_>>>()?
         } else {
             (0..n_channels)
-                .map(|ch| Electrode { row: ch, id: ch as i64, group: "group0".into(), location: "unknown".into() })
+                .map(|ch| Electrode { row: ch, id: ch as i64, group: String::new(), location: "unknown".into() })
                 .collect()
         };
         #[allow(clippy::cast_precision_loss)]

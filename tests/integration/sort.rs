@@ -299,7 +299,7 @@ fn groups_with_one_spike_or_none_are_reported_and_the_others_sorted() {
     let w = record_warnings(out.path());
     assert!(w.iter().any(|w| w.contains("group t1: 1 spike(s) detected but no cluster")), "{w:?}");
     assert!(w.iter().any(|w| w.contains("group t2: no spikes detected")), "{w:?}");
-    // sorted.nwb keeps all three groups in its electrode table.
+    // sorted.nwb holds the one unit, on its group.
     let rec = Recording::open(&out.path().join("sorted.nwb")).unwrap();
     let u = rec.units().unwrap();
     assert_eq!(u.len(), 1);

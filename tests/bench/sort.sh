@@ -21,8 +21,11 @@ mkdir -p "$OUT"
 printf 'figures = false\n' > "$OUT/nofig.toml"
 for f in lhb si; do
   RAW="$SHARED/fixtures/sorting/tetrode_sorting_$f.nwb"
-  /usr/bin/time -f "burstscope $f: %e s wall, %M KB peak" "$BIN" sort "$RAW" --out "$OUT/bs_$f" --config "$OUT/nofig.toml" 2>&1 | tail -1
-  /usr/bin/time -f "mountainsort5 $f: %e s wall, %M KB peak" "$PY" "$SHARED/tools/mountainsort5_sort.py" "$RAW" "$OUT/ms5_$f.csv" --jobs 2 2>&1 | tail -1
+  /usr/bin/time -o "$OUT/bs_$f.time" -f "%e %M" "$BIN" sort "$RAW" --out "$OUT/bs_$f" --config "$OUT/nofig.toml" > /dev/null 2>&1
+  /usr/bin/time -o "$OUT/ms5_$f.time" -f "%e %M" "$PY" "$SHARED/tools/mountainsort5_sort.py" "$RAW" "$OUT/ms5_$f.csv" --jobs 2 > /dev/null 2>&1
+  read -r bs_s bs_kb < "$OUT/bs_$f.time"
+  read -r ms_s ms_kb < "$OUT/ms5_$f.time"
+  echo "$f: burstscope $bs_s s, $((bs_kb / 1024)) MB peak; mountainsort5 $ms_s s, $((ms_kb / 1024)) MB peak; speed-up $(awk -v a="$ms_s" -v b="$bs_s" 'BEGIN { printf "%.1f", a / b }')x"
   "$PY" "$SHARED/tools/score_sorting.py" "$RAW" "$OUT/bs_$f" --label burstscope | tail -1
   "$PY" "$SHARED/tools/score_sorting.py" "$RAW" "$OUT/ms5_$f.csv" --label mountainsort5 | tail -1
 done

@@ -113,17 +113,19 @@ fn outputs_open_in_burstscope_and_carry_the_metrics() {
 }
 
 #[test]
-fn results_do_not_depend_on_the_thread_count() {
+fn results_do_not_depend_on_the_thread_count_or_the_snippet_cache() {
     let nwb = fixture("tetrode_raw.nwb");
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     sort_csv(&nwb, a.path(), &["--threads", "1"]);
     sort_csv(&nwb, b.path(), &["--threads", "2"]);
+    // No snippet cache: assignment from a second detection pass.
+    let cfg = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(cfg.path(), "snippet_cache_mb = 0\nfigures = false\n").unwrap();
+    sort_csv(&nwb, c.path(), &["--threads", "2", "--config", cfg.path().to_str().unwrap()]);
     for f in ["spikes.csv", "units.csv"] {
-        assert_eq!(
-            std::fs::read(a.path().join(f)).unwrap(),
-            std::fs::read(b.path().join(f)).unwrap(),
-            "{f} differs between 1 and 2 threads"
-        );
+        let one = std::fs::read(a.path().join(f)).unwrap();
+        assert_eq!(one, std::fs::read(b.path().join(f)).unwrap(), "{f} differs between 1 and 2 threads");
+        assert_eq!(one, std::fs::read(c.path().join(f)).unwrap(), "{f} differs with a second detection pass");
     }
 }
 

@@ -5,10 +5,12 @@
 //!
 //! 1. detection; per group, the events' samples and peak values, and a
 //!    training set of snippets (every event until `max_train_spikes`, then
-//!    every 2nd, 4th, … event: a uniform, deterministic subsample);
+//!    every 2nd, 4th, … event: a uniform, deterministic subsample); every
+//!    snippet too while they fit in `snippet_cache_mb`;
 //! 2. clustering of each group's training set (in parallel across groups);
-//! 3. detection again (identical events), each event assigned to its
-//!    training label or classified, and per-cluster waveform sums kept;
+//! 3. each event (from the kept snippets, or from detection run again, which
+//!    finds identical events) assigned to its training label or classified,
+//!    and per-cluster waveform sums kept;
 //! 4. burst-aware and template merges on all spikes of each group, then
 //!    per-unit waveforms, features and quality metrics.
 
@@ -40,6 +42,10 @@ pub struct SortSettings {
     /// Snippets per group clustered; groups with more events cluster a
     /// uniform subsample and classify the rest.
     pub max_train_spikes: usize,
+    /// Memory (MiB) for keeping every event's snippet after detection, which
+    /// saves the second detection pass; recordings with more events run the
+    /// second pass instead (identical results, bounded memory).
+    pub snippet_cache_mb: usize,
     /// Feature window before the trough, ms.
     pub window_before_ms: f64,
     /// Feature window after the trough, ms.
@@ -100,6 +106,7 @@ impl Default for SortSettings {
         Self {
             detect: DetectSettings::default(),
             max_train_spikes: 40_000,
+            snippet_cache_mb: 256,
             window_before_ms: 0.4,
             window_after_ms: 0.9,
             n_components: 10,
@@ -314,6 +321,8 @@ struct Pass1Group {
     train: Vec<f32>,
     train_rows: usize,
     stride: usize,
+    /// Every event's snippet, while the cache lasts.
+    cache: Vec<f32>,
 }
 
 impl Pass1Group {
@@ -362,6 +371,9 @@ struct MetricBasis {
     components: Vec<Vec<Vec<f64>>>,
 }
 
+/// SpikeInterface's `max_spikes` of the nearest-neighbour metrics.
+const NN_MAX_SPIKES: usize = 10_000;
+
 /// PC components per channel for the metrics.
 const METRIC_PCS: usize = 5;
 
@@ -372,31 +384,29 @@ impl MetricBasis {
         ns: usize,
         nc: usize,
     ) -> std::result::Result<Self, burstscope_sorting::SortError> {
-        let f = burstscope_sorting::channel_features(
+        let f = burstscope_sorting::channel_pca(
             train,
             rows,
             ns,
             nc,
             &burstscope_sorting::FeatureParams { n_components: METRIC_PCS.min(ns) },
         )?;
-        let k = f.n_components;
-        let mut components = Vec::with_capacity(nc);
-        for c in 0..nc {
-            let mut comps = Vec::with_capacity(k);
-            for j in 0..k {
-                let (mut s1, mut s2) = (0.0f64, 0.0f64);
-                for r in 0..rows {
-                    let v = f64::from(f.scores[(r * nc + c) * k + j]);
-                    s1 += v;
-                    s2 += v * v;
-                }
-                let n = rows.max(2) as f64;
-                let var = ((s2 - s1 * s1 / n) / (n - 1.0)).max(0.0);
-                let inv = if var > 0.0 { 1.0 / var.sqrt() } else { 0.0 };
-                comps.push(f.components[c][j].iter().map(|x| x * inv).collect());
-            }
-            components.push(comps);
-        }
+        // Whitened: each component divided by the SD of its scores (√eigenvalue).
+        let components = f
+            .components
+            .iter()
+            .zip(&f.variances)
+            .map(|(comps, vars)| {
+                comps
+                    .iter()
+                    .zip(vars)
+                    .map(|(comp, &var)| {
+                        let inv = if var > 0.0 { 1.0 / var.sqrt() } else { 0.0 };
+                        comp.iter().map(|x| x * inv).collect()
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(Self { n_channels: nc, means: f.means, components })
     }
 
@@ -462,24 +472,57 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     let (n_before, n_after) = plan.snippet();
     let ns = n_before + n_after;
     let cap = cfg.max_train_spikes;
+    // Stage timings for `RUST_LOG=debug`.
+    let clock = std::time::Instant::now();
+    let lap =
+        |what: &str| tracing::debug!("sort {}: {what} done at {:.3} s", file.display(), clock.elapsed().as_secs_f64());
     // ---- pass 1
     let mut p1: Vec<Pass1Group> = pgroups
         .iter()
-        .map(|_| Pass1Group { samples: Vec::new(), peaks: Vec::new(), train: Vec::new(), train_rows: 0, stride: 1 })
+        .map(|_| Pass1Group {
+            samples: Vec::new(),
+            peaks: Vec::new(),
+            train: Vec::new(),
+            train_rows: 0,
+            stride: 1,
+            cache: Vec::new(),
+        })
         .collect();
-    progress.start(2 * plan.n_blocks() as u64, "sorting: detect");
+    progress.start(plan.n_blocks() as u64, "sorting: detect");
     let on_progress = |n: u64| progress.inc(n);
+    let cache_floats = cfg.snippet_cache_mb.saturating_mul(1 << 20) / std::mem::size_of::<f32>();
+    let mut cached = 0usize;
+    let mut caching = cache_floats > 0;
     {
         let mut sink = |o: burstscope_spikes::BlockOutput| -> std::result::Result<(), String> {
             for ev in o.events {
+                let g = &mut p1[ev.group];
                 #[allow(clippy::cast_possible_wrap)]
-                p1[ev.group].push(ev.sample as i64, &ev.peaks, &ev.waveform, cap);
+                g.push(ev.sample as i64, &ev.peaks, &ev.waveform, cap);
+                if caching {
+                    // The budget counts what is allocated, growth included.
+                    let before = g.cache.capacity();
+                    g.cache.extend_from_slice(&ev.waveform);
+                    cached += g.cache.capacity() - before;
+                    if cached > cache_floats {
+                        // Over budget: free it now; assignment runs detection again.
+                        caching = false;
+                        for g in &mut p1 {
+                            g.cache = Vec::new();
+                        }
+                        tracing::debug!(
+                            "snippet cache full ({} MiB): a second detection pass will assign",
+                            cfg.snippet_cache_mb
+                        );
+                    }
+                }
             }
             Ok(())
         };
         burstscope_spikes::run(&plan, &reader, &noise, &on_progress, &mut sink)
             .ctx(|| format!("{}: detection", file.display()))?;
     }
+    lap("detection");
     // ---- clustering per group
     let ms_to_samples = |ms: f64| -> usize {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -536,6 +579,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             warnings.push(format!("group {}: no spikes detected; no units", pg.name));
         }
     }
+    lap("clustering");
     // ---- pass 2: assign every event, accumulate waveforms
     let mut labels: Vec<Vec<usize>> = p1.iter().map(|g| Vec::with_capacity(g.samples.len())).collect();
     let mut pcs: Vec<Vec<f32>> = models
@@ -548,26 +592,45 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
         .zip(&pgroups)
         .map(|(m, pg)| Templates::new(m.as_ref().map_or(0, |m| m.n_clusters), ns, pg.channels.len(), n_before))
         .collect();
-    progress.start(plan.n_blocks() as u64, "sorting: assign");
-    {
+    // One event of group g: its label, its waveform in the sums, its PCs.
+    let assign = |m: &GroupModel, labels: &mut Vec<usize>, t: &mut Templates, pcs: &mut Vec<f32>, w: &[f32]| {
+        let i = labels.len();
+        let l = if i.is_multiple_of(m.stride) && i / m.stride < m.labels_train.len() {
+            m.labels_train[i / m.stride]
+        } else {
+            m.classifier.classify(w)
+        };
+        labels.push(l);
+        t.add(l, w);
+        m.metric_basis.project(w, pcs);
+    };
+    if caching {
+        tracing::debug!("{}: every snippet kept ({} MiB); no second detection pass", file.display(), cached >> 18);
+        labels.par_iter_mut().zip(templates.par_iter_mut()).zip(pcs.par_iter_mut()).zip(&p1).zip(&models).for_each(
+            |((((l, t), pc), g), m)| {
+                if let Some(m) = m {
+                    for snip in g.cache.chunks_exact(ns * t.n_channels) {
+                        assign(m, l, t, pc, snip);
+                    }
+                }
+            },
+        );
+    } else {
+        p1.iter_mut().for_each(|g| g.cache = Vec::new());
+        progress.start(plan.n_blocks() as u64, "sorting: assign");
         let mut sink = |o: burstscope_spikes::BlockOutput| -> std::result::Result<(), String> {
             for ev in o.events {
                 let g = ev.group;
                 let Some(m) = &models[g] else { continue };
-                let i = labels[g].len();
-                let l = if i.is_multiple_of(m.stride) && i / m.stride < m.labels_train.len() {
-                    m.labels_train[i / m.stride]
-                } else {
-                    m.classifier.classify(&ev.waveform)
-                };
-                labels[g].push(l);
-                templates[g].add(l, &ev.waveform);
-                m.metric_basis.project(&ev.waveform, &mut pcs[g]);
+                assign(m, &mut labels[g], &mut templates[g], &mut pcs[g], &ev.waveform);
             }
             Ok(())
         };
         burstscope_spikes::run(&plan, &reader, &noise, &on_progress, &mut sink)
             .ctx(|| format!("{}: detection (second pass)", file.display()))?;
+    }
+    for g in &mut p1 {
+        g.cache = Vec::new();
     }
     progress.finish();
     for (g, pg) in p1.iter().zip(&pgroups) {
@@ -581,6 +644,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             );
         }
     }
+    lap("assignment");
     // ---- merges
     let mparams = MergeParams {
         refractory_ms: cfg.refractory_ms,
@@ -605,6 +669,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             burstscope_sorting::merge_clusters(&s, l, t, &mparams)
         })
         .collect();
+    lap("merges");
     // ---- units
     let n_total = series.n_samples as u64;
     let tparams = burstscope_sorting::TrainMetricParams { isi_threshold_ms: 1.5, ..Default::default() };
@@ -703,6 +768,9 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
             let feats: Vec<f64> =
                 keep.iter().flat_map(|&i| pcs[gi][i * dim..(i + 1) * dim].iter().map(|&v| f64::from(v))).collect();
             let lab: Vec<i64> = keep.iter().map(|&i| ids[i]).collect();
+            // Without subsampling every unit's neighbour search is over the
+            // same spikes: search once for the group.
+            let shared_nn = (lab.len() <= NN_MAX_SPIKES).then(|| burstscope_sorting::nearest_neighbors(&feats, dim, 5));
             let results: Vec<PcMetrics> = units[first..]
                 .par_iter()
                 .map(|u| {
@@ -714,7 +782,10 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
                     } else {
                         f64::NAN
                     };
-                    let nn = burstscope_sorting::nearest_neighbor_rates(&feats, dim, &lab, u.id, 10_000, 5);
+                    let nn = match &shared_nn {
+                        Some((nb, k)) => burstscope_sorting::nearest_neighbor_rates_from(nb, *k, &lab, u.id),
+                        None => burstscope_sorting::nearest_neighbor_rates(&feats, dim, &lab, u.id, NN_MAX_SPIKES, 5),
+                    };
                     (iso, lr, dp, sil, nn)
                 })
                 .collect();
@@ -732,6 +803,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     for u in &mut units {
         u.label = label_of(&u.quality, cfg);
     }
+    lap("units and metrics");
     // ---- spikes table (all groups, in time order)
     let mut rows: Vec<(i64, usize, usize)> = Vec::new();
     for (gi, g) in p1.iter().enumerate() {
@@ -758,6 +830,7 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     write_table(&ut, stage.path(), cfg.format.into())?;
     let _ = spikes_path;
     write_phy_folder(&stage.path().join("phy"), &series, &pgroups, &units, &rows, &unit_of, &p1, ns)?;
+    lap("tables, sorted.nwb and phy");
     if cfg.figures {
         draw_figures(&stage.path().join("figures"), &series, &pgroups, &units, &unit_of, &p1, &t_of, cfg)?;
     }
@@ -1057,6 +1130,39 @@ fn write_phy_folder(
 /// per unit its sheet (waveforms, autocorrelogram with the refractory
 /// period, ISI histogram, amplitude over time). Drawn in parallel.
 #[allow(clippy::too_many_arguments)]
+/// Events drawn in a group's projection figure (about).
+const PROJECTION_POINTS: usize = 6_000;
+/// Events of a unit drawn at least (all if it has fewer).
+const PROJECTION_MIN_PER_UNIT: usize = 400;
+
+/// Indices (in time order) of the events drawn in a projection figure:
+/// every k-th event of each unit (and of the unassigned, -1), k chosen so
+/// that a unit keeps its share of [`PROJECTION_POINTS`] but at least
+/// [`PROJECTION_MIN_PER_UNIT`] events.
+fn projection_subsample(unit_of: &[i64]) -> Vec<usize> {
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+    for &u in unit_of {
+        *counts.entry(u).or_default() += 1;
+    }
+    let n = unit_of.len().max(1);
+    let step: BTreeMap<i64, usize> = counts
+        .iter()
+        .map(|(&u, &c)| {
+            let quota = (PROJECTION_POINTS * c / n).max(PROJECTION_MIN_PER_UNIT);
+            (u, c.div_ceil(quota).max(1))
+        })
+        .collect();
+    let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
+    (0..unit_of.len())
+        .filter(|&i| {
+            let u = unit_of[i];
+            let k = seen.entry(u).or_default();
+            *k += 1;
+            (*k - 1).is_multiple_of(step[&u])
+        })
+        .collect()
+}
+
 fn draw_figures(
     dir: &Path,
     series: &SeriesInfo,
@@ -1083,10 +1189,11 @@ fn draw_figures(
         }
         #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
         let first = mine[0].id as usize;
-        // At most 20 000 points (every k-th spike) keep the files small.
+        // About PROJECTION_POINTS events (every k-th of each unit and of the
+        // unassigned, each keeping at least PROJECTION_MIN_PER_UNIT): small
+        // units stay visible and the vector files stay small.
         let n = p1[gi].samples.len();
-        let step = n.div_ceil(20_000).max(1);
-        let idx: Vec<usize> = (0..n).step_by(step).collect();
+        let idx = projection_subsample(&unit_of[gi]);
         #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
         let proj = plot::PeakProjections {
             title: format!("{}: peak amplitudes, channel pairs ({} of {n} events)", g.name, idx.len()),

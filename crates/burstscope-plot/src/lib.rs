@@ -107,7 +107,26 @@ pub fn to_svg<F: Figure>(fig: &F, name: &str) -> Result<String, PlotError> {
         fig.draw(&root, 1.0).map_err(|m| PlotError::Draw { name: name.into(), message: m })?;
         root.present().map_err(|e| PlotError::Draw { name: name.into(), message: e.to_string() })?;
     }
-    Ok(svg)
+    Ok(fill_opacity(&svg))
+}
+
+/// plotters gives a translucent shape `opacity="a"`, which PDF can only
+/// express as a transparency group per shape (a scatter of 60 000 points
+/// became 35 MB and most of the sorting time). For a shape without a stroke
+/// `fill-opacity` draws the same pixels as a plain fill with an alpha.
+fn fill_opacity(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    for line in svg.split_inclusive('\n') {
+        match (line.find(" opacity=\""), line.contains("stroke=\"none\"")) {
+            (Some(at), true) => {
+                out.push_str(&line[..at]);
+                out.push_str(" fill-opacity=\"");
+                out.push_str(&line[at + " opacity=\"".len()..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Draws `fig` to PNG bytes at 300 dpi (with the resolution recorded in the file).

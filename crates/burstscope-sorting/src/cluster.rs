@@ -189,42 +189,31 @@ impl WindowPca {
     /// of them), exactly and deterministically.
     #[must_use]
     pub fn fit(s: &Snippets<'_>, rows: &[usize], how: Featurize, k: usize, max_fit_rows: usize) -> Self {
-        let nc = s.n_channels;
-        let dim = how.len * nc;
         let step = rows.len().div_ceil(max_fit_rows.max(1)).max(1);
         let fit_rows: Vec<usize> = rows.iter().step_by(step).copied().collect();
-        let mut x = vec![0.0f64; dim];
-        let mut mean = vec![0.0f64; dim];
-        for &r in &fit_rows {
-            Self::window(&how, nc, s.spike(r), &mut x);
-            for (m, v) in mean.iter_mut().zip(&x) {
-                *m += v;
-            }
+        let w = Windowed::new(s, how, &fit_rows);
+        let all: Vec<usize> = (0..fit_rows.len()).collect();
+        Self::from_scatter(how, s.n_channels, &Scatter::of(&w, &all), k)
+    }
+
+    /// Fits `k` components to the windowed spikes `rows` of `w` (every
+    /// ⌈n / max_fit_rows⌉-th of them).
+    fn fit_windowed(w: &Windowed, rows: &[usize], k: usize, max_fit_rows: usize) -> Self {
+        let step = rows.len().div_ceil(max_fit_rows.max(1)).max(1);
+        if step == 1 {
+            return Self::from_scatter(w.how, w.n_channels, &Scatter::of(w, rows), k);
         }
-        let nf = fit_rows.len().max(1) as f64;
-        mean.iter_mut().for_each(|m| *m /= nf);
-        let mut cov = vec![0.0f64; dim * dim];
-        for &r in &fit_rows {
-            Self::window(&how, nc, s.spike(r), &mut x);
-            for (xi, m) in x.iter_mut().zip(&mean) {
-                *xi -= m;
-            }
-            for i in 0..dim {
-                let xi = x[i];
-                let row = &mut cov[i * dim + i..(i + 1) * dim];
-                for (c, xj) in row.iter_mut().zip(&x[i..]) {
-                    *c += xi * xj;
-                }
-            }
-        }
-        // Only the upper triangle was accumulated.
-        for i in 0..dim {
-            for j in 0..i {
-                cov[i * dim + j] = cov[j * dim + i];
-            }
-        }
+        let fit_rows: Vec<usize> = rows.iter().step_by(step).copied().collect();
+        Self::from_scatter(w.how, w.n_channels, &Scatter::of(w, &fit_rows), k)
+    }
+
+    /// The `k` leading components of a scatter matrix.
+    fn from_scatter(how: Featurize, nc: usize, sc: &Scatter, k: usize) -> Self {
+        let dim = sc.mean.len();
         let k = k.min(dim);
-        let e = crate::linalg::top_eigen(&cov, dim, k);
+        let e = crate::linalg::top_eigen(&sc.scatter, dim, k);
+        #[allow(clippy::cast_precision_loss)]
+        let nf = sc.n.max(1) as f64;
         let components = (0..k)
             .map(|c| {
                 let v = e.vector(c);
@@ -237,7 +226,7 @@ impl WindowPca {
                 }
             })
             .collect();
-        Self { how, n_channels: nc, mean, components }
+        Self { how, n_channels: nc, mean: sc.mean.clone(), components }
     }
 
     /// Feature dimension: the components, plus ln(norm) when weighted.
@@ -262,6 +251,28 @@ impl WindowPca {
         }
     }
 
+    /// Features of the windowed spikes `rows` of `w`, row-major.
+    fn project_windowed(&self, w: &Windowed, rows: &[usize]) -> Vec<f64> {
+        let k = self.dim();
+        let nk = self.components.len();
+        let mut out = vec![0.0f64; rows.len() * k];
+        // Components dotted with the mean, subtracted once per component.
+        let offsets: Vec<f64> = self.components.iter().map(|c| crate::linalg::dot(c, &self.mean)).collect();
+        let mut x = vec![0.0f64; w.dim];
+        for (o, &r) in out.chunks_exact_mut(k).zip(rows) {
+            for (xi, v) in x.iter_mut().zip(w.row(r)) {
+                *xi = f64::from(*v);
+            }
+            for ((oi, comp), off) in o.iter_mut().zip(&self.components).zip(&offsets) {
+                *oi = crate::linalg::dot(&x, comp) - off;
+            }
+            if k > nk {
+                o[nk] = self.how.amplitude_weight * w.norms[r].max(1e-12).ln();
+            }
+        }
+        out
+    }
+
     /// Features of the spikes `rows`, row-major.
     #[must_use]
     pub fn project(&self, s: &Snippets<'_>, rows: &[usize]) -> Vec<f64> {
@@ -271,6 +282,79 @@ impl WindowPca {
             self.project_into(s.spike(r), &mut out[i * k..(i + 1) * k]);
         }
         out
+    }
+}
+
+/// The feature window ([`Featurize`]) of each of a group's snippets,
+/// computed once and shared by every fit and projection of the clustering.
+struct Windowed {
+    how: Featurize,
+    n_channels: usize,
+    /// `len × channels`.
+    dim: usize,
+    /// Windowed (normalised) snippets, row-major.
+    x: Vec<f32>,
+    /// Norm of each windowed snippet before normalisation.
+    norms: Vec<f64>,
+}
+
+impl Windowed {
+    fn new(s: &Snippets<'_>, how: Featurize, rows: &[usize]) -> Self {
+        let nc = s.n_channels;
+        let dim = how.len * nc;
+        let mut x = Vec::with_capacity(rows.len() * dim);
+        let mut norms = Vec::with_capacity(rows.len());
+        let mut buf = vec![0.0f64; dim];
+        for &r in rows {
+            norms.push(WindowPca::window(&how, nc, s.spike(r), &mut buf));
+            #[allow(clippy::cast_possible_truncation)]
+            x.extend(buf.iter().map(|&v| v as f32));
+        }
+        Self { how, n_channels: nc, dim, x, norms }
+    }
+
+    fn row(&self, r: usize) -> &[f32] {
+        &self.x[r * self.dim..(r + 1) * self.dim]
+    }
+}
+
+/// Mean and scatter matrix (the sum of outer products about the mean, both
+/// triangles) of a set of windowed snippets.
+#[derive(Clone)]
+struct Scatter {
+    n: usize,
+    mean: Vec<f64>,
+    scatter: Vec<f64>,
+}
+
+impl Scatter {
+    /// Of the rows `rows` of `w`.
+    fn of(w: &Windowed, rows: &[usize]) -> Self {
+        let (mean, scatter) = crate::linalg::mean_and_scatter(rows.len(), w.dim, |i, out| {
+            for (o, v) in out.iter_mut().zip(w.row(rows[i])) {
+                *o = f64::from(*v);
+            }
+        });
+        Self { n: rows.len(), mean, scatter }
+    }
+
+    /// The scatter of the union of two disjoint sets.
+    fn union(a: &Self, b: &Self) -> Self {
+        let n = a.n + b.n;
+        #[allow(clippy::cast_precision_loss)]
+        let (na, nb, nt) = (a.n as f64, b.n as f64, n.max(1) as f64);
+        let mean: Vec<f64> = a.mean.iter().zip(&b.mean).map(|(x, y)| (na * x + nb * y) / nt).collect();
+        let d: Vec<f64> = a.mean.iter().zip(&b.mean).map(|(x, y)| x - y).collect();
+        let f = na * nb / nt;
+        let dim = mean.len();
+        let mut scatter = vec![0.0f64; dim * dim];
+        for i in 0..dim {
+            let row = &mut scatter[i * dim..(i + 1) * dim];
+            for (j, r) in row.iter_mut().enumerate() {
+                *r = a.scatter[i * dim + j] + b.scatter[i * dim + j] + f * d[i] * d[j];
+            }
+        }
+        Self { n, mean, scatter }
     }
 }
 
@@ -354,12 +438,18 @@ pub fn cluster_snippets(s: &Snippets<'_>, p: &ClusterParams) -> Result<Clusterin
         whiten: p.whiten,
     };
     let all: Vec<usize> = (0..s.n_spikes).collect();
-    let top = WindowPca::fit(s, &all, how, p.n_components, p.max_fit_rows);
+    let w = Windowed::new(s, how, &all);
+    let top = WindowPca::fit_windowed(&w, &all, p.n_components, p.max_fit_rows);
     let mut labels = vec![0usize; s.n_spikes];
-    let mut next = 0usize;
-    split_recursive(s, &all, how, p, 0, &mut labels, &mut next, Some(&top));
+    let leaves = split_recursive(&w, all.clone(), p, 0, Some(&top));
+    let next = leaves.len();
+    for (c, leaf) in leaves.iter().enumerate() {
+        for &r in leaf {
+            labels[r] = c;
+        }
+    }
     if p.merge_min_corr < 1.0 {
-        merge_unimodal(s, how, p, &mut labels, next);
+        merge_unimodal(s, &w, p, &mut labels, next);
     }
     // Renumber by first spike.
     let mut map = vec![usize::MAX; next.max(1)];
@@ -371,68 +461,60 @@ pub fn cluster_snippets(s: &Snippets<'_>, p: &ClusterParams) -> Result<Clusterin
         }
         *l = map[*l];
     }
-    let classifier = classifier(s, &top, &labels, k);
+    let classifier = classifier(&w, &top, &labels, k);
     Ok(Clustering { labels, n_clusters: k, classifier })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The leaves (sets of rows) of the recursive split of `rows`, in
+/// depth-first order. Sub-clusters are split in parallel; the order of the
+/// leaves, so the labels, never depends on the threads.
 fn split_recursive(
-    s: &Snippets<'_>,
-    rows: &[usize],
-    how: Featurize,
+    w: &Windowed,
+    rows: Vec<usize>,
     p: &ClusterParams,
     depth: usize,
-    labels: &mut [usize],
-    next: &mut usize,
     pca: Option<&WindowPca>,
-) {
-    let leaf = |labels: &mut [usize], next: &mut usize| {
-        for &r in rows {
-            labels[r] = *next;
-        }
-        *next += 1;
-    };
+) -> Vec<Vec<usize>> {
+    use rayon::prelude::*;
     if rows.len() < 2 * p.isosplit.min_cluster_size {
-        leaf(labels, next);
-        return;
+        return vec![rows];
     }
     let fitted;
     let pca = if let Some(p0) = pca {
         p0
     } else {
-        fitted = WindowPca::fit(s, rows, how, p.n_components, p.max_fit_rows);
+        fitted = WindowPca::fit_windowed(w, &rows, p.n_components, p.max_fit_rows);
         &fitted
     };
     let k = pca.dim();
-    let x = pca.project(s, rows);
+    let x = pca.project_windowed(w, &rows);
     let l = isosplit(&x, rows.len(), k, &p.isosplit);
     let n_clusters = l.iter().max().map_or(0, |m| m + 1);
     if n_clusters <= 1 {
         // ISO-SPLIT saw one cluster; look for two neurons along the best
         // two-means direction before accepting it.
-        match (depth < p.max_depth).then(|| bisect(&x, rows.len(), k, &p.isosplit, p.split_threshold)).flatten() {
+        return match (depth < p.max_depth).then(|| bisect(&x, rows.len(), k, &p.isosplit, p.split_threshold)).flatten()
+        {
             Some(side) => {
-                for half in [false, true] {
-                    let sub: Vec<usize> =
-                        rows.iter().zip(&side).filter(|(_, s)| **s == half).map(|(r, _)| *r).collect();
-                    split_recursive(s, &sub, how, p, depth + 1, labels, next, None);
-                }
+                let half = |h: bool| -> Vec<usize> {
+                    rows.iter().zip(&side).filter(|(_, s)| **s == h).map(|(r, _)| *r).collect()
+                };
+                let (mut a, b) = rayon::join(
+                    || split_recursive(w, half(false), p, depth + 1, None),
+                    || split_recursive(w, half(true), p, depth + 1, None),
+                );
+                a.extend(b);
+                a
             }
-            None => leaf(labels, next),
-        }
-        return;
+            None => vec![rows],
+        };
     }
-    for c in 0..n_clusters {
-        let sub: Vec<usize> = rows.iter().zip(&l).filter(|(_, lab)| **lab == c).map(|(r, _)| *r).collect();
-        if depth + 1 >= p.max_depth {
-            for &r in &sub {
-                labels[r] = *next;
-            }
-            *next += 1;
-        } else {
-            split_recursive(s, &sub, how, p, depth + 1, labels, next, None);
-        }
+    let subs: Vec<Vec<usize>> =
+        (0..n_clusters).map(|c| rows.iter().zip(&l).filter(|(_, lab)| **lab == c).map(|(r, _)| *r).collect()).collect();
+    if depth + 1 >= p.max_depth {
+        return subs;
     }
+    subs.into_par_iter().map(|sub| split_recursive(w, sub, p, depth + 1, None)).collect::<Vec<_>>().concat()
 }
 
 /// Merges pairs of clusters whose mean waveforms agree (correlation ≥
@@ -440,11 +522,17 @@ fn split_recursive(
 /// projected on the pair's discriminant in the pair's own whitened
 /// components, are unimodal (isocut): over-split clusters, and a neuron cut
 /// along its slow amplitude drift, rejoin; two similar neurons that a
-/// discriminant separates do not. Greedy, most similar pair first.
-fn merge_unimodal(s: &Snippets<'_>, how: Featurize, p: &ClusterParams, labels: &mut [usize], k: usize) {
+/// discriminant separates do not. Greedy, most similar pair first. The
+/// pair's components come from the two clusters' scatter matrices (each
+/// computed once, combined exactly), on all of their spikes.
+fn merge_unimodal(s: &Snippets<'_>, win: &Windowed, p: &ClusterParams, labels: &mut [usize], k: usize) {
     let nc = s.n_channels;
     let w = s.n_samples * nc;
-    let mut tested = std::collections::BTreeSet::new();
+    use rayon::prelude::*;
+    // Per pair (a, b, size of a, size of b): the merged scatter when the pair is unimodal.
+    let mut outcomes: std::collections::BTreeMap<(usize, usize, usize, usize), Option<Scatter>> =
+        std::collections::BTreeMap::new();
+    let mut scatters: Vec<Option<Scatter>> = vec![None; k];
     loop {
         let mut sums = vec![vec![0.0f64; w]; k];
         let mut counts = vec![0usize; k];
@@ -462,7 +550,7 @@ fn merge_unimodal(s: &Snippets<'_>, how: Featurize, p: &ClusterParams, labels: &
         let mut cands: Vec<(f64, usize, usize)> = Vec::new();
         for (i, &a) in alive.iter().enumerate() {
             for &b in &alive[i + 1..] {
-                if tested.contains(&(a, b, counts[a], counts[b])) {
+                if matches!(outcomes.get(&(a, b, counts[a], counts[b])), Some(None)) {
                     continue;
                 }
                 let c = crate::merge::shape_corr(&sums[a], &sums[b], s.n_samples, nc, 4);
@@ -472,32 +560,92 @@ fn merge_unimodal(s: &Snippets<'_>, how: Featurize, p: &ClusterParams, labels: &
             }
         }
         cands.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        // Candidates are tested in order, the first that passes merged. The
+        // outcome of a test depends only on the two clusters, so tests run
+        // ahead in parallel (one per thread) and are remembered by the pair's
+        // key: the same merges as one test at a time, whatever the threads.
         let mut merged = false;
-        for (_, a, b) in cands {
-            tested.insert((a, b, counts[a], counts[b]));
-            let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == a || labels[i] == b).collect();
-            let pca = WindowPca::fit(s, &rows, how, p.n_components, p.max_fit_rows);
-            let d = pca.dim();
-            let x = pca.project(s, &rows);
-            let ia: Vec<usize> = (0..rows.len()).filter(|&i| labels[rows[i]] == a).collect();
-            let ib: Vec<usize> = (0..rows.len()).filter(|&i| labels[rows[i]] == b).collect();
-            let (m0, c0) = crate::isosplit::stats(&x, d, &ia);
-            let (m1, c1) = crate::isosplit::stats(&x, d, &ib);
-            let v = crate::isosplit::discriminant(&c0, &c1, &m0, &m1, d);
-            let mut proj: Vec<f64> =
-                (0..rows.len()).map(|i| x[i * d..(i + 1) * d].iter().zip(&v).map(|(q, r)| q * r).sum()).collect();
-            if crate::isosplit::isocut(&mut proj).dip_score < p.isosplit.isocut_threshold {
-                for &r in &rows {
-                    labels[r] = a;
+        let ahead = rayon::current_num_threads().max(1);
+        let mut i = 0;
+        while i < cands.len() && !merged {
+            let todo: Vec<(usize, usize)> = cands[i..]
+                .iter()
+                .map(|&(_, a, b)| (a, b))
+                .filter(|&(a, b)| !outcomes.contains_key(&(a, b, counts[a], counts[b])))
+                .take(ahead)
+                .collect();
+            let need: std::collections::BTreeSet<usize> =
+                todo.iter().flat_map(|&(a, b)| [a, b]).filter(|&c| scatters[c].is_none()).collect();
+            let fresh: Vec<(usize, Scatter)> = need
+                .into_par_iter()
+                .map(|c| {
+                    let own: Vec<usize> = (0..labels.len()).filter(|&r| labels[r] == c).collect();
+                    (c, Scatter::of(win, &own))
+                })
+                .collect();
+            for (c, sc) in fresh {
+                scatters[c] = Some(sc);
+            }
+            let lab: &[usize] = labels;
+            let results: Vec<((usize, usize), Option<Scatter>)> = todo
+                .par_iter()
+                .map(|&(a, b)| {
+                    let (Some(sa), Some(sb)) = (&scatters[a], &scatters[b]) else { return ((a, b), None) };
+                    ((a, b), unimodal_pair(win, lab, a, b, sa, sb, p))
+                })
+                .collect();
+            for ((a, b), r) in results {
+                outcomes.insert((a, b, counts[a], counts[b]), r);
+            }
+            // Walk the candidates in order through the known outcomes.
+            while i < cands.len() {
+                let (_, a, b) = cands[i];
+                let Some(r) = outcomes.get(&(a, b, counts[a], counts[b])) else { break };
+                i += 1;
+                if let Some(pair) = r.clone() {
+                    for l in labels.iter_mut() {
+                        if *l == b {
+                            *l = a;
+                        }
+                    }
+                    scatters[a] = Some(pair);
+                    scatters[b] = None;
+                    merged = true;
+                    break;
                 }
-                merged = true;
-                break;
             }
         }
         if !merged {
             break;
         }
     }
+}
+
+/// Whether clusters `a` and `b` are one: their spikes projected on the
+/// pair's discriminant in the pair's own whitened components are unimodal
+/// (isocut dip below the ISO-SPLIT threshold). Returns the pair's scatter then.
+fn unimodal_pair(
+    win: &Windowed,
+    labels: &[usize],
+    a: usize,
+    b: usize,
+    sa: &Scatter,
+    sb: &Scatter,
+    p: &ClusterParams,
+) -> Option<Scatter> {
+    let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == a || labels[i] == b).collect();
+    let pair = Scatter::union(sa, sb);
+    let pca = WindowPca::from_scatter(win.how, win.n_channels, &pair, p.n_components);
+    let d = pca.dim();
+    let x = pca.project_windowed(win, &rows);
+    let ia: Vec<usize> = (0..rows.len()).filter(|&i| labels[rows[i]] == a).collect();
+    let ib: Vec<usize> = (0..rows.len()).filter(|&i| labels[rows[i]] == b).collect();
+    let (m0, c0) = crate::isosplit::stats(&x, d, &ia);
+    let (m1, c1) = crate::isosplit::stats(&x, d, &ib);
+    let v = crate::isosplit::discriminant(&c0, &c1, &m0, &m1, d);
+    let mut proj: Vec<f64> =
+        (0..rows.len()).map(|i| x[i * d..(i + 1) * d].iter().zip(&v).map(|(q, r)| q * r).sum()).collect();
+    (crate::isosplit::isocut(&mut proj).dip_score < p.isosplit.isocut_threshold).then_some(pair)
 }
 
 /// Two-means split of `n` points (best of several deterministic starts:
@@ -574,10 +722,10 @@ fn bisect(x: &[f64], n: usize, d: usize, p: &IsoSplitParams, threshold: f64) -> 
 
 /// Gaussian model per cluster in the top-level components.
 #[must_use]
-pub(crate) fn classifier(s: &Snippets<'_>, top: &WindowPca, labels: &[usize], k: usize) -> Classifier {
+fn classifier(w: &Windowed, top: &WindowPca, labels: &[usize], k: usize) -> Classifier {
     let d = top.dim();
-    let all: Vec<usize> = (0..s.n_spikes).collect();
-    let x = top.project(s, &all);
+    let all: Vec<usize> = (0..labels.len()).collect();
+    let x = top.project_windowed(w, &all);
     let mut means = vec![vec![0.0f64; d]; k];
     let mut counts = vec![0usize; k];
     for (i, &l) in labels.iter().enumerate() {

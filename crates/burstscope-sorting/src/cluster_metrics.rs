@@ -169,6 +169,114 @@ pub fn nearest_neighbor_rates(
     (hit_rate, miss_rate)
 }
 
+/// The `k` nearest other spikes of each of the `features.len() / dim`
+/// spikes (exact Euclidean search; equal distances ordered by index),
+/// row-major `n × k` with `k` clipped to `n - 1`. Rows run in parallel;
+/// each row's result is independent of the others, so of the thread count.
+#[must_use]
+pub fn nearest_neighbors(features: &[f64], dim: usize, k: usize) -> (Vec<usize>, usize) {
+    use rayon::prelude::*;
+    let dim = dim.max(1);
+    let n = features.len() / dim;
+    let k = k.min(n.saturating_sub(1));
+    let mut out = vec![0usize; n * k];
+    if k == 0 {
+        return (out, 0);
+    }
+    // Spikes in order of their first feature: the search from each spike
+    // walks outwards in that order and stops on each side once the first
+    // feature alone is farther than the k-th nearest so far (exact).
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| features[a * dim].total_cmp(&features[b * dim]).then(a.cmp(&b)));
+    let mut pos = vec![0usize; n];
+    for (p, &i) in order.iter().enumerate() {
+        pos[i] = p;
+    }
+    let key: Vec<f64> = order.iter().map(|&i| features[i * dim]).collect();
+    out.par_chunks_mut(k * 64).enumerate().for_each(|(c, block)| {
+        let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
+        for (o, row) in block.chunks_exact_mut(k).enumerate() {
+            let i = c * 64 + o;
+            let xi = &features[i * dim..(i + 1) * dim];
+            best.clear();
+            let p = pos[i];
+            let consider = |j: usize, best: &mut Vec<(f64, usize)>| {
+                let d = sq_dist(xi, &features[j * dim..(j + 1) * dim]);
+                let cand = (d, j);
+                if best.len() == k && !lex_less(cand, best[k - 1]) {
+                    return;
+                }
+                let at = best.partition_point(|&b| lex_less(b, cand));
+                best.insert(at, cand);
+                best.truncate(k);
+            };
+            let (mut lo, mut hi) = (p, p + 1);
+            let (mut left, mut right) = (p > 0, p + 1 < n);
+            while left || right {
+                let bound = if best.len() == k { best[k - 1].0 } else { f64::INFINITY };
+                if left {
+                    let q = lo - 1;
+                    let g = key[p] - key[q];
+                    if g * g > bound {
+                        left = false;
+                    } else {
+                        consider(order[q], &mut best);
+                        lo = q;
+                        left = q > 0;
+                    }
+                }
+                let bound = if best.len() == k { best[k - 1].0 } else { f64::INFINITY };
+                if right {
+                    let g = key[hi] - key[p];
+                    if g * g > bound {
+                        right = false;
+                    } else {
+                        consider(order[hi], &mut best);
+                        hi += 1;
+                        right = hi < n;
+                    }
+                }
+            }
+            for (r, b) in row.iter_mut().zip(&best) {
+                *r = b.1;
+            }
+        }
+    });
+    (out, k)
+}
+
+/// [`nearest_neighbor_rates`] of `unit` from the neighbours of every spike
+/// ([`nearest_neighbors`] with `k` per spike): the same rates when the group
+/// has no more than `max_spikes` spikes (no subsampling), computed once for
+/// all units of the group instead of once per unit.
+#[must_use]
+pub fn nearest_neighbor_rates_from(neighbors: &[usize], k: usize, labels: &[i64], unit: i64) -> (f64, f64) {
+    let n_mine = labels.iter().filter(|&&l| l == unit).count();
+    if n_mine == labels.len() {
+        return (1.0, 0.0);
+    }
+    if k == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let (mut hits, mut miss) = (0usize, 0usize);
+    for (row, &l) in neighbors.chunks_exact(k).zip(labels) {
+        let in_unit = row.iter().filter(|&&j| labels[j] == unit).count();
+        if l == unit {
+            hits += in_unit;
+        } else {
+            miss += in_unit;
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let rates = (hits as f64 / (n_mine * k) as f64, miss as f64 / ((labels.len() - n_mine) * k) as f64);
+    rates
+}
+
+/// (distance, index) ordered by distance, then index.
+fn lex_less(a: (f64, usize), b: (f64, usize)) -> bool {
+    a.0 < b.0 || (a.0 == b.0 && a.1 < b.1)
+}
+
 fn split<'a>(features: &'a [f64], dim: usize, labels: &[i64], unit: i64) -> (Vec<&'a [f64]>, Vec<&'a [f64]>) {
     let rows = features.chunks_exact(dim.max(1));
     let mut mine = Vec::new();
@@ -287,5 +395,28 @@ mod tests {
         assert!((chi2_cdf(2.0, 8.0) - 0.01898815687615381).abs() < 1e-12);
         assert!((chi2_cdf(40.0, 8.0) - 0.9999967962802195).abs() < 1e-12);
         assert!((1.0 - chi2_cdf(100.0, 8.0)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn group_wide_neighbours_give_the_per_unit_rates() {
+        // Three overlapping clouds in 4 dimensions.
+        let (n, dim) = (300, 4);
+        let mut state = 7u64;
+        let mut rnd = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+        };
+        let labels: Vec<i64> = (0..n).map(|i| [0, 1, 2, 1][i % 4]).collect();
+        let features: Vec<f64> = (0..n * dim).map(|q| f64::from(labels[q / dim] as i32) * 0.6 + rnd()).collect();
+        let (nb, k) = nearest_neighbors(&features, dim, 5);
+        assert_eq!(k, 5);
+        for unit in 0..3 {
+            let want = nearest_neighbor_rates(&features, dim, &labels, unit, 10_000, 5);
+            assert_eq!(nearest_neighbor_rates_from(&nb, k, &labels, unit), want, "unit {unit}");
+            assert!(want.0 > 0.3 && want.0 < 1.0 && want.1 > 0.0, "{want:?}");
+        }
+        // One unit alone: (1, 0) as the per-unit function.
+        let one = vec![3i64; n];
+        assert_eq!(nearest_neighbor_rates_from(&nb, k, &one, 3), (1.0, 0.0));
     }
 }

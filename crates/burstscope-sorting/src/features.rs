@@ -2,7 +2,7 @@
 //! of each channel's snippets, peak amplitude and energy.
 
 use crate::SortError;
-use crate::linalg::{SymEigen, sym_eigen};
+use crate::linalg::top_eigen;
 
 /// Feature parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,21 +40,32 @@ pub struct ChannelFeatures {
     pub energy_uv: Vec<f32>,
 }
 
-/// Features of `n_spikes` snippets stored spike × sample × channel (as
-/// `detect` writes them to `waveforms.h5`, in µV). The covariance of each
-/// channel's snippets is accumulated in f64 in spike order and decomposed
-/// exactly ([`sym_eigen`]), so the result never depends on threads.
+/// Per-channel principal components of a group's snippets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelPca {
+    /// Per channel: the mean snippet (µV).
+    pub means: Vec<Vec<f64>>,
+    /// Per channel: the components (unit vectors over samples), largest variance first.
+    pub components: Vec<Vec<Vec<f64>>>,
+    /// Per channel: the variance of the scores on each component (its eigenvalue, µV²).
+    pub variances: Vec<Vec<f64>>,
+    /// Per channel: the fraction of variance each kept component explains.
+    pub explained: Vec<Vec<f64>>,
+}
+
+/// The principal components of each channel's snippets (the part of
+/// [`channel_features`] that does not project every spike). Same shapes and
+/// errors.
 ///
 /// # Errors
-/// [`SortError::Shape`] when the array does not match the shape;
-/// [`SortError::Param`] when `n_components` is 0 or exceeds the samples.
-pub fn channel_features(
+/// As [`channel_features`].
+pub fn channel_pca(
     waveforms_uv: &[f32],
     n_spikes: usize,
     n_samples: usize,
     n_channels: usize,
     p: &FeatureParams,
-) -> Result<ChannelFeatures, SortError> {
+) -> Result<ChannelPca, SortError> {
     if waveforms_uv.len() != n_spikes * n_samples * n_channels {
         return Err(SortError::Shape {
             got: waveforms_uv.len(),
@@ -69,54 +80,68 @@ pub fn channel_features(
             message: format!("expected 1..={n_samples} (the samples per snippet), got {}", p.n_components),
         });
     }
+    let nc = p.n_components;
+    let mut out =
+        ChannelPca { means: Vec::new(), components: Vec::new(), variances: Vec::new(), explained: Vec::new() };
+    #[allow(clippy::cast_precision_loss)]
+    let denom = if n_spikes > 1 { (n_spikes - 1) as f64 } else { 1.0 };
+    for c in 0..n_channels {
+        let (mean, mut cov) = crate::linalg::mean_and_scatter(n_spikes, n_samples, |s, x| {
+            let w = &waveforms_uv[s * n_samples * n_channels..(s + 1) * n_samples * n_channels];
+            for (t, xt) in x.iter_mut().enumerate() {
+                *xt = f64::from(w[t * n_channels + c]);
+            }
+        });
+        cov.iter_mut().for_each(|v| *v /= denom);
+        let e = top_eigen(&cov, n_samples, nc);
+        let values = &e.values;
+        // The total variance: the trace, the sum of all eigenvalues.
+        let total: f64 = (0..n_samples).map(|t| cov[t * n_samples + t]).sum();
+        out.explained.push((0..nc).map(|k| if total > 0.0 { values[k].max(0.0) / total } else { 0.0 }).collect());
+        out.variances.push(values[..nc].iter().map(|v| v.max(0.0)).collect());
+        out.components.push((0..nc).map(|k| e.vector(k).to_vec()).collect());
+        out.means.push(mean);
+    }
+    Ok(out)
+}
+
+/// Features of `n_spikes` snippets stored spike × sample × channel (as
+/// `detect` writes them to `waveforms.h5`, in µV). The covariance of each
+/// channel's snippets is accumulated in f64 in spike order and decomposed
+/// exactly (Householder tridiagonalisation, bisection and inverse iteration,
+/// equal to LAPACK's `eigh` to rounding), so the result never depends on
+/// threads.
+///
+/// # Errors
+/// [`SortError::Shape`] when the array does not match the shape;
+/// [`SortError::Param`] when `n_components` is 0 or exceeds the samples.
+pub fn channel_features(
+    waveforms_uv: &[f32],
+    n_spikes: usize,
+    n_samples: usize,
+    n_channels: usize,
+    p: &FeatureParams,
+) -> Result<ChannelFeatures, SortError> {
     let at = |s: usize, t: usize, c: usize| f64::from(waveforms_uv[(s * n_samples + t) * n_channels + c]);
+    let pca = channel_pca(waveforms_uv, n_spikes, n_samples, n_channels, p)?;
     let nc = p.n_components;
     let mut scores = vec![0.0f32; n_spikes * n_channels * nc];
-    let mut means = Vec::with_capacity(n_channels);
-    let mut components = Vec::with_capacity(n_channels);
-    let mut explained = Vec::with_capacity(n_channels);
     let mut x = vec![0.0f64; n_samples];
     for c in 0..n_channels {
-        let mut mean = vec![0.0f64; n_samples];
+        let mean = &pca.means[c];
         for s in 0..n_spikes {
-            for t in 0..n_samples {
-                mean[t] += at(s, t, c);
+            for (t, xt) in x.iter_mut().enumerate() {
+                *xt = at(s, t, c) - mean[t];
             }
-        }
-        let inv = if n_spikes > 0 { 1.0 / n_spikes as f64 } else { 0.0 };
-        mean.iter_mut().for_each(|m| *m *= inv);
-        let mut cov = vec![0.0f64; n_samples * n_samples];
-        for s in 0..n_spikes {
-            for t in 0..n_samples {
-                x[t] = at(s, t, c) - mean[t];
-            }
-            for i in 0..n_samples {
-                let xi = x[i];
-                let row = &mut cov[i * n_samples..(i + 1) * n_samples];
-                for (j, r) in row.iter_mut().enumerate().skip(i) {
-                    *r += xi * x[j];
-                }
-            }
-        }
-        let denom = if n_spikes > 1 { (n_spikes - 1) as f64 } else { 1.0 };
-        cov.iter_mut().for_each(|v| *v /= denom);
-        let e: SymEigen = sym_eigen(&cov, n_samples);
-        let values = &e.values;
-        let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
-        let comps: Vec<Vec<f64>> = (0..nc).map(|k| e.vector(k).to_vec()).collect();
-        explained.push((0..nc).map(|k| if total > 0.0 { values[k].max(0.0) / total } else { 0.0 }).collect());
-        for s in 0..n_spikes {
-            for (k, comp) in comps.iter().enumerate() {
-                let v: f64 = (0..n_samples).map(|t| (at(s, t, c) - mean[t]) * comp[t]).sum();
+            for (k, comp) in pca.components[c].iter().enumerate() {
                 #[allow(clippy::cast_possible_truncation)]
                 {
-                    scores[(s * n_channels + c) * nc + k] = v as f32;
+                    scores[(s * n_channels + c) * nc + k] = crate::linalg::dot(&x, comp) as f32;
                 }
             }
         }
-        means.push(mean);
-        components.push(comps);
     }
+    let ChannelPca { means, components, explained, .. } = pca;
     let mut peak_uv = vec![0.0f32; n_spikes * n_channels];
     let mut energy_uv = vec![0.0f32; n_spikes * n_channels];
     for s in 0..n_spikes {

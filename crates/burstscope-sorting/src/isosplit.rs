@@ -199,29 +199,13 @@ struct Cluster {
 }
 
 pub(crate) fn stats(x: &[f64], d: usize, members: &[usize]) -> (Vec<f64>, Vec<f64>) {
-    let n = members.len().max(1) as f64;
-    let mu = mean(x, d, members);
-    let mut cov = vec![0.0; d * d];
-    let mut c = vec![0.0; d];
-    for &i in members {
-        for k in 0..d {
-            c[k] = x[i * d + k] - mu[k];
-        }
-        for a in 0..d {
-            let ca = c[a];
-            let row = &mut cov[a * d..(a + 1) * d];
-            for b in a..d {
-                row[b] += ca * c[b];
-            }
-        }
-    }
-    for a in 0..d {
-        for b in a..d {
-            let v = cov[a * d + b] / n;
-            cov[a * d + b] = v;
-            cov[b * d + a] = v;
-        }
-    }
+    let (mu, mut cov) = crate::linalg::mean_and_scatter(members.len(), d, |i, out| {
+        let r = members[i];
+        out.copy_from_slice(&x[r * d..(r + 1) * d]);
+    });
+    #[allow(clippy::cast_precision_loss)]
+    let inv = 1.0 / members.len().max(1) as f64;
+    cov.iter_mut().for_each(|v| *v *= inv);
     (mu, cov)
 }
 

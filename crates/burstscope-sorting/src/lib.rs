@@ -1,12 +1,14 @@
-//! Spike sorting on plain slices (no I/O, no tables): the first stage is
-//! here — waveform **features** computed deterministically, so that the same
-//! snippets give the same features bit for bit whatever the thread count.
+//! Spike sorting on plain slices (no I/O, no tables): features, clustering,
+//! merges and quality metrics, computed deterministically, so that the same
+//! snippets give the same units bit for bit whatever the thread count.
 //!
 //! * [`sym_eigen`]: the exact eigendecomposition of a symmetric matrix by
 //!   cyclic Jacobi rotations (no randomized solver, no BLAS threading), with
 //!   eigenvalues in descending order and a fixed sign per eigenvector (its
-//!   largest-magnitude entry positive).
-//! * [`channel_features`]: per channel, the principal components of the
+//!   largest-magnitude entry positive); the leading eigenpairs of the large
+//!   covariances come from Householder tridiagonalisation, bisection and
+//!   inverse iteration (same conventions, a fraction of the time).
+//! * [`channel_pca`] / [`channel_features`]: per channel, the principal components of the
 //!   snippets on that channel (`n_components` scores per channel, as klusta and
 //!   MountainSort use for tetrodes), the peak amplitude and the energy.
 //! * [`train_metrics`]: a unit's spike-train quality metrics (firing rate,
@@ -36,8 +38,11 @@ mod waveform;
 
 pub use amplitude::{AmplitudeCutoffParams, amplitude_cutoff, median};
 pub use cluster::{Classifier, ClusterParams, Clustering, Featurize, Snippets, WindowPca, cluster_snippets};
-pub use cluster_metrics::{d_prime, isolation_distance, nearest_neighbor_rates, simplified_silhouette};
-pub use features::{ChannelFeatures, FeatureParams, channel_features};
+pub use cluster_metrics::{
+    d_prime, isolation_distance, nearest_neighbor_rates, nearest_neighbor_rates_from, nearest_neighbors,
+    simplified_silhouette,
+};
+pub use features::{ChannelFeatures, ChannelPca, FeatureParams, channel_features, channel_pca};
 pub use isosplit::{IsoSplitParams, Isocut, isocut, isosplit};
 pub use linalg::{SymEigen, sym_eigen};
 pub use merge::{GroupSpikes, Merge, MergeKind, MergeParams, Templates, merge_clusters};

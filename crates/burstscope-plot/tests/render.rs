@@ -190,7 +190,7 @@ fn a_translucent_scatter_stays_a_small_pdf() {
         title: "projections".into(),
         channels: (0..4).map(|c| c.to_string()).collect(),
         peaks_uv,
-        unit: (0..n).map(|i| (i % 3 > 0).then_some(i % 3 - 1)).collect(),
+        unit: (0..n).map(|i| (i % 3 > 0).then(|| i % 3 - 1)).collect(),
         units: vec!["unit 0".into(), "unit 1".into()],
     };
     let (_keep, dir) = out_dir();

@@ -10,6 +10,9 @@
 //!   a sample has ≤ 8 values and there are no ties).
 //! - [`summary`] (mean, SD, SEM, median, quartiles as numpy's linear
 //!   interpolation), effect sizes, and [`holm`] adjustment.
+//! - Animals as the experimental unit: [`lmm::mixed_lm_reml`], a linear
+//!   mixed model with a random intercept per subject (and per session within
+//!   subject) fitted by REML, equal to statsmodels' `MixedLM`.
 //!
 //! All tests are two-sided. Golden values from scipy are in
 //! `tests/golden/stats_golden.json` (made by `tests/golden/make_stats_golden.py`).
@@ -24,6 +27,8 @@
 //! assert_eq!(w.statistic, 0.0); // every difference positive
 //! assert!((w.p_value - 2.0 / 64.0).abs() < 1e-15); // exact: 2 × 2⁻⁶
 //! ```
+
+pub mod lmm;
 
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::beta_reg;

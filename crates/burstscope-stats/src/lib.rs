@@ -12,7 +12,9 @@
 //!   interpolation), effect sizes, and [`holm`] adjustment.
 //! - Animals as the experimental unit: [`lmm::mixed_lm_reml`], a linear
 //!   mixed model with a random intercept per subject (and per session within
-//!   subject) fitted by REML, equal to statsmodels' `MixedLM`.
+//!   subject) fitted by REML, equal to statsmodels' `MixedLM`; and
+//!   [`animals`]: pre vs post and between groups as a mixed model plus the
+//!   tests on per-animal means, with n units, sessions and animals.
 //!
 //! All tests are two-sided. Golden values from scipy are in
 //! `tests/golden/stats_golden.json` (made by `tests/golden/make_stats_golden.py`).
@@ -28,6 +30,7 @@
 //! assert!((w.p_value - 2.0 / 64.0).abs() < 1e-15); // exact: 2 × 2⁻⁶
 //! ```
 
+pub mod animals;
 pub mod lmm;
 
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,9 @@
 //! The dataset layer of burstscope: a study is a **manifest** of sessions —
 //! one row per session with its file, what kind of data it is, and the
 //! animal, group, region and drug it belongs to. This crate reads and
-//! validates manifests; the batch runner plans and runs their stages.
+//! validates manifests ([`Manifest`]) and keeps the batch cache
+//! ([`cache`]: stage keys, done markers that never mark a partial output,
+//! and lock files for workers sharing a folder).
 //!
 //! ```
 //! # let dir = tempfile::tempdir().unwrap();
@@ -12,6 +14,7 @@
 //! assert_eq!(m.sessions[0].subject, "rat1");
 //! ```
 
+pub mod cache;
 mod manifest;
 
 pub use manifest::{Kind, Manifest, ManifestError, Problem, Session};

@@ -30,8 +30,9 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The `sort` stage.
-pub const SORT_STAGE: Stage = Stage { name: "sort", algorithm_version: 1 };
+/// The `sort` stage. Version 2: ISO-SPLIT's cluster covariances are summed
+/// in blocks (another rounding order), which can change borderline splits.
+pub const SORT_STAGE: Stage = Stage { name: "sort", algorithm_version: 2 };
 
 /// `sort` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,5 +16,6 @@
 
 pub mod cache;
 mod manifest;
+pub mod run;
 
 pub use manifest::{Kind, Manifest, ManifestError, Problem, Session};

@@ -17,5 +17,6 @@
 pub mod cache;
 mod manifest;
 pub mod run;
+pub mod worker;
 
 pub use manifest::{Kind, Manifest, ManifestError, Problem, Session};

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `burstscope` binary (one integration binary, topic modules).
 
 mod atomic;
+mod batch;
 mod bursts;
 mod detect;
 mod epsc;

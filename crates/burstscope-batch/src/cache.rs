@@ -120,8 +120,9 @@ pub fn mark_failed(dir: &Path, key: &str, reason: &str) -> std::io::Result<()> {
 /// An exclusive claim on a stage, held as a lock file created atomically
 /// (`O_EXCL`) and kept fresh by a heartbeat thread; removed on drop. A lock
 /// whose file has not been touched for `stale_after` belongs to a dead
-/// worker and is taken over (renamed away atomically, so only one worker
-/// wins it).
+/// worker, as does one taken by a process of this host that no longer runs
+/// (Linux `/proc`); either is taken over (renamed away atomically, so only
+/// one worker wins it).
 #[derive(Debug)]
 pub struct Lock {
     path: PathBuf,
@@ -157,7 +158,7 @@ impl Lock {
                         .and_then(|m| m.modified())
                         .ok()
                         .and_then(|t| SystemTime::now().duration_since(t).ok());
-                    if age.is_none_or(|a| a <= stale_after) {
+                    if age.is_none_or(|a| a <= stale_after) && !holder_is_dead(path) {
                         return Ok(None);
                     }
                     // Stale: move it aside; whoever's rename succeeds retries the claim.
@@ -194,6 +195,24 @@ impl Lock {
         });
         Self { path: path.to_path_buf(), stop, beat: Some(beat) }
     }
+}
+
+/// Whether the lock at `path` was taken by a process of this host that no
+/// longer runs (its worker was killed: no need to wait for the stale time).
+fn holder_is_dead(path: &Path) -> bool {
+    #[derive(Deserialize)]
+    struct Holder {
+        host: String,
+        pid: u32,
+    }
+    let Some(h) = std::fs::read(path).ok().and_then(|b| serde_json::from_slice::<Holder>(&b).ok()) else {
+        return false;
+    };
+    let proc_root = Path::new("/proc");
+    h.host == burstscope_core::host_name()
+        && h.pid != std::process::id()
+        && proc_root.join("self").exists()
+        && !proc_root.join(h.pid.to_string()).exists()
 }
 
 impl Drop for Lock {

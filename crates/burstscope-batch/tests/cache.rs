@@ -98,4 +98,18 @@ fn locks_are_exclusive_kept_alive_and_taken_from_the_dead() {
     let taken = Lock::try_acquire(&p, stale).unwrap().expect("stale lock taken over");
     assert!(std::fs::read_to_string(&p).unwrap().contains(&format!("\"pid\":{}", std::process::id())));
     drop(taken);
+
+    // A lock of a process of this host that has exited is taken at once.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    let host = burstscope_core::host_name();
+    std::fs::write(&p, format!("{{\"host\":{host:?},\"pid\":{pid},\"since_utc\":\"\"}}")).unwrap();
+    let long = Duration::from_secs(3600);
+    if std::path::Path::new("/proc/self").exists() {
+        assert!(Lock::try_acquire(&p, long).unwrap().is_some(), "the holder {pid} has exited");
+    }
+    // ... but not one of a live process.
+    std::fs::write(&p, format!("{{\"host\":{host:?},\"pid\":1,\"since_utc\":\"\"}}")).unwrap();
+    assert!(Lock::try_acquire(&p, long).unwrap().is_none(), "pid 1 is alive");
 }

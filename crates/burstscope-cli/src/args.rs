@@ -54,6 +54,39 @@ pub enum Command {
         after_help = "Examples:\n  burstscope epsc slices/ --out epsc/\n  burstscope epsc LHb_cell01.nwb CA1_cell01.nwb --out epsc/ --format csv\n  burstscope epsc slices/ --out epsc/ --latency-ms 100 --last-sweeps 5\n  burstscope epsc slices/ --out epsc/ --last-minutes 5 --cells cells.csv\n  burstscope epsc lab/ --out epsc/ --stim-ms 200 --test-pulse 50:100:-5\n  burstscope epsc slices/ --out epsc/ --config epsc.toml\n\nPATHS: NWB files (voltage-clamp sweeps; one cell per intracellular electrode) or\nfolders of them. A bad file among several is reported and skipped (exit 1).\nConditions: each sweep's stimulus_description, or the epoch tags when every sweep\nnames the same protocol; 'baseline' sweeps form the baseline (case-insensitive).\n\nPer sweep: baseline -20..-5 ms before the stimulus, 2 ms artifact blanking, peak\n(outward at positive holding potentials), amplitude at --latency-ms, 10-90 % rise,\none- and two-exponential decay fits, charge 0-500 ms, access and input resistance\nfrom the test pulse. The stimulus is found from its artifact (or --stim-ms); the\ntest pulse from the command-voltage stimulus series (or --test-pulse).\n\nPer cell: % block over the last drug sweeps; use-dependent block from an exponential\nin the stimulus number (block per stimulus, plateau, initial decline).\n\nQC (a failed cell is listed with its reason and left out of group statistics\nunless --include-failed): access > 25 MOhm or changing > 20 %, holding current or\nbaseline amplitude drifting > 20 %, sweeps without a stimulus, > 20 % failed fits.\n\n--cells: CSV with columns cell, region, treatment (overrides the electrode location).\nepsc.toml sections: [sweep] (baseline_ms, blank_ms, peak_window_ms, latency_ms,\ncharge_window_ms, polarity, ...) and [cell] (last_sweeps, last_minutes, rs_max_mohm,\nrs_max_change, holding_max_drift, baseline_max_drift, ...); top level: stim_ms,\nholding_mv, holding_tolerance_mv = 2.5, include_failed, trace_window_ms = [20, 600],\nformat, figures, [test_pulse] start_ms/stop_ms/step_mv. Preset: data/epsc.toml.\n\nWrites DIR/sweeps, cells, group_stats (.parquet or .csv), DIR/figures/*.{svg,png,pdf}\nand DIR/epsc.json (record: key, outputs, run)."
     )]
     Epsc(EpscArgs),
+    /// Run every session of a manifest through its stages, each in a worker process, reusing the cache.
+    #[command(
+        after_help = "Examples:\n  burstscope batch study.csv --out study/\n  burstscope batch study.csv --out study/ --config dataset.toml --jobs 2\n  burstscope batch study.csv --out study/ --dry-run        # run / cached / failed before, per stage\n  burstscope batch study.csv --out study/ --force bursts   # recompute bursts (and nothing upstream)\n  burstscope batch study.csv --out study/ --shard 0/4      # one of four workers (SLURM arrays: automatic)\n\nMANIFEST (.csv with a header, or .toml with [[session]] tables; paths relative to it):\n  session, path, kind (tetrode: detect -> sort -> bursts; units: bursts; slice: epsc),\n  subject, group, region, drug, [drug_at_s], [config], [tags], further columns kept as text.\n  Example: data/manifests/example.csv.\n\ndataset.toml: [detect], [sort], [bursts], [epsc] tables, each what that command's --config\ntakes; a session's config file (the same tables, or for a units or slice session that\nstage's own settings file) overrides it key by key.\n\nWrites DIR/sessions/<session>/<stage>/ (each stage's usual output and record), beside it\n<stage>.toml (the config used), <stage>.log (the worker's output) and, after a failure,\n<stage>.failed.json; DIR/batch.json (every stage's key, outcome and reason).\nA stage is reused when its key (input content, validated config, upstream stages, program\nand algorithm versions) is unchanged and its outputs verify. Exit 1 when a session failed\n(the others complete), 2 for an invalid manifest or config (nothing runs)."
+    )]
+    Batch(BatchArgs),
+}
+
+/// `burstscope batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Manifest: .csv (header line) or .toml ([[session]] tables).
+    pub manifest: PathBuf,
+    /// Output folder (sessions/, batch.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Dataset config: [detect], [sort], [bursts], [epsc] tables.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Sessions processed at once, each stage in its own worker process.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Print the plan (run / cached / failed before) and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Recompute every stage, or STAGE and the stages after it.
+    #[arg(long, num_args = 0..=1, default_missing_value = "all", value_name = "STAGE")]
+    pub force: Option<String>,
+    /// Longest a stage may run before its worker is killed, s.
+    #[arg(long, default_value_t = 3600.0)]
+    pub timeout_s: f64,
+    /// Run only share I/N of the sessions (default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// `burstscope demo`.

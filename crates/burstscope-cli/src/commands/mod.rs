@@ -2,6 +2,7 @@
 //! config, calls the pipeline library, shows progress and warnings, and
 //! returns how it ended. The analysis itself lives in `burstscope-pipeline`.
 
+mod batch;
 mod bursts;
 mod demo;
 mod detect;
@@ -30,6 +31,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Sort(a) => sort::run(&a),
         Command::Bursts(a) => bursts::run(&a),
         Command::Epsc(a) => epsc::run(&a),
+        Command::Batch(a) => batch::run(&a),
     }
 }
 

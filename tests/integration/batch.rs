@@ -1,0 +1,148 @@
+//! `burstscope batch` end to end: a broken session fails alone, a rerun
+//! redoes only what changed, and a killed batch resumes without redoing
+//! finished stages.
+
+use crate::util::{bin, bin_std, fixture};
+use std::path::Path;
+
+fn outcomes(out: &Path) -> Vec<(String, String, String)> {
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("batch.json")).unwrap()).unwrap();
+    let mut v = Vec::new();
+    for s in doc["sessions"].as_array().unwrap() {
+        for st in s["stages"].as_array().unwrap() {
+            v.push((
+                s["session"].as_str().unwrap().to_string(),
+                st["stage"].as_str().unwrap().to_string(),
+                st["outcome"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    v
+}
+
+fn o(s: &str, st: &str, out: &str) -> (String, String, String) {
+    (s.into(), st.into(), out.into())
+}
+
+#[test]
+fn a_broken_session_fails_alone_and_a_rerun_redoes_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("broken.nwb"), b"this is not an HDF5 file").unwrap();
+    let manifest = dir.path().join("study.csv");
+    std::fs::write(
+        &manifest,
+        format!(
+            "session,path,kind,subject,group,region,drug,implant_side\n\
+             good,{},units,rat1,cLH,LHb,ketamine,left\n\
+             broken,broken.nwb,units,rat2,cLH,LHb,ketamine,right\n\
+             cells,{},slice,rat3,control,LHb,ketamine,\n",
+            fixture("lhb_units_ketamine.nwb").display(),
+            fixture("slices").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = |extra: &[&str]| bin().arg("batch").arg(&manifest).arg("--out").arg(&out).args(extra).output().unwrap();
+    let r = run(&["--jobs", "2"]);
+    assert_eq!(r.status.code(), Some(1), "{}", String::from_utf8_lossy(&r.stderr));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("session broken (line 3) bursts: exit status 2: ") && err.contains("broken.nwb"), "{err}");
+    assert_eq!(
+        outcomes(&out),
+        vec![o("good", "bursts", "done"), o("broken", "bursts", "failed"), o("cells", "epsc", "done")]
+    );
+    assert!(
+        out.join("sessions/good/bursts/bursts.json").is_file() && out.join("sessions/cells/epsc/epsc.json").is_file()
+    );
+    assert!(out.join("sessions/broken/bursts.failed.json").is_file() && !out.join("sessions/broken/bursts").exists());
+    // Nothing changed: the good sessions are reused, the broken one is tried again.
+    let plan = run(&["--dry-run"]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        text.contains("good\tbursts\tcached") && text.contains("broken\tbursts\trun (failed before: exit status 2"),
+        "{text}"
+    );
+    let before = std::fs::read(out.join("sessions/good/bursts/bursts.json")).unwrap();
+    let r = run(&[]);
+    assert_eq!(r.status.code(), Some(1));
+    assert_eq!(
+        outcomes(&out),
+        vec![o("good", "bursts", "cached"), o("broken", "bursts", "failed"), o("cells", "epsc", "cached")]
+    );
+    assert_eq!(std::fs::read(out.join("sessions/good/bursts/bursts.json")).unwrap(), before, "not recomputed");
+    // A burst parameter changes: bursts reruns, epsc does not.
+    let cfg = dir.path().join("dataset.toml");
+    std::fs::write(&cfg, "[bursts]\nbin_s = 30.0\n").unwrap();
+    let r = run(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1));
+    assert_eq!(
+        outcomes(&out),
+        vec![o("good", "bursts", "done"), o("broken", "bursts", "failed"), o("cells", "epsc", "cached")]
+    );
+    // --force epsc recomputes that stage only.
+    let r = run(&["--config", cfg.to_str().unwrap(), "--force", "epsc"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert_eq!(
+        outcomes(&out),
+        vec![o("good", "bursts", "cached"), o("broken", "bursts", "failed"), o("cells", "epsc", "done")]
+    );
+    // An invalid dataset config: exit 2 before anything runs.
+    std::fs::write(&cfg, "[bursts]\nbin_s = -1.0\n").unwrap();
+    let r = run(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("[bursts] settings"), "{}", String::from_utf8_lossy(&r.stderr));
+}
+
+#[test]
+fn an_invalid_manifest_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("study.csv");
+    std::fs::write(&manifest, "session,path,kind,subject,group,region,drug\ns1,missing.nwb,units,rat1,c,LHb,ket\n")
+        .unwrap();
+    let out = dir.path().join("out");
+    let r = bin().arg("batch").arg(&manifest).arg("--out").arg(&out).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("line 2, path: ") && err.contains("missing.nwb does not exist"), "{err}");
+    assert!(!out.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_batch_resumes_without_redoing_finished_stages() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("study.csv");
+    std::fs::write(
+        &manifest,
+        format!(
+            "session,path,kind,subject,group,region,drug\nt1,{},tetrode,rat1,cLH,LHb,ketamine\n",
+            fixture("tetrode_raw.nwb").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    // The batch and its workers in a process group of their own, killed
+    // together (as a scheduler or a power loss ends a job).
+    let mut child = bin_std().arg("batch").arg(&manifest).arg("--out").arg(&out).process_group(0).spawn().unwrap();
+    let done = out.join("sessions/t1/detect/batch-done.json");
+    let t = std::time::Instant::now();
+    while !done.exists() && t.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(done.exists(), "detect finished");
+    let pgid = child.id();
+    std::process::Command::new("kill").args(["-9", &format!("-{pgid}")]).status().unwrap();
+    let _ = child.wait();
+    let r = bin().arg("batch").arg(&manifest).arg("--out").arg(&out).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let got = outcomes(&out);
+    assert_eq!(got[0], o("t1", "detect", "cached"), "{got:?}");
+    // sort may have finished before the kill; bursts ran after it either way.
+    assert!(got[1..].iter().all(|x| x.2 == "done" || x.2 == "cached"), "{got:?}");
+    assert_eq!((got[1].1.as_str(), got[2].1.as_str()), ("sort", "bursts"));
+    assert!(out.join("sessions/t1/bursts/bursts.json").is_file());
+    let again = bin().arg("batch").arg(&manifest).arg("--out").arg(&out).output().unwrap();
+    assert!(again.status.success());
+    assert!(outcomes(&out).iter().all(|x| x.2 == "cached"));
+}

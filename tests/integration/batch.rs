@@ -55,6 +55,19 @@ fn a_broken_session_fails_alone_and_a_rerun_redoes_only_what_changed() {
         out.join("sessions/good/bursts/bursts.json").is_file() && out.join("sessions/cells/epsc/epsc.json").is_file()
     );
     assert!(out.join("sessions/broken/bursts.failed.json").is_file() && !out.join("sessions/broken/bursts").exists());
+    // The dataset stage merged the sessions that finished, with the manifest's columns.
+    let um = burstscope_tables::read_table(&out.join("dataset/unit_metrics.parquet")).unwrap();
+    let col = |t: &burstscope_core::Table, c: &str| match t.column(c) {
+        Some(burstscope_core::ColumnData::Str(v)) => v.clone(),
+        other => panic!("{c}: {other:?}"),
+    };
+    assert!(col(&um, "session").iter().all(|s| s == "good") && col(&um, "implant_side").iter().all(|s| s == "left"));
+    let cells = burstscope_tables::read_table(&out.join("dataset/epsc_cells.parquet")).unwrap();
+    assert!(col(&cells, "session").iter().all(|s| s == "cells") && cells.n_rows() > 0);
+    let stats = burstscope_tables::read_table(&out.join("dataset/stats.parquet")).unwrap();
+    let tests = col(&stats, "test");
+    assert!(tests.iter().any(|t| t == "lmm") && tests.iter().any(|t| t == "ttest_rel_animals"), "{tests:?}");
+    assert!(col(&stats, "metric").iter().any(|m| m == "bursts_per_min"));
     // Nothing changed: the good sessions are reused, the broken one is tried again.
     let plan = run(&["--dry-run"]);
     let text = String::from_utf8_lossy(&plan.stdout);

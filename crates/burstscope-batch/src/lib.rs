@@ -15,6 +15,7 @@
 //! ```
 
 pub mod cache;
+pub mod dataset;
 mod manifest;
 pub mod run;
 pub mod worker;

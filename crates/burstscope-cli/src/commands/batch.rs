@@ -301,6 +301,22 @@ pub(crate) fn run(a: &BatchArgs) -> Result<Exit> {
     let results = run_sessions(&sessions, &stages, a.jobs, &exec, &on_result);
     bar.finish_and_clear();
     write_status(&a.out, &manifest, &plan, &results)?;
+    // The dataset stage over every session stage that finished (a shard
+    // leaves it to `batch merge`, once every shard is done).
+    if shard_of(a)?.is_none() {
+        let done: Vec<(usize, &str)> =
+            results.iter().filter(|r| r.outcome.ok()).map(|r| (r.session, r.stage)).collect();
+        let d = burstscope_batch::dataset::run_dataset(&manifest, &a.out, &done)?;
+        eprintln!(
+            "dataset: {} -> {}",
+            d.rows
+                .iter()
+                .map(|(t, n)| format!("{t} {n} rows from {} sessions", d.sessions[t]))
+                .collect::<Vec<_>>()
+                .join(", "),
+            d.dir.display()
+        );
+    }
     let failed: Vec<&StageResult> = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).collect();
     let c = counts.into_inner().unwrap_or_default();
     eprintln!(

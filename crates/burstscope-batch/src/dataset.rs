@@ -1,0 +1,333 @@
+//! The dataset stage: the per-session tables concatenated with the
+//! manifest's columns, and the pre vs post statistics of every unit metric
+//! with animals as the experimental unit.
+
+use crate::Manifest;
+use burstscope_core::{ColumnData, OutputDir, Table};
+use burstscope_stats::animals::{AnimalTest, pre_post};
+use burstscope_tables::{Format, read_table, write_table};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why the dataset stage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    /// A session table could not be read.
+    #[error(transparent)]
+    Table(#[from] burstscope_tables::TableError),
+    /// The output could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// Where.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Tables that cannot be merged.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Tables merged: (stage, file stem in the stage folder, merged name).
+const TABLES: [(&str, &str, &str); 5] = [
+    ("bursts", "unit_metrics", "unit_metrics"),
+    ("bursts", "bursts", "bursts"),
+    ("sort", "units", "units"),
+    ("epsc", "cells", "epsc_cells"),
+    ("epsc", "sweeps", "epsc_sweeps"),
+];
+
+/// The record file of the dataset folder.
+pub const DATASET_RECORD: &str = "dataset.json";
+
+/// What the dataset stage wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSummary {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Rows per merged table.
+    pub rows: BTreeMap<String, usize>,
+    /// Sessions merged per table.
+    pub sessions: BTreeMap<String, usize>,
+    /// Statistics rows.
+    pub stats_rows: usize,
+}
+
+/// Concatenates `parts` (each with the manifest's columns for its session
+/// first). Columns missing from a part are filled (NaN for numbers, "" for
+/// text, false for flags); a column whose type differs between parts is an
+/// error.
+fn concat(name: &str, parts: &[(Vec<(String, String)>, Table)]) -> Result<Table, DatasetError> {
+    let mut order: Vec<String> = Vec::new();
+    let mut kinds: BTreeMap<String, &'static str> = BTreeMap::new();
+    let kind = |d: &ColumnData| match d {
+        ColumnData::I64(_) | ColumnData::U64(_) | ColumnData::F64(_) | ColumnData::F32(_) => "number",
+        ColumnData::Str(_) => "text",
+        ColumnData::Bool(_) => "flag",
+    };
+    for (meta, t) in parts {
+        for (c, _) in meta {
+            if !kinds.contains_key(c) {
+                kinds.insert(c.clone(), "text");
+                order.push(c.clone());
+            }
+        }
+        for c in &t.columns {
+            match kinds.get(&c.name) {
+                Some(k) if *k != kind(&c.data) => {
+                    return Err(DatasetError::Invalid(format!(
+                        "{name}: column {} is {} in one session and {} in another",
+                        c.name,
+                        k,
+                        kind(&c.data)
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    kinds.insert(c.name.clone(), kind(&c.data));
+                    order.push(c.name.clone());
+                }
+            }
+        }
+    }
+    // Integer columns stay integers when every part has them as such.
+    let all_int = |c: &str| parts.iter().all(|(_, t)| matches!(t.column(c), Some(ColumnData::I64(_))));
+    let mut out = Table::new(name);
+    for c in &order {
+        let data = match kinds[c] {
+            "text" => ColumnData::Str(
+                parts
+                    .iter()
+                    .flat_map(|(meta, t)| {
+                        let n = t.n_rows();
+                        match (meta.iter().find(|(k, _)| k == c), t.column(c)) {
+                            (Some((_, v)), _) => vec![v.clone(); n],
+                            (None, Some(ColumnData::Str(v))) => v.clone(),
+                            _ => vec![String::new(); n],
+                        }
+                    })
+                    .collect(),
+            ),
+            "flag" => ColumnData::Bool(
+                parts
+                    .iter()
+                    .flat_map(|(_, t)| match t.column(c) {
+                        Some(ColumnData::Bool(v)) => v.clone(),
+                        _ => vec![false; t.n_rows()],
+                    })
+                    .collect(),
+            ),
+            _ if all_int(c) => ColumnData::I64(
+                parts
+                    .iter()
+                    .flat_map(|(_, t)| match t.column(c) {
+                        Some(ColumnData::I64(v)) => v.clone(),
+                        _ => Vec::new(),
+                    })
+                    .collect(),
+            ),
+            _ => ColumnData::F64(
+                parts
+                    .iter()
+                    .flat_map(|(_, t)| {
+                        #[allow(clippy::cast_precision_loss)]
+                        let v: Vec<f64> = match t.column(c) {
+                            Some(ColumnData::I64(v)) => v.iter().map(|&x| x as f64).collect(),
+                            Some(ColumnData::U64(v)) => v.iter().map(|&x| x as f64).collect(),
+                            Some(ColumnData::F64(v)) => v.clone(),
+                            Some(ColumnData::F32(v)) => v.iter().map(|&x| f64::from(x)).collect(),
+                            _ => vec![f64::NAN; t.n_rows()],
+                        };
+                        v
+                    })
+                    .collect(),
+            ),
+        };
+        out.push(c, data);
+    }
+    Ok(out)
+}
+
+/// Runs the dataset stage over the sessions whose stages are in `done`
+/// (session index, stage name), writing `out/dataset/` atomically.
+///
+/// # Errors
+/// [`DatasetError`].
+pub fn run_dataset(m: &Manifest, out: &Path, done: &[(usize, &str)]) -> Result<DatasetSummary, DatasetError> {
+    let dest = out.join("dataset");
+    let dir =
+        OutputDir::create(&dest, DATASET_RECORD).map_err(|e| DatasetError::Io { path: dest.clone(), source: e })?;
+    let mut rows = BTreeMap::new();
+    let mut sessions = BTreeMap::new();
+    let mut unit_metrics: Option<Table> = None;
+    for (stage, stem, merged) in TABLES {
+        let mut parts = Vec::new();
+        for &(s, st) in done {
+            if st != stage {
+                continue;
+            }
+            let sess = &m.sessions[s];
+            let path = out.join("sessions").join(&sess.session).join(stage).join(format!("{stem}.parquet"));
+            if !path.exists() {
+                continue;
+            }
+            let mut meta = vec![
+                ("session".to_string(), sess.session.clone()),
+                ("subject".to_string(), sess.subject.clone()),
+                ("group".to_string(), sess.group.clone()),
+                ("region".to_string(), sess.region.clone()),
+                ("drug".to_string(), sess.drug.clone()),
+                ("kind".to_string(), sess.kind.as_str().to_string()),
+            ];
+            for c in &m.extra_columns {
+                meta.push((c.clone(), sess.extra.get(c).cloned().unwrap_or_default()));
+            }
+            parts.push((meta, read_table(&path)?));
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        sessions.insert(merged.to_string(), parts.len());
+        let t = concat(merged, &parts)?;
+        rows.insert(merged.to_string(), t.n_rows());
+        write_table(&t, dir.path(), Format::Parquet)?;
+        if merged == "unit_metrics" {
+            unit_metrics = Some(t);
+        }
+    }
+    let stats = unit_metrics.as_ref().map(stats_table).transpose()?;
+    let stats_rows = stats.as_ref().map_or(0, Table::n_rows);
+    if let Some(t) = &stats {
+        write_table(t, dir.path(), Format::Parquet)?;
+    }
+    let record = serde_json::json!({
+        "stage": "dataset",
+        "manifest": m.file.display().to_string(),
+        "sessions": done.iter().map(|&(s, st)| serde_json::json!({"session": m.sessions[s].session, "stage": st})).collect::<Vec<_>>(),
+        "rows": rows,
+        "stats_rows": stats_rows,
+        "program_version": burstscope_core::program_version(),
+        "finished_utc": burstscope_core::now_utc(),
+    });
+    std::fs::write(dir.path().join(DATASET_RECORD), serde_json::to_vec_pretty(&record).unwrap_or_default())
+        .map_err(|e| DatasetError::Io { path: dir.path().join(DATASET_RECORD), source: e })?;
+    let committed = dir.commit().map_err(|e| DatasetError::Io { path: dest.clone(), source: e })?;
+    Ok(DatasetSummary { dir: committed, rows, sessions, stats_rows })
+}
+
+/// Columns of `unit_metrics` that are not metrics.
+const NOT_METRICS: [&str; 4] = ["unit", "window_start_s", "window_stop_s", "n_spikes"];
+
+/// Per metric: each unit's baseline vs its next window, as
+/// [`pre_post`] computes it (mixed model with animals, tests on animal
+/// means), Holm-adjusted across metrics within each test.
+fn stats_table(um: &Table) -> Result<Table, DatasetError> {
+    let text = |c: &str| -> Result<&Vec<String>, DatasetError> {
+        match um.column(c) {
+            Some(ColumnData::Str(v)) => Ok(v),
+            _ => Err(DatasetError::Invalid(format!("unit_metrics: no text column {c}"))),
+        }
+    };
+    let (session, subject, window) = (text("session")?, text("subject")?, text("window")?);
+    let unit: Vec<String> = match um.column("unit") {
+        Some(ColumnData::I64(v)) => v.iter().map(ToString::to_string).collect(),
+        Some(ColumnData::U64(v)) => v.iter().map(ToString::to_string).collect(),
+        Some(ColumnData::F64(v)) => v.iter().map(ToString::to_string).collect(),
+        Some(ColumnData::Str(v)) => v.clone(),
+        _ => return Err(DatasetError::Invalid("unit_metrics: no unit column".into())),
+    };
+    // Per (session, unit): the baseline row and the first other window's row.
+    let mut pairs: BTreeMap<(String, String), (Option<usize>, Option<usize>)> = BTreeMap::new();
+    let mut post_names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for i in 0..um.n_rows() {
+        let e = pairs.entry((session[i].clone(), unit[i].clone())).or_default();
+        if window[i] == "baseline" {
+            e.0.get_or_insert(i);
+        } else if e.1.is_none() {
+            e.1 = Some(i);
+            post_names.insert(window[i].clone());
+        }
+    }
+    let both: Vec<(usize, usize)> = pairs.values().filter_map(|&(a, b)| Some((a?, b?))).collect();
+    let ids = |v: &[String]| -> Vec<usize> {
+        let mut m: BTreeMap<&str, usize> = BTreeMap::new();
+        v.iter()
+            .map(|s| {
+                let n = m.len();
+                *m.entry(s.as_str()).or_insert(n)
+            })
+            .collect()
+    };
+    let (subj_id, sess_id) = (ids(subject), ids(session));
+    let mut results: Vec<(String, AnimalTest)> = Vec::new();
+    for c in &um.columns {
+        let ColumnData::F64(v) = &c.data else { continue };
+        if NOT_METRICS.contains(&c.name.as_str()) {
+            continue;
+        }
+        let pre: Vec<f64> = both.iter().map(|&(a, _)| v[a]).collect();
+        let post: Vec<f64> = both.iter().map(|&(_, b)| v[b]).collect();
+        let subj: Vec<usize> = both.iter().map(|&(a, _)| subj_id[a]).collect();
+        let sess: Vec<usize> = both.iter().map(|&(a, _)| sess_id[a]).collect();
+        // Metrics without variation or too few units give no rows.
+        if let Ok(rows) = pre_post(&pre, &post, &subj, &sess) {
+            results.extend(rows.into_iter().map(|r| (c.name.clone(), r)));
+        }
+    }
+    let mut p_holm = vec![f64::NAN; results.len()];
+    let tests: std::collections::BTreeSet<String> = results.iter().map(|(_, r)| r.test.clone()).collect();
+    for t in tests {
+        let idx: Vec<usize> = (0..results.len()).filter(|&i| results[i].1.test == t).collect();
+        let adj = burstscope_stats::holm(&idx.iter().map(|&i| results[i].1.p_value).collect::<Vec<_>>());
+        for (&i, a) in idx.iter().zip(adj) {
+            p_holm[i] = a;
+        }
+    }
+    let mut t = Table::new("stats");
+    let col_f = |f: &dyn Fn(&AnimalTest) -> f64| ColumnData::F64(results.iter().map(|(_, r)| f(r)).collect());
+    #[allow(clippy::cast_possible_wrap)]
+    let col_i = |f: &dyn Fn(&AnimalTest) -> usize| ColumnData::I64(results.iter().map(|(_, r)| f(r) as i64).collect());
+    t.push("metric", ColumnData::Str(results.iter().map(|(m, _)| m.clone()).collect()));
+    t.push("test", ColumnData::Str(results.iter().map(|(_, r)| r.test.clone()).collect()));
+    t.push("window_pre", ColumnData::Str(vec!["baseline".into(); results.len()]));
+    let post_name = post_names.into_iter().collect::<Vec<_>>().join("/");
+    t.push("window_post", ColumnData::Str(vec![post_name; results.len()]));
+    t.push("estimate", col_f(&|r| r.estimate));
+    t.push("se", col_f(&|r| r.se));
+    t.push("statistic", col_f(&|r| r.statistic));
+    t.push("p_value", col_f(&|r| r.p_value));
+    t.push("p_holm", ColumnData::F64(p_holm));
+    t.push("n_units", col_i(&|r| r.n_units));
+    t.push("n_sessions", col_i(&|r| r.n_sessions));
+    t.push("n_animals", col_i(&|r| r.n_animals));
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(session: &str, unit: Vec<i64>, rate: Option<Vec<f64>>) -> (Vec<(String, String)>, Table) {
+        let mut t = Table::new("unit_metrics");
+        t.push("unit", ColumnData::I64(unit));
+        if let Some(r) = rate {
+            t.push("firing_rate_hz", ColumnData::F64(r));
+        }
+        (vec![("session".into(), session.into())], t)
+    }
+
+    #[test]
+    fn sessions_concatenate_with_their_columns_and_gaps_filled() {
+        let t =
+            concat("unit_metrics", &[part("a", vec![0, 1], Some(vec![1.0, 2.0])), part("b", vec![0], None)]).unwrap();
+        assert_eq!(t.column("session"), Some(&ColumnData::Str(vec!["a".into(), "a".into(), "b".into()])));
+        assert_eq!(t.column("unit"), Some(&ColumnData::I64(vec![0, 1, 0])));
+        let Some(ColumnData::F64(r)) = t.column("firing_rate_hz") else { panic!() };
+        assert_eq!(&r[..2], &[1.0, 2.0]);
+        assert!(r[2].is_nan());
+        let mut bad = part("c", vec![0], None);
+        bad.1.push("firing_rate_hz", ColumnData::Str(vec!["x".into()]));
+        let e = concat("unit_metrics", &[part("a", vec![0], Some(vec![1.0])), bad]).unwrap_err();
+        assert!(e.to_string().contains("firing_rate_hz is number in one session and text in another"), "{e}");
+    }
+}

@@ -159,3 +159,71 @@ fn a_killed_batch_resumes_without_redoing_finished_stages() {
     assert!(again.status.success());
     assert!(outcomes(&out).iter().all(|x| x.2 == "cached"));
 }
+
+#[test]
+fn shards_and_merge_equal_a_local_run_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("study.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[[session]]\nsession = \"a\"\npath = {:?}\nkind = \"units\"\nsubject = \"rat1\"\ngroup = \"cLH\"\nregion = \"LHb\"\ndrug = \"ketamine\"\n\n\
+             [[session]]\nsession = \"b\"\npath = {:?}\nkind = \"slice\"\nsubject = \"rat2\"\ngroup = \"control\"\nregion = \"LHb\"\ndrug = \"ketamine\"\n",
+            fixture("lhb_units_ketamine.nwb"),
+            fixture("slices")
+        ),
+    )
+    .unwrap();
+    let (shared, local) = (dir.path().join("shared"), dir.path().join("local"));
+    for i in 0..2 {
+        // As two SLURM array tasks would see it.
+        let r = bin()
+            .arg("batch")
+            .arg(&manifest)
+            .arg("--out")
+            .arg(&shared)
+            .env("SLURM_ARRAY_TASK_ID", i.to_string())
+            .env("SLURM_ARRAY_TASK_COUNT", "2")
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        assert!(shared.join(format!("batch-shard-{i}-of-2.json")).is_file());
+    }
+    assert!(!shared.join("dataset").exists(), "shards leave the dataset to merge");
+    let m = bin().args(["batch", "merge"]).arg(&shared).output().unwrap();
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    let l = bin().arg("batch").arg(&manifest).arg("--out").arg(&local).args(["--jobs", "2"]).output().unwrap();
+    assert!(l.status.success());
+    for t in ["unit_metrics", "bursts", "epsc_cells", "epsc_sweeps", "stats"] {
+        let f = format!("dataset/{t}.parquet");
+        assert_eq!(std::fs::read(shared.join(&f)).unwrap(), std::fs::read(local.join(&f)).unwrap(), "{t}");
+    }
+    // The SLURM scripts: an array over the shards, a merge after it.
+    let s = bin()
+        .args(["batch", "slurm"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&shared)
+        .args(["--array", "2", "--partition", "short", "--mem", "4G"])
+        .output()
+        .unwrap();
+    assert!(s.status.success(), "{}", String::from_utf8_lossy(&s.stderr));
+    let array = std::fs::read_to_string(shared.join("slurm/array.sbatch")).unwrap();
+    for want in ["#SBATCH --array=0-1", "#SBATCH --partition=short", "#SBATCH --mem=4G", " batch ", " --jobs 1"] {
+        assert!(array.contains(want), "{want} in {array}");
+    }
+    let merge = std::fs::read_to_string(shared.join("slurm/merge.sbatch")).unwrap();
+    assert!(merge.contains(" batch merge "), "{merge}");
+    // --submit without SLURM: a clear error, exit 2.
+    let r = bin()
+        .env("PATH", "/nonexistent")
+        .args(["batch", "slurm"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&shared)
+        .arg("--submit")
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("cannot run sbatch"));
+}

@@ -63,12 +63,17 @@ pub enum Command {
 
 /// `burstscope batch`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct BatchArgs {
+    /// `slurm` (write and submit SLURM jobs) or `merge` (the dataset stage alone).
+    #[command(subcommand)]
+    pub action: Option<BatchAction>,
     /// Manifest: .csv (header line) or .toml ([[session]] tables).
-    pub manifest: PathBuf,
-    /// Output folder (sessions/, batch.json).
-    #[arg(long)]
-    pub out: PathBuf,
+    #[arg(required = true)]
+    pub manifest: Option<PathBuf>,
+    /// Output folder (sessions/, dataset/, batch.json).
+    #[arg(long, required = true)]
+    pub out: Option<PathBuf>,
     /// Dataset config: [detect], [sort], [bursts], [epsc] tables.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -87,6 +92,57 @@ pub struct BatchArgs {
     /// Run only share I/N of the sessions (default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when set).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+}
+
+/// `burstscope batch slurm|merge`.
+#[derive(Debug, Subcommand)]
+pub enum BatchAction {
+    /// Write (and with --submit, submit) a SLURM array job over the sessions and a merge job after it.
+    #[command(
+        after_help = "Examples:\n  burstscope batch slurm study.csv --out /shared/study --array 8 --time 04:00:00 --mem 8G\n  burstscope batch slurm study.csv --out /shared/study --array 8 --partition short --submit\n\nWrites DIR/slurm/array.sbatch (task I of N runs `burstscope batch MANIFEST --out DIR\n--shard I/N`, from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT) and DIR/slurm/merge.sbatch\n(`burstscope batch merge DIR`); --submit runs sbatch for both, the merge with\n--dependency=afterany on the array. DIR must be on a file system every node sees."
+    )]
+    Slurm(BatchSlurmArgs),
+    /// Run the dataset stage over every session stage that completed (after a sharded or SLURM run).
+    #[command(after_help = "Example:\n  burstscope batch merge /shared/study")]
+    Merge(BatchMergeArgs),
+}
+
+/// `burstscope batch slurm`.
+#[derive(Debug, Args)]
+pub struct BatchSlurmArgs {
+    /// Manifest.
+    pub manifest: PathBuf,
+    /// Output folder, on a file system every node sees.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Dataset config.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Array tasks (shards) [default: one per session, at most 100].
+    #[arg(long)]
+    pub array: Option<usize>,
+    /// SLURM partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task (SLURM format, e.g. 04:00:00).
+    #[arg(long, default_value = "04:00:00")]
+    pub time: String,
+    /// Memory per task (SLURM format, e.g. 8G).
+    #[arg(long, default_value = "8G")]
+    pub mem: String,
+    /// CPUs per task.
+    #[arg(long, default_value_t = 2)]
+    pub cpus: usize,
+    /// Submit with sbatch (otherwise only write the scripts).
+    #[arg(long)]
+    pub submit: bool,
+}
+
+/// `burstscope batch merge`.
+#[derive(Debug, Args)]
+pub struct BatchMergeArgs {
+    /// The batch's output folder.
+    pub dir: PathBuf,
 }
 
 /// `burstscope demo`.

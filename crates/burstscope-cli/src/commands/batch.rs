@@ -4,7 +4,7 @@
 //! what changed and one failing session never stops the others.
 
 use crate::Outcome as Exit;
-use crate::args::BatchArgs;
+use crate::args::{BatchAction, BatchArgs, BatchSlurmArgs};
 use anyhow::{Context, Result, bail};
 use burstscope_batch::cache::{Lock, StageKey, Status, mark_done, mark_failed, status};
 use burstscope_batch::run::{Outcome, StageResult, run_sessions, shard};
@@ -50,10 +50,10 @@ fn stage_of(name: &str) -> Stage {
 }
 
 /// Tables merged: the session's value wins, key by key, at every depth.
-fn merge(base: &mut toml::Table, over: &toml::Table) {
+fn merge_tables(base: &mut toml::Table, over: &toml::Table) {
     for (k, v) in over {
         match (base.get_mut(k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
             _ => {
                 base.insert(k.clone(), v.clone());
             }
@@ -138,7 +138,7 @@ fn plan(m: &Manifest, dataset: &toml::Table, out: &Path, force: Option<&str>) ->
     for s in &m.sessions {
         let mut cfg = dataset.clone();
         if let Some(p) = &s.config {
-            merge(&mut cfg, &session_table(p, s)?);
+            merge_tables(&mut cfg, &session_table(p, s)?);
         }
         let inputs = content(&s.path).with_context(|| format!("session {} (line {})", s.session, s.line))?;
         let mut planned: Vec<Planned> = Vec::new();
@@ -234,9 +234,134 @@ fn execute(exe: &Path, p: &Planned, timeout: Duration) -> Outcome {
     }
 }
 
-/// Runs `batch`.
+/// Where a batch folder records its manifest and dataset config, for
+/// `batch merge` (every shard writes the same).
+const PLAN_FILE: &str = "batch-plan.json";
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(p).with_context(|| format!("{}: cannot resolve", p.display()))
+}
+
+/// Runs `batch`, `batch slurm` or `batch merge`.
 pub(crate) fn run(a: &BatchArgs) -> Result<Exit> {
+    match &a.action {
+        Some(BatchAction::Merge(m)) => merge(&m.dir),
+        Some(BatchAction::Slurm(s)) => slurm(s),
+        None => run_sessions_of(a),
+    }
+}
+
+/// `batch merge DIR`: the dataset stage over every stage the cache says is done.
+fn merge(dir: &Path) -> Result<Exit> {
+    let plan_path = dir.join(PLAN_FILE);
+    let text = std::fs::read_to_string(&plan_path)
+        .with_context(|| format!("{}: cannot read (is {} a batch folder?)", plan_path.display(), dir.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not a batch plan", plan_path.display()))?;
+    let manifest_path = v["manifest"].as_str().map(PathBuf::from).context("batch plan without a manifest")?;
+    let manifest = Manifest::read(&manifest_path)?;
+    let dataset = match v["config"].as_str() {
+        Some(p) => read_table(Path::new(p))?,
+        None => toml::Table::new(),
+    };
+    let plan = plan(&manifest, &dataset, dir, None)?;
+    let done: Vec<(usize, &str)> = plan
+        .iter()
+        .enumerate()
+        .flat_map(|(s, stages)| stages.iter().filter(|p| p.status == Status::Cached).map(move |p| (s, p.stage.name)))
+        .collect();
+    let total: usize = plan.iter().map(Vec::len).sum();
+    let d = burstscope_batch::dataset::run_dataset(&manifest, dir, &done)?;
+    eprintln!("dataset: {} of {total} session stages complete -> {}", done.len(), d.dir.display());
+    Ok(if done.len() == total { Exit::Success } else { Exit::Partial })
+}
+
+/// Single-quoted for sh.
+fn sh_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// `batch slurm`: the array and merge scripts, submitted with --submit.
+fn slurm(a: &BatchSlurmArgs) -> Result<Exit> {
     let manifest = Manifest::read(&a.manifest)?;
+    let dataset = match &a.config {
+        Some(p) => read_table(p)?,
+        None => toml::Table::new(),
+    };
+    // Every config is checked here, before anything is queued.
+    plan(&manifest, &dataset, &a.out, None)?;
+    let n = a.array.unwrap_or_else(|| manifest.sessions.len().min(100)).clamp(1, manifest.sessions.len().max(1));
+    std::fs::create_dir_all(a.out.join("slurm")).with_context(|| format!("{}: cannot create", a.out.display()))?;
+    let out = absolute(&a.out)?;
+    let exe = std::env::current_exe().context("cannot find this program's path")?;
+    let header = |name: &str, log: &str, array: Option<usize>| {
+        let mut h = format!(
+            "#!/bin/bash\n#SBATCH --job-name={name}\n#SBATCH --time={}\n#SBATCH --mem={}\n#SBATCH --cpus-per-task={}\n#SBATCH --output={}\n",
+            a.time,
+            a.mem,
+            a.cpus,
+            out.join("slurm").join(log).display()
+        );
+        if let Some(n) = array {
+            h.push_str(&format!("#SBATCH --array=0-{}\n", n - 1));
+        }
+        if let Some(p) = &a.partition {
+            h.push_str(&format!("#SBATCH --partition={p}\n"));
+        }
+        h.push_str("set -euo pipefail\n");
+        h
+    };
+    let config = match &a.config {
+        Some(c) => format!(" --config {}", sh_quote(&absolute(c)?)),
+        None => String::new(),
+    };
+    let array = format!(
+        "{}# Task I of N runs every N-th session from I (SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT).\nexec {} batch {} --out {}{config} --jobs 1\n",
+        header("burstscope-batch", "task-%a.log", Some(n)),
+        sh_quote(&exe),
+        sh_quote(&absolute(&a.manifest)?),
+        sh_quote(&out)
+    );
+    let merge = format!(
+        "{}exec {} batch merge {}\n",
+        header("burstscope-merge", "merge.log", None),
+        sh_quote(&exe),
+        sh_quote(&out)
+    );
+    let (pa, pm) = (out.join("slurm/array.sbatch"), out.join("slurm/merge.sbatch"));
+    burstscope_core::write_file(&pa, array.as_bytes()).with_context(|| format!("{}: cannot write", pa.display()))?;
+    burstscope_core::write_file(&pm, merge.as_bytes()).with_context(|| format!("{}: cannot write", pm.display()))?;
+    eprintln!("slurm: {} ({n} tasks) and {}", pa.display(), pm.display());
+    if a.submit {
+        let sbatch = |args: &[&str]| -> Result<String> {
+            let o = std::process::Command::new("sbatch")
+                .args(args)
+                .output()
+                .context("cannot run sbatch (install SLURM's client tools, or run without --submit)")?;
+            if !o.status.success() {
+                bail!("sbatch {}: {}", args.join(" "), String::from_utf8_lossy(&o.stderr).trim());
+            }
+            let id = String::from_utf8_lossy(&o.stdout).trim().split(';').next().unwrap_or("").to_string();
+            if id.is_empty() {
+                bail!("sbatch {}: no job id in its output", args.join(" "));
+            }
+            Ok(id)
+        };
+        let job = sbatch(&["--parsable", &pa.display().to_string()])?;
+        let dep = format!("--dependency=afterany:{job}");
+        let merge_job = sbatch(&["--parsable", &dep, &pm.display().to_string()])?;
+        println!("{job}\t{merge_job}");
+        eprintln!("slurm: array job {job}, merge job {merge_job} after it");
+    }
+    Ok(Exit::Success)
+}
+
+/// `batch MANIFEST --out DIR`.
+fn run_sessions_of(a: &BatchArgs) -> Result<Exit> {
+    let (Some(manifest_path), Some(out)) = (&a.manifest, &a.out) else {
+        bail!("batch needs MANIFEST and --out DIR");
+    };
+    let manifest = Manifest::read(manifest_path)?;
     let dataset = match &a.config {
         Some(p) => read_table(p)?,
         None => toml::Table::new(),
@@ -253,8 +378,9 @@ pub(crate) fn run(a: &BatchArgs) -> Result<Exit> {
     if !(a.timeout_s.is_finite() && a.timeout_s > 0.0) {
         bail!("--timeout-s {}: expected seconds > 0", a.timeout_s);
     }
-    let plan = plan(&manifest, &dataset, &a.out, a.force.as_deref())?;
-    let sessions: Vec<usize> = match shard_of(a)? {
+    let plan = plan(&manifest, &dataset, out, a.force.as_deref())?;
+    let this_shard = shard_of(a)?;
+    let sessions: Vec<usize> = match this_shard {
         Some((i, n)) => shard(manifest.sessions.len(), i, n),
         None => (0..manifest.sessions.len()).collect(),
     };
@@ -272,6 +398,13 @@ pub(crate) fn run(a: &BatchArgs) -> Result<Exit> {
         }
         return Ok(Exit::Success);
     }
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let plan_doc = serde_json::json!({
+        "manifest": absolute(manifest_path)?.display().to_string(),
+        "config": a.config.as_deref().map(absolute).transpose()?.map(|p| p.display().to_string()),
+    });
+    burstscope_core::write_file(&out.join(PLAN_FILE), &serde_json::to_vec_pretty(&plan_doc)?)
+        .with_context(|| format!("{}: cannot write", out.join(PLAN_FILE).display()))?;
     let exe = std::env::current_exe().context("cannot find this program's path to start workers")?;
     let timeout = Duration::from_secs_f64(a.timeout_s);
     let total: usize = sessions.iter().map(|&s| plan[s].len()).sum();
@@ -300,13 +433,17 @@ pub(crate) fn run(a: &BatchArgs) -> Result<Exit> {
     };
     let results = run_sessions(&sessions, &stages, a.jobs, &exec, &on_result);
     bar.finish_and_clear();
-    write_status(&a.out, &manifest, &plan, &results)?;
+    let status_name = match this_shard {
+        Some((i, n)) => format!("batch-shard-{i}-of-{n}.json"),
+        None => "batch.json".to_string(),
+    };
+    write_status(out, &status_name, &manifest, &plan, &results)?;
     // The dataset stage over every session stage that finished (a shard
     // leaves it to `batch merge`, once every shard is done).
-    if shard_of(a)?.is_none() {
+    if this_shard.is_none() {
         let done: Vec<(usize, &str)> =
             results.iter().filter(|r| r.outcome.ok()).map(|r| (r.session, r.stage)).collect();
-        let d = burstscope_batch::dataset::run_dataset(&manifest, &a.out, &done)?;
+        let d = burstscope_batch::dataset::run_dataset(&manifest, out, &done)?;
         eprintln!(
             "dataset: {} -> {}",
             d.rows
@@ -326,7 +463,7 @@ pub(crate) fn run(a: &BatchArgs) -> Result<Exit> {
         c.get("cached").unwrap_or(&0),
         c.get("failed").unwrap_or(&0),
         c.get("skipped").unwrap_or(&0),
-        a.out.join("batch.json").display()
+        out.join(&status_name).display()
     );
     for r in &failed {
         let s = &manifest.sessions[r.session];
@@ -338,7 +475,7 @@ pub(crate) fn run(a: &BatchArgs) -> Result<Exit> {
 }
 
 /// `DIR/batch.json`: every session stage's key, outcome and reason.
-fn write_status(out: &Path, m: &Manifest, plan: &[Vec<Planned>], results: &[StageResult]) -> Result<()> {
+fn write_status(out: &Path, name: &str, m: &Manifest, plan: &[Vec<Planned>], results: &[StageResult]) -> Result<()> {
     let sessions: Vec<serde_json::Value> = m
         .sessions
         .iter()
@@ -369,7 +506,7 @@ fn write_status(out: &Path, m: &Manifest, plan: &[Vec<Planned>], results: &[Stag
         "sessions": sessions,
     });
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
-    let path = out.join("batch.json");
+    let path = out.join(name);
     burstscope_core::write_file(&path, &serde_json::to_vec_pretty(&doc)?)
         .with_context(|| format!("{}: cannot write", path.display()))
 }

@@ -144,8 +144,12 @@ fn a_killed_batch_resumes_without_redoing_finished_stages() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(done.exists(), "detect finished");
-    let pgid = child.id();
-    std::process::Command::new("kill").args(["-9", &format!("-{pgid}")]).status().unwrap();
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+    let pgid = rustix::process::getpgid(Some(pid)).unwrap();
+    // Only the batch's own group, never this test's.
+    assert_eq!(pgid, pid);
+    assert_ne!(pgid, rustix::process::getpgrp());
+    rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL).unwrap();
     let _ = child.wait();
     let r = bin().arg("batch").arg(&manifest).arg("--out").arg(&out).output().unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));

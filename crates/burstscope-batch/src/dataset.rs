@@ -4,7 +4,7 @@
 
 use crate::Manifest;
 use burstscope_core::{ColumnData, OutputDir, Table};
-use burstscope_stats::animals::{AnimalTest, pre_post};
+use burstscope_stats::animals::{AnimalTest, between_groups, pre_post};
 use burstscope_tables::{Format, read_table, write_table};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -100,9 +100,11 @@ fn concat(name: &str, parts: &[(Vec<(String, String)>, Table)]) -> Result<Table,
                     .iter()
                     .flat_map(|(meta, t)| {
                         let n = t.n_rows();
-                        match (meta.iter().find(|(k, _)| k == c), t.column(c)) {
-                            (Some((_, v)), _) => vec![v.clone(); n],
-                            (None, Some(ColumnData::Str(v))) => v.clone(),
+                        // The table's own column (e.g. each cell's region) wins
+                        // over the manifest's value for the session.
+                        match (t.column(c), meta.iter().find(|(k, _)| k == c)) {
+                            (Some(ColumnData::Str(v)), _) => v.clone(),
+                            (_, Some((_, v))) => vec![v.clone(); n],
                             _ => vec![String::new(); n],
                         }
                     })
@@ -160,6 +162,7 @@ pub fn run_dataset(m: &Manifest, out: &Path, done: &[(usize, &str)]) -> Result<D
     let mut rows = BTreeMap::new();
     let mut sessions = BTreeMap::new();
     let mut unit_metrics: Option<Table> = None;
+    let mut epsc_cells: Option<Table> = None;
     for (stage, stem, merged) in TABLES {
         let mut parts = Vec::new();
         for &(s, st) in done {
@@ -191,11 +194,13 @@ pub fn run_dataset(m: &Manifest, out: &Path, done: &[(usize, &str)]) -> Result<D
         let t = concat(merged, &parts)?;
         rows.insert(merged.to_string(), t.n_rows());
         write_table(&t, dir.path(), Format::Parquet)?;
-        if merged == "unit_metrics" {
-            unit_metrics = Some(t);
+        match merged {
+            "unit_metrics" => unit_metrics = Some(t),
+            "epsc_cells" => epsc_cells = Some(t),
+            _ => {}
         }
     }
-    let stats = unit_metrics.as_ref().map(stats_table).transpose()?;
+    let stats = stats_table(unit_metrics.as_ref(), epsc_cells.as_ref())?;
     let stats_rows = stats.as_ref().map_or(0, Table::n_rows);
     if let Some(t) = &stats {
         write_table(t, dir.path(), Format::Parquet)?;
@@ -217,18 +222,94 @@ pub fn run_dataset(m: &Manifest, out: &Path, done: &[(usize, &str)]) -> Result<D
 
 /// Columns of `unit_metrics` that are not metrics.
 const NOT_METRICS: [&str; 4] = ["unit", "window_start_s", "window_stop_s", "n_spikes"];
+/// Cell measures compared between regions.
+const CELL_MEASURES: [&str; 3] = ["block_pct", "pct_of_baseline", "baseline_amplitude_pa"];
 
-/// Per metric: each unit's baseline vs its next window, as
-/// [`pre_post`] computes it (mixed model with animals, tests on animal
-/// means), Holm-adjusted across metrics within each test.
-fn stats_table(um: &Table) -> Result<Table, DatasetError> {
-    let text = |c: &str| -> Result<&Vec<String>, DatasetError> {
-        match um.column(c) {
-            Some(ColumnData::Str(v)) => Ok(v),
-            _ => Err(DatasetError::Invalid(format!("unit_metrics: no text column {c}"))),
+/// One statistics row before adjustment.
+struct Row {
+    comparison: &'static str,
+    first: String,
+    second: String,
+    metric: String,
+    r: AnimalTest,
+}
+
+fn text_col<'a>(t: &'a Table, c: &str) -> Result<&'a Vec<String>, DatasetError> {
+    match t.column(c) {
+        Some(ColumnData::Str(v)) => Ok(v),
+        _ => Err(DatasetError::Invalid(format!("{}: no text column {c}", t.name))),
+    }
+}
+
+/// Dense ids of text values, in order of first appearance.
+fn ids(v: &[String]) -> Vec<usize> {
+    let mut m: BTreeMap<&str, usize> = BTreeMap::new();
+    v.iter()
+        .map(|s| {
+            let n = m.len();
+            *m.entry(s.as_str()).or_insert(n)
+        })
+        .collect()
+}
+
+/// The two levels of `v` over `rows` when there are exactly two (sorted).
+fn two_levels(v: &[String], rows: &[usize]) -> Option<(String, String)> {
+    let set: std::collections::BTreeSet<&str> = rows.iter().map(|&i| v[i].as_str()).filter(|s| !s.is_empty()).collect();
+    let mut it = set.into_iter();
+    match (it.next(), it.next(), it.next()) {
+        (Some(a), Some(b), None) => Some((a.to_string(), b.to_string())),
+        _ => None,
+    }
+}
+
+/// Pre vs post per unit metric; baseline values between two treatment
+/// groups; cell measures between two regions — each as the mixed model and
+/// the tests on animal means, Holm-adjusted across metrics within each
+/// comparison and test.
+fn stats_table(um: Option<&Table>, cells: Option<&Table>) -> Result<Option<Table>, DatasetError> {
+    let mut rows: Vec<Row> = Vec::new();
+    if let Some(um) = um {
+        unit_stats(um, &mut rows)?;
+    }
+    if let Some(c) = cells {
+        cell_stats(c, &mut rows)?;
+    }
+    if um.is_none() && cells.is_none() {
+        return Ok(None);
+    }
+    let mut p_holm = vec![f64::NAN; rows.len()];
+    let keys: std::collections::BTreeSet<(&str, String)> =
+        rows.iter().map(|r| (r.comparison, r.r.test.clone())).collect();
+    for (c, t) in keys {
+        let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].comparison == c && rows[i].r.test == t).collect();
+        let adj = burstscope_stats::holm(&idx.iter().map(|&i| rows[i].r.p_value).collect::<Vec<_>>());
+        for (&i, a) in idx.iter().zip(adj) {
+            p_holm[i] = a;
         }
-    };
-    let (session, subject, window) = (text("session")?, text("subject")?, text("window")?);
+    }
+    let mut t = Table::new("stats");
+    let col_f = |f: &dyn Fn(&AnimalTest) -> f64| ColumnData::F64(rows.iter().map(|x| f(&x.r)).collect());
+    #[allow(clippy::cast_possible_wrap)]
+    let col_i = |f: &dyn Fn(&AnimalTest) -> usize| ColumnData::I64(rows.iter().map(|x| f(&x.r) as i64).collect());
+    t.push("comparison", ColumnData::Str(rows.iter().map(|x| x.comparison.to_string()).collect()));
+    t.push("first", ColumnData::Str(rows.iter().map(|x| x.first.clone()).collect()));
+    t.push("second", ColumnData::Str(rows.iter().map(|x| x.second.clone()).collect()));
+    t.push("metric", ColumnData::Str(rows.iter().map(|x| x.metric.clone()).collect()));
+    t.push("test", ColumnData::Str(rows.iter().map(|x| x.r.test.clone()).collect()));
+    t.push("estimate", col_f(&|r| r.estimate));
+    t.push("se", col_f(&|r| r.se));
+    t.push("statistic", col_f(&|r| r.statistic));
+    t.push("p_value", col_f(&|r| r.p_value));
+    t.push("p_holm", ColumnData::F64(p_holm));
+    t.push("n_units", col_i(&|r| r.n_units));
+    t.push("n_sessions", col_i(&|r| r.n_sessions));
+    t.push("n_animals", col_i(&|r| r.n_animals));
+    Ok(Some(t))
+}
+
+fn unit_stats(um: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
+    let (session, subject, window, group) =
+        (text_col(um, "session")?, text_col(um, "subject")?, text_col(um, "window")?, text_col(um, "group")?);
     let unit: Vec<String> = match um.column("unit") {
         Some(ColumnData::I64(v)) => v.iter().map(ToString::to_string).collect(),
         Some(ColumnData::U64(v)) => v.iter().map(ToString::to_string).collect(),
@@ -248,18 +329,11 @@ fn stats_table(um: &Table) -> Result<Table, DatasetError> {
             post_names.insert(window[i].clone());
         }
     }
+    let post_name = post_names.into_iter().collect::<Vec<_>>().join("/");
     let both: Vec<(usize, usize)> = pairs.values().filter_map(|&(a, b)| Some((a?, b?))).collect();
-    let ids = |v: &[String]| -> Vec<usize> {
-        let mut m: BTreeMap<&str, usize> = BTreeMap::new();
-        v.iter()
-            .map(|s| {
-                let n = m.len();
-                *m.entry(s.as_str()).or_insert(n)
-            })
-            .collect()
-    };
+    let baselines: Vec<usize> = pairs.values().filter_map(|&(a, _)| a).collect();
     let (subj_id, sess_id) = (ids(subject), ids(session));
-    let mut results: Vec<(String, AnimalTest)> = Vec::new();
+    let groups = two_levels(group, &baselines);
     for c in &um.columns {
         let ColumnData::F64(v) = &c.data else { continue };
         if NOT_METRICS.contains(&c.name.as_str()) {
@@ -271,36 +345,63 @@ fn stats_table(um: &Table) -> Result<Table, DatasetError> {
         let sess: Vec<usize> = both.iter().map(|&(a, _)| sess_id[a]).collect();
         // Metrics without variation or too few units give no rows.
         if let Ok(rows) = pre_post(&pre, &post, &subj, &sess) {
-            results.extend(rows.into_iter().map(|r| (c.name.clone(), r)));
+            out.extend(rows.into_iter().map(|r| Row {
+                comparison: "pre_post",
+                first: "baseline".into(),
+                second: post_name.clone(),
+                metric: c.name.clone(),
+                r,
+            }));
+        }
+        if let Some((g0, g1)) = &groups {
+            let rows_b: Vec<usize> =
+                baselines.iter().copied().filter(|&i| group[i] == *g0 || group[i] == *g1).collect();
+            let vals: Vec<f64> = rows_b.iter().map(|&i| v[i]).collect();
+            let second: Vec<bool> = rows_b.iter().map(|&i| group[i] == *g1).collect();
+            let subj: Vec<usize> = rows_b.iter().map(|&i| subj_id[i]).collect();
+            let sess: Vec<usize> = rows_b.iter().map(|&i| sess_id[i]).collect();
+            if let Ok(rows) = between_groups(&vals, &second, &subj, &sess) {
+                out.extend(rows.into_iter().map(|r| Row {
+                    comparison: "group_baseline",
+                    first: g0.clone(),
+                    second: g1.clone(),
+                    metric: c.name.clone(),
+                    r,
+                }));
+            }
         }
     }
-    let mut p_holm = vec![f64::NAN; results.len()];
-    let tests: std::collections::BTreeSet<String> = results.iter().map(|(_, r)| r.test.clone()).collect();
-    for t in tests {
-        let idx: Vec<usize> = (0..results.len()).filter(|&i| results[i].1.test == t).collect();
-        let adj = burstscope_stats::holm(&idx.iter().map(|&i| results[i].1.p_value).collect::<Vec<_>>());
-        for (&i, a) in idx.iter().zip(adj) {
-            p_holm[i] = a;
+    Ok(())
+}
+
+fn cell_stats(cells: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
+    let (session, subject, region) =
+        (text_col(cells, "session")?, text_col(cells, "subject")?, text_col(cells, "region")?);
+    // Cells that failed QC are left out, as the slice analysis leaves them out.
+    let pass: Vec<usize> = match cells.column("qc_pass") {
+        Some(ColumnData::Bool(q)) => (0..cells.n_rows()).filter(|&i| q[i]).collect(),
+        _ => (0..cells.n_rows()).collect(),
+    };
+    let Some((r0, r1)) = two_levels(region, &pass) else { return Ok(()) };
+    let rows_r: Vec<usize> = pass.iter().copied().filter(|&i| region[i] == r0 || region[i] == r1).collect();
+    let (subj_id, sess_id) = (ids(subject), ids(session));
+    for m in CELL_MEASURES {
+        let Some(ColumnData::F64(v)) = cells.column(m) else { continue };
+        let vals: Vec<f64> = rows_r.iter().map(|&i| v[i]).collect();
+        let second: Vec<bool> = rows_r.iter().map(|&i| region[i] == r1).collect();
+        let subj: Vec<usize> = rows_r.iter().map(|&i| subj_id[i]).collect();
+        let sess: Vec<usize> = rows_r.iter().map(|&i| sess_id[i]).collect();
+        if let Ok(rows) = between_groups(&vals, &second, &subj, &sess) {
+            out.extend(rows.into_iter().map(|r| Row {
+                comparison: "region_cells",
+                first: r0.clone(),
+                second: r1.clone(),
+                metric: m.to_string(),
+                r,
+            }));
         }
     }
-    let mut t = Table::new("stats");
-    let col_f = |f: &dyn Fn(&AnimalTest) -> f64| ColumnData::F64(results.iter().map(|(_, r)| f(r)).collect());
-    #[allow(clippy::cast_possible_wrap)]
-    let col_i = |f: &dyn Fn(&AnimalTest) -> usize| ColumnData::I64(results.iter().map(|(_, r)| f(r) as i64).collect());
-    t.push("metric", ColumnData::Str(results.iter().map(|(m, _)| m.clone()).collect()));
-    t.push("test", ColumnData::Str(results.iter().map(|(_, r)| r.test.clone()).collect()));
-    t.push("window_pre", ColumnData::Str(vec!["baseline".into(); results.len()]));
-    let post_name = post_names.into_iter().collect::<Vec<_>>().join("/");
-    t.push("window_post", ColumnData::Str(vec![post_name; results.len()]));
-    t.push("estimate", col_f(&|r| r.estimate));
-    t.push("se", col_f(&|r| r.se));
-    t.push("statistic", col_f(&|r| r.statistic));
-    t.push("p_value", col_f(&|r| r.p_value));
-    t.push("p_holm", ColumnData::F64(p_holm));
-    t.push("n_units", col_i(&|r| r.n_units));
-    t.push("n_sessions", col_i(&|r| r.n_sessions));
-    t.push("n_animals", col_i(&|r| r.n_animals));
-    Ok(t)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -329,5 +430,65 @@ mod tests {
         bad.1.push("firing_rate_hz", ColumnData::Str(vec!["x".into()]));
         let e = concat("unit_metrics", &[part("a", vec![0], Some(vec![1.0])), bad]).unwrap_err();
         assert!(e.to_string().contains("firing_rate_hz is number in one session and text in another"), "{e}");
+    }
+
+    #[test]
+    fn pre_post_group_and_region_comparisons() {
+        // 6 animals (3 control, 3 cLH), 4 units each, baseline and ketamine.
+        let (mut session, mut subject, mut group, mut window, mut unit, mut rate) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for a in 0..6i64 {
+            for u in 0..4i64 {
+                for (w, drop) in [("baseline", 0.0), ("ketamine", 2.0)] {
+                    session.push(format!("s{a}"));
+                    subject.push(format!("rat{a}"));
+                    group.push(if a < 3 { "control" } else { "cLH" }.to_string());
+                    window.push(w.to_string());
+                    unit.push(u);
+                    #[allow(clippy::cast_precision_loss)]
+                    let base = 10.0 + if a >= 3 { 5.0 } else { 0.0 } + (a * 7 + u * 3) as f64 % 5.0 * 0.3;
+                    rate.push(base - drop - 0.1 * u as f64);
+                }
+            }
+        }
+        let mut um = Table::new("unit_metrics");
+        for (n, v) in [("session", &session), ("subject", &subject), ("group", &group), ("window", &window)] {
+            um.push(n, ColumnData::Str(v.clone()));
+        }
+        um.push("unit", ColumnData::I64(unit));
+        um.push("firing_rate_hz", ColumnData::F64(rate));
+        // Cells: 3 rats with 2 LHb and 2 CA1 cells each.
+        let mut cells = Table::new("epsc_cells");
+        let n = 12;
+        cells.push("session", ColumnData::Str((0..n).map(|i| format!("slice{}", i / 4)).collect()));
+        cells.push("subject", ColumnData::Str((0..n).map(|i| format!("rat{}", i / 4)).collect()));
+        cells.push(
+            "region",
+            ColumnData::Str((0..n).map(|i| if i % 2 == 0 { "LHb" } else { "CA1" }.to_string()).collect()),
+        );
+        #[allow(clippy::cast_precision_loss)]
+        let block: Vec<f64> =
+            (0..n).map(|i| if i % 2 == 0 { 70.0 } else { 20.0 } + (i % 3) as f64 * 2.0 + (i / 4) as f64).collect();
+        cells.push("block_pct", ColumnData::F64(block));
+        cells.push("qc_pass", ColumnData::Bool(vec![true; n]));
+        let t = stats_table(Some(&um), Some(&cells)).unwrap().unwrap();
+        let col = |c: &str| match t.column(c) {
+            Some(ColumnData::Str(v)) => v.clone(),
+            _ => panic!("{c}"),
+        };
+        let (cmp, test, first, second) = (col("comparison"), col("test"), col("first"), col("second"));
+        let Some(ColumnData::F64(est)) = t.column("estimate") else { panic!() };
+        let Some(ColumnData::I64(animals)) = t.column("n_animals") else { panic!() };
+        let find = |c: &str, te: &str| (0..t.n_rows()).find(|&i| cmp[i] == c && test[i] == te).unwrap();
+        let i = find("pre_post", "lmm");
+        assert!((est[i] + 2.0).abs() < 1e-6 && animals[i] == 6 && second[i] == "ketamine", "{}", est[i]);
+        let i = find("group_baseline", "lmm");
+        assert_eq!((first[i].as_str(), second[i].as_str()), ("cLH", "control"));
+        assert!(est[i] < -4.0 && animals[i] == 6, "control - cLH: {}", est[i]);
+        assert!(test.iter().any(|x| x == "ttest_welch_animals"));
+        let i = find("region_cells", "lmm");
+        assert_eq!((first[i].as_str(), second[i].as_str(), animals[i]), ("CA1", "LHb", 3));
+        assert!((est[i] - 50.0).abs() < 3.0, "{}", est[i]);
+        assert!(test.iter().zip(&cmp).any(|(x, c)| x == "ttest_rel_animals" && c == "region_cells"), "within animals");
     }
 }

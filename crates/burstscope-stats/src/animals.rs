@@ -6,8 +6,9 @@
 //!   random intercept per animal (and per session within animal when an
 //!   animal has several sessions), `test` = `lmm`; and
 //! - the classic tests on **per-animal means** (one value per animal):
-//!   paired t and Wilcoxon for pre vs post, Welch t and Mann–Whitney U
-//!   between groups, `test` = `ttest_rel_animals` etc.;
+//!   paired t and Wilcoxon for pre vs post (and for a factor within
+//!   animals), Welch t and Mann–Whitney U between groups of animals,
+//!   `test` = `ttest_rel_animals` etc.;
 //!
 //! every row with its n units, n sessions and n animals.
 //!
@@ -133,15 +134,16 @@ pub fn pre_post(
     Ok(rows)
 }
 
-/// A value per unit (or cell) compared between two groups of animals
-/// (`second[i]`: unit i's animal is in the second group; each animal in one
-/// group): the mixed model `value ~ 1 + group` with a random intercept per
-/// animal (the estimate is second − first), then Welch t and Mann–Whitney U
-/// on the per-animal means. Non-finite values are left out.
+/// A value per unit (or cell) compared between two levels (`second[i]`:
+/// unit i is in the second): the mixed model `value ~ 1 + level` with a
+/// random intercept per animal (the estimate is second − first). When each
+/// animal is in one level (treatment arms), Welch t and Mann–Whitney U on the
+/// per-animal means follow; when animals have both (LHb and CA1 cells of one
+/// rat), paired t and Wilcoxon on each animal's two means, over the animals
+/// with both. Non-finite values are left out.
 ///
 /// # Errors
-/// [`MixedError`] when the lengths differ, an animal is in both groups, or
-/// too few units remain.
+/// [`MixedError`] when the lengths differ or too few units remain.
 pub fn between_groups(
     values: &[f64],
     second: &[bool],
@@ -157,13 +159,15 @@ pub fn between_groups(
             session.len()
         )));
     }
-    let mut group_of: BTreeMap<usize, bool> = BTreeMap::new();
-    for (&a, &g) in subject.iter().zip(second) {
-        if *group_of.entry(a).or_insert(g) != g {
-            return Err(MixedError::Data(format!("animal {a} has units in both groups")));
-        }
-    }
     let keep: Vec<usize> = (0..n).filter(|&i| values[i].is_finite()).collect();
+    // Each animal in one group (a treatment arm), or some in both (a factor
+    // within animals, e.g. LHb and CA1 cells of one rat).
+    let mut levels: BTreeMap<usize, (bool, bool)> = BTreeMap::new();
+    for &i in &keep {
+        let e = levels.entry(subject[i]).or_default();
+        if second[i] { e.1 = true } else { e.0 = true }
+    }
+    let within = levels.values().any(|&(a, b)| a && b);
     let y: Vec<f64> = keep.iter().map(|&i| values[i]).collect();
     let subj: Vec<usize> = keep.iter().map(|&i| subject[i]).collect();
     let sess: Vec<usize> = keep.iter().map(|&i| session[i]).collect();
@@ -183,16 +187,35 @@ pub fn between_groups(
         n_animals,
     };
     let mut rows = vec![row("lmm", fit.fe[1], fit.se[1], fit.z[1], fit.p_values[1])];
-    let means = animal_means(&y, &subj);
-    let first: Vec<f64> = means.iter().filter(|(a, _)| !group_of[a]).map(|(_, &m)| m).collect();
-    let sec: Vec<f64> = means.iter().filter(|(a, _)| group_of[a]).map(|(_, &m)| m).collect();
     #[allow(clippy::cast_precision_loss)]
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let diff = mean(&sec) - mean(&first);
-    let t = ttest_welch(&sec, &first);
-    let se = if t.statistic != 0.0 { diff / t.statistic } else { f64::NAN };
-    rows.push(row("ttest_welch_animals", diff, se, t.statistic, t.p_value));
-    let u = mannwhitneyu(&sec, &first);
-    rows.push(row("mannwhitneyu_animals", diff, f64::NAN, u.statistic, u.p_value));
+    let sec_k: Vec<bool> = keep.iter().map(|&i| second[i]).collect();
+    let level_means = |want: bool| -> BTreeMap<usize, f64> {
+        let v: Vec<f64> = y.iter().zip(&sec_k).filter(|(_, s)| **s == want).map(|(v, _)| *v).collect();
+        let a: Vec<usize> = subj.iter().zip(&sec_k).filter(|(_, s)| **s == want).map(|(a, _)| *a).collect();
+        animal_means(&v, &a)
+    };
+    let (m0, m1) = (level_means(false), level_means(true));
+    if within {
+        // Paired across animals that have both levels.
+        let both: Vec<usize> = m0.keys().filter(|a| m1.contains_key(a)).copied().collect();
+        let a1: Vec<f64> = both.iter().map(|a| m1[a]).collect();
+        let a0: Vec<f64> = both.iter().map(|a| m0[a]).collect();
+        let diff = mean(&a1) - mean(&a0);
+        let t = ttest_rel(&a1, &a0);
+        let se = if t.statistic != 0.0 { diff / t.statistic } else { f64::NAN };
+        rows.push(row("ttest_rel_animals", diff, se, t.statistic, t.p_value));
+        let w = wilcoxon(&a1, &a0);
+        rows.push(row("wilcoxon_animals", diff, f64::NAN, w.statistic, w.p_value));
+    } else {
+        let first: Vec<f64> = m0.values().copied().collect();
+        let sec: Vec<f64> = m1.values().copied().collect();
+        let diff = mean(&sec) - mean(&first);
+        let t = ttest_welch(&sec, &first);
+        let se = if t.statistic != 0.0 { diff / t.statistic } else { f64::NAN };
+        rows.push(row("ttest_welch_animals", diff, se, t.statistic, t.p_value));
+        let u = mannwhitneyu(&sec, &first);
+        rows.push(row("mannwhitneyu_animals", diff, f64::NAN, u.statistic, u.p_value));
+    }
     Ok(rows)
 }

@@ -89,8 +89,30 @@ fn groups_of_animals() {
     assert_eq!((lmm.n_units, lmm.n_animals), (60, 10));
     // Balanced: the mixed-model difference is the difference of animal means.
     assert!((lmm.estimate - rows[1].estimate).abs() < 1e-6, "{} vs {}", lmm.estimate, rows[1].estimate);
-    let mut both = second.clone();
-    both[1] = true;
-    let e = between_groups(&v, &both, &subject, &subject).unwrap_err();
-    assert!(e.to_string().contains("animal 0 has units in both groups"), "{e}");
+}
+
+#[test]
+fn a_factor_within_animals_is_compared_within_animals() {
+    // Six rats, each with LHb and CA1 cells; LHb blocks 40 points more, the
+    // rats differ by up to 20 points.
+    let noise = normals(100, 9);
+    let (mut v, mut lhb, mut subject) = (Vec::new(), Vec::new(), Vec::new());
+    for a in 0..6 {
+        let rat = 20.0 * noise[a];
+        for c in 0..6 {
+            let is_lhb = c % 2 == 0;
+            v.push(30.0 + if is_lhb { 40.0 } else { 0.0 } + rat + 3.0 * noise[10 + a * 6 + c]);
+            lhb.push(is_lhb);
+            subject.push(a);
+        }
+    }
+    let rows = between_groups(&v, &lhb, &subject, &subject).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.test.as_str()).collect::<Vec<_>>(),
+        ["lmm", "ttest_rel_animals", "wilcoxon_animals"]
+    );
+    assert!((rows[0].estimate - 40.0).abs() < 4.0 && rows[0].p_value < 1e-6, "{:?}", rows[0]);
+    // Balanced within animals: the model's difference is the mean within-animal difference.
+    assert!((rows[0].estimate - rows[1].estimate).abs() < 1e-6);
+    assert_eq!(rows[1].n_animals, 6);
 }

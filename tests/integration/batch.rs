@@ -83,6 +83,7 @@ fn a_broken_session_fails_alone_and_a_rerun_redoes_only_what_changed() {
         vec![o("good", "bursts", "cached"), o("broken", "bursts", "failed"), o("cells", "epsc", "cached")]
     );
     assert_eq!(std::fs::read(out.join("sessions/good/bursts/bursts.json")).unwrap(), before, "not recomputed");
+    assert!(String::from_utf8_lossy(&r.stderr).contains("dataset: cached"), "the dataset stage is reused too");
     // A burst parameter changes: bursts reruns, epsc does not.
     let cfg = dir.path().join("dataset.toml");
     std::fs::write(&cfg, "[bursts]\nbin_s = 30.0\n").unwrap();
@@ -92,6 +93,7 @@ fn a_broken_session_fails_alone_and_a_rerun_redoes_only_what_changed() {
         outcomes(&out),
         vec![o("good", "bursts", "done"), o("broken", "bursts", "failed"), o("cells", "epsc", "cached")]
     );
+    assert!(String::from_utf8_lossy(&r.stderr).contains("dataset: bursts "), "the dataset stage reruns after bursts");
     // --force epsc recomputes that stage only.
     let r = run(&["--config", cfg.to_str().unwrap(), "--force", "epsc"]);
     assert_eq!(r.status.code(), Some(1));

@@ -39,6 +39,8 @@ const TABLES: [(&str, &str, &str); 5] = [
 
 /// The record file of the dataset folder.
 pub const DATASET_RECORD: &str = "dataset.json";
+/// Version of the dataset stage's results (merge and statistics).
+pub const DATASET_ALGORITHM_VERSION: u32 = 1;
 
 /// What the dataset stage wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,11 +153,17 @@ fn concat(name: &str, parts: &[(Vec<(String, String)>, Table)]) -> Result<Table,
 }
 
 /// Runs the dataset stage over the sessions whose stages are in `done`
-/// (session index, stage name), writing `out/dataset/` atomically.
+/// (session index, stage name), writing `out/dataset/` atomically with a
+/// record whose key lists `upstream` (the keys of those stages).
 ///
 /// # Errors
 /// [`DatasetError`].
-pub fn run_dataset(m: &Manifest, out: &Path, done: &[(usize, &str)]) -> Result<DatasetSummary, DatasetError> {
+pub fn run_dataset(
+    m: &Manifest,
+    out: &Path,
+    done: &[(usize, &str)],
+    upstream: &[String],
+) -> Result<DatasetSummary, DatasetError> {
     let dest = out.join("dataset");
     let dir =
         OutputDir::create(&dest, DATASET_RECORD).map_err(|e| DatasetError::Io { path: dest.clone(), source: e })?;
@@ -205,15 +213,38 @@ pub fn run_dataset(m: &Manifest, out: &Path, done: &[(usize, &str)]) -> Result<D
     if let Some(t) = &stats {
         write_table(t, dir.path(), Format::Parquet)?;
     }
-    let record = serde_json::json!({
-        "stage": "dataset",
-        "manifest": m.file.display().to_string(),
-        "sessions": done.iter().map(|&(s, st)| serde_json::json!({"session": m.sessions[s].session, "stage": st})).collect::<Vec<_>>(),
-        "rows": rows,
-        "stats_rows": stats_rows,
-        "program_version": burstscope_core::program_version(),
-        "finished_utc": burstscope_core::now_utc(),
-    });
+    // A burstscope record, so that the batch cache can verify and reuse it.
+    let sessions_json: Vec<serde_json::Value> =
+        done.iter().map(|&(s, st)| serde_json::json!({"session": m.sessions[s].session, "stage": st})).collect();
+    let files = burstscope_core::list_outputs(dir.path(), DATASET_RECORD)
+        .map_err(|e| DatasetError::Io { path: dir.path().to_path_buf(), source: e })?;
+    let mut summary = BTreeMap::new();
+    summary.insert("manifest".to_string(), serde_json::json!(m.file.display().to_string()));
+    summary.insert("sessions".to_string(), serde_json::json!(sessions_json));
+    summary.insert("rows".to_string(), serde_json::json!(rows));
+    summary.insert("stats_rows".to_string(), serde_json::json!(stats_rows));
+    let record = burstscope_core::Record {
+        schema: burstscope_core::RECORD_SCHEMA.into(),
+        key: burstscope_core::RecordKey {
+            stage: "dataset".into(),
+            algorithm_version: DATASET_ALGORITHM_VERSION,
+            program: burstscope_core::ProgramId {
+                name: "burstscope".into(),
+                version: burstscope_core::program_version().into(),
+                git_commit: None,
+            },
+            inputs: Vec::new(),
+            upstream: upstream.to_vec(),
+            config: serde_json::json!({}),
+        },
+        outputs: burstscope_core::RecordOutputs { files, warnings: Vec::new(), summary },
+        run: burstscope_core::RunInfo {
+            started_utc: burstscope_core::now_utc(),
+            host: burstscope_core::host_name(),
+            threads: 1,
+            wall_s: 0.0,
+        },
+    };
     std::fs::write(dir.path().join(DATASET_RECORD), serde_json::to_vec_pretty(&record).unwrap_or_default())
         .map_err(|e| DatasetError::Io { path: dir.path().join(DATASET_RECORD), source: e })?;
     let committed = dir.commit().map_err(|e| DatasetError::Io { path: dest.clone(), source: e })?;

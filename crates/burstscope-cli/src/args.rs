@@ -178,6 +178,40 @@ pub enum GenerateCommand {
         after_help = "Examples:\n  burstscope generate slices --out slices/\n  burstscope generate slices --out slices/ --cells-per-region 6 --drift-cells 1"
     )]
     Slices(SlicesArgs),
+    /// A study for `batch`: animals in two groups (cLH, control) with unit sessions around ketamine and slice cells, a manifest and the truth.
+    #[command(
+        after_help = "Examples:\n  burstscope generate dataset --out study/\n  burstscope generate dataset --out study/ --animals 20 --sessions 4 --duration 1800 --slice-animals 4\n  burstscope batch study/manifest.csv --out study-out/ --jobs 2\n\nWrites study/units/<animal>-s<k>.nwb (NWB /units of the true spike trains, electrodes,\nepochs baseline/ketamine; no wide-band signal), study/slices/<animal>/ (voltage-clamp cells,\nLHb and CA1), study/manifest.csv and study/truth.json (each animal's group and ketamine\nburst factor: log-normal around 0.3 in cLH and 0.8 in control animals, SD 0.3)."
+    )]
+    Dataset(DatasetArgs),
+}
+
+/// `burstscope generate dataset`.
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Animals (alternately cLH and control).
+    #[arg(long, default_value_t = 20)]
+    pub animals: usize,
+    /// Unit sessions per animal.
+    #[arg(long, default_value_t = 4)]
+    pub sessions: usize,
+    /// Session length, s (ketamine half-way).
+    #[arg(long, default_value_t = 1800.0)]
+    pub duration: f64,
+    /// Tetrodes per session.
+    #[arg(long, default_value_t = 4)]
+    pub tetrodes: usize,
+    /// Animals (the first) that also give slice cells.
+    #[arg(long, default_value_t = 4)]
+    pub slice_animals: usize,
+    /// Slice cells per region per slice animal.
+    #[arg(long, default_value_t = 3)]
+    pub cells_per_region: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `burstscope generate tetrode`.

@@ -42,35 +42,7 @@ pub fn write_tetrode_session(
     }
     let session = TetrodeSession::new(params.clone())?;
     let p = &session.params;
-    let inj = p.injection();
-    let nwb = NwbWriter::create(
-        out,
-        &NwbSession {
-            identifier: format!("burstscope-synthetic-tetrode-seed{}", p.seed),
-            session_description: format!(
-                "burstscope synthetic tetrode session: {} tetrodes, {} s at {} Hz, ketamine at {inj} s",
-                p.n_tetrodes, p.duration_s, p.rate_hz
-            ),
-            session_start_time: SESSION_START.into(),
-            pharmacology: Some(format!("ketamine 10 mg/kg i.p. at t={inj} s (synthetic)")),
-            experimenter: vec!["burstscope generator".into()],
-            subject: vec![
-                ("subject_id".into(), format!("synthetic-{}", p.seed)),
-                ("species".into(), "Rattus norvegicus".into()),
-                ("description".into(), "synthetic animal".into()),
-            ],
-        },
-    )?;
-    nwb.add_device("drive", "tetrode microdrive (synthetic)")?;
-    let mut rows = Vec::new();
-    for t in 0..p.n_tetrodes {
-        let name = format!("tetrode{t}");
-        nwb.add_electrode_group(&name, "tetrode", &p.location, "drive")?;
-        for _ in 0..4 {
-            rows.push((name.clone(), p.location.clone()));
-        }
-    }
-    nwb.add_electrodes(&rows)?;
+    let nwb = session_header(&session, out)?;
     let n_ch = session.n_channels();
     let series = nwb.add_electrical_series(&ElectricalSeriesSpec {
         name: "ElectricalSeries".into(),
@@ -106,6 +78,52 @@ pub fn write_tetrode_session(
     }
     progress.finish();
     drop(series);
+    let (nwb_path, truth_path) = session_footer(nwb, &session, out, "burstscope generate tetrode")?;
+    let seconds = t0.elapsed().as_secs_f64();
+    tracing::info!("wrote {} ({n_ch} channels, {} s) in {seconds:.2} s", nwb_path.display(), p.duration_s);
+    Ok(TetrodeOutput { nwb: nwb_path, truth: truth_path, seconds })
+}
+
+/// A session file's metadata, device, tetrode groups and electrodes.
+fn session_header(session: &TetrodeSession, out: &Path) -> Result<NwbWriter> {
+    let p = &session.params;
+    let inj = p.injection();
+    let nwb = NwbWriter::create(
+        out,
+        &NwbSession {
+            identifier: format!("burstscope-synthetic-tetrode-seed{}", p.seed),
+            session_description: format!(
+                "burstscope synthetic tetrode session: {} tetrodes, {} s at {} Hz, ketamine at {inj} s",
+                p.n_tetrodes, p.duration_s, p.rate_hz
+            ),
+            session_start_time: SESSION_START.into(),
+            pharmacology: Some(format!("ketamine 10 mg/kg i.p. at t={inj} s (synthetic)")),
+            experimenter: vec!["burstscope generator".into()],
+            subject: vec![
+                ("subject_id".into(), format!("synthetic-{}", p.seed)),
+                ("species".into(), "Rattus norvegicus".into()),
+                ("description".into(), "synthetic animal".into()),
+            ],
+        },
+    )?;
+    nwb.add_device("drive", "tetrode microdrive (synthetic)")?;
+    let mut rows = Vec::new();
+    for t in 0..p.n_tetrodes {
+        let name = format!("tetrode{t}");
+        nwb.add_electrode_group(&name, "tetrode", &p.location, "drive")?;
+        for _ in 0..4 {
+            rows.push((name.clone(), p.location.clone()));
+        }
+    }
+    nwb.add_electrodes(&rows)?;
+    Ok(nwb)
+}
+
+/// The session's units (the truth), epochs and truth JSON; closes the file.
+fn session_footer(nwb: NwbWriter, session: &TetrodeSession, out: &Path, generator: &str) -> Result<(PathBuf, PathBuf)> {
+    let p = &session.params;
+    let inj = p.injection();
+    let n_ch = session.n_channels();
     let units: Vec<Unit> = session
         .units
         .iter()
@@ -127,7 +145,7 @@ pub fn write_tetrode_session(
     let nwb_path = nwb.finish()?;
     let truth_path = truth_path_for(out);
     let truth = json!({
-        "generator": "burstscope generate tetrode",
+        "generator": generator,
         "version": burstscope_core::program_version(),
         "params": p,
         "fs": p.rate_hz,
@@ -145,9 +163,169 @@ pub fn write_tetrode_session(
         })).collect::<Vec<_>>(),
     });
     write_json(&truth_path, &truth)?;
-    let seconds = t0.elapsed().as_secs_f64();
-    tracing::info!("wrote {} ({n_ch} channels, {} s) in {seconds:.2} s", nwb_path.display(), p.duration_s);
-    Ok(TetrodeOutput { nwb: nwb_path, truth: truth_path, seconds })
+    Ok((nwb_path, truth_path))
+}
+
+/// Writes a session's units (spike times of the truth, electrodes, groups,
+/// epochs) without the wide-band signal: what a sorted recording holds, in
+/// kilobytes instead of gigabytes. Same spike trains as
+/// [`write_tetrode_session`] with the same parameters.
+///
+/// # Errors
+/// Invalid parameters, or the files cannot be written.
+pub fn write_units_session(params: &TetrodeParams, out: &Path) -> Result<TetrodeOutput> {
+    let t0 = Instant::now();
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(file_err(parent))?;
+    }
+    let session = TetrodeSession::new(params.clone())?;
+    let nwb = session_header(&session, out)?;
+    let (nwb, truth) = session_footer(nwb, &session, out, "burstscope generate dataset")?;
+    Ok(TetrodeOutput { nwb, truth, seconds: t0.elapsed().as_secs_f64() })
+}
+
+/// A synthetic study for `batch`: animals in two groups, each with unit
+/// sessions around a ketamine injection, and slice cells.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DatasetParams {
+    /// Animals (alternately `cLH` and `control`).
+    pub animals: usize,
+    /// Unit sessions per animal.
+    pub sessions_per_animal: usize,
+    /// Session length, s (ketamine half-way).
+    pub session_s: f64,
+    /// Tetrodes per session.
+    pub tetrodes: usize,
+    /// Animals that also give slice cells (the first ones).
+    pub slice_animals: usize,
+    /// Slice cells per region (LHb, CA1) per slice animal.
+    pub cells_per_region: usize,
+    /// Mean ketamine burst factor (post / pre burst rate) in `cLH` animals.
+    pub clh_ketamine_burst_factor: f64,
+    /// ... and in `control` animals.
+    pub control_ketamine_burst_factor: f64,
+    /// SD of an animal's ln(burst factor) around its group's.
+    pub animal_sd: f64,
+    /// Baseline burst rate, Hz: `cLH`, `control`.
+    pub burst_rate_hz: (f64, f64),
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for DatasetParams {
+    fn default() -> Self {
+        Self {
+            animals: 20,
+            sessions_per_animal: 4,
+            session_s: 1800.0,
+            tetrodes: 4,
+            slice_animals: 4,
+            cells_per_region: 3,
+            clh_ketamine_burst_factor: 0.3,
+            control_ketamine_burst_factor: 0.8,
+            animal_sd: 0.3,
+            burst_rate_hz: (0.8, 0.4),
+            seed: 1,
+        }
+    }
+}
+
+/// What `generate dataset` wrote.
+#[derive(Debug, Clone)]
+pub struct DatasetOutput {
+    /// The manifest (`manifest.csv`).
+    pub manifest: PathBuf,
+    /// The truth (`truth.json`: each animal's group and ketamine burst factor).
+    pub truth: PathBuf,
+    /// Sessions in the manifest.
+    pub sessions: usize,
+}
+
+/// Writes a study into `dir`: `units/<animal>-s<k>.nwb` per unit session,
+/// `slices/<animal>/` per slice animal, `manifest.csv` for `batch`, and
+/// `truth.json` with every animal's group and ketamine burst factor
+/// (log-normal around its group's mean, SD `animal_sd`).
+///
+/// # Errors
+/// Invalid parameters, or the files cannot be written.
+pub fn write_dataset(d: &DatasetParams, dir: &Path) -> Result<DatasetOutput> {
+    use rayon::prelude::*;
+    if d.animals == 0 || d.sessions_per_animal == 0 && d.slice_animals == 0 {
+        bail!("--animals and --sessions (or --slice-animals) must give at least one session");
+    }
+    if d.slice_animals > d.animals {
+        bail!("--slice-animals ({}) exceeds --animals ({})", d.slice_animals, d.animals);
+    }
+    for (f, v) in [
+        ("clh_ketamine_burst_factor", d.clh_ketamine_burst_factor),
+        ("control_ketamine_burst_factor", d.control_ketamine_burst_factor),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            bail!("{f} = {v}: expected a factor > 0");
+        }
+    }
+    if !(d.animal_sd.is_finite() && d.animal_sd >= 0.0) {
+        bail!("animal_sd = {}: expected ≥ 0", d.animal_sd);
+    }
+    std::fs::create_dir_all(dir).map_err(file_err(dir))?;
+    let mut rng = burstscope_synth::Rng::new(d.seed, 7);
+    let animals: Vec<(String, &str, f64)> = (0..d.animals)
+        .map(|a| {
+            let clh = a % 2 == 0;
+            let mean = if clh { d.clh_ketamine_burst_factor } else { d.control_ketamine_burst_factor };
+            let factor = (mean.ln() + d.animal_sd * rng.normal()).exp();
+            (format!("rat{:02}", a + 1), if clh { "cLH" } else { "control" }, factor)
+        })
+        .collect();
+    let jobs: Vec<(usize, usize)> =
+        (0..d.animals).flat_map(|a| (0..d.sessions_per_animal).map(move |k| (a, k))).collect();
+    let written: Vec<PathBuf> = jobs
+        .par_iter()
+        .map(|&(a, k)| {
+            let (name, group, factor) = &animals[a];
+            let p = TetrodeParams {
+                n_tetrodes: d.tetrodes,
+                duration_s: d.session_s,
+                burst_rate_hz: if *group == "cLH" { d.burst_rate_hz.0 } else { d.burst_rate_hz.1 },
+                ketamine_burst_factor: *factor,
+                seed: d.seed.wrapping_mul(10_000).wrapping_add((a * 100 + k) as u64),
+                ..TetrodeParams::default()
+            };
+            let out = dir.join("units").join(format!("{name}-s{}.nwb", k + 1));
+            write_units_session(&p, &out).map(|o| o.nwb)
+        })
+        .collect::<Result<_>>()?;
+    let mut lines = vec!["session,path,kind,subject,group,region,drug,drug_at_s,config,tags".to_string()];
+    for (&(a, k), path) in jobs.iter().zip(&written) {
+        let (name, group, _) = &animals[a];
+        let rel = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+        lines.push(format!("{name}-s{},{rel},units,{name},{group},LHb,ketamine,{},,", k + 1, d.session_s / 2.0));
+    }
+    for (a, (name, group, _)) in animals.iter().enumerate().take(d.slice_animals) {
+        let cells = dir.join("slices").join(name);
+        write_slice_dataset(
+            &SliceParams::default(),
+            &cells,
+            &["LHb".to_string(), "CA1".to_string()],
+            d.cells_per_region.max(1),
+            0,
+            d.seed.wrapping_mul(77).wrapping_add(a as u64),
+        )?;
+        lines.push(format!("{name}-slices,slices/{name},slice,{name},{group},LHb,ketamine,,,slice"));
+    }
+    let manifest = dir.join("manifest.csv");
+    burstscope_core::write_file(&manifest, (lines.join("\n") + "\n").as_bytes()).map_err(file_err(&manifest))?;
+    let truth = dir.join("truth.json");
+    write_json(
+        &truth,
+        &json!({
+            "generator": "burstscope generate dataset",
+            "version": burstscope_core::program_version(),
+            "params": d,
+            "animals": animals.iter().map(|(n, g, f)| json!({"subject": n, "group": g, "ketamine_burst_factor": f})).collect::<Vec<_>>(),
+        }),
+    )?;
+    Ok(DatasetOutput { manifest, truth, sessions: lines.len() - 1 })
 }
 
 /// `x.nwb` → `x.truth.json`.

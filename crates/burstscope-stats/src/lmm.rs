@@ -98,6 +98,13 @@ struct Block {
     n_sessions: usize,
     /// Observations per session.
     session_n: Vec<f64>,
+    /// Random effects in the block (1, or 1 + sessions).
+    q: usize,
+    /// ZᵀZ (q × q), ZᵀX (q × p), Zᵀy (q): fixed, so an evaluation never
+    /// touches the rows.
+    ztz: Vec<f64>,
+    ztx: Vec<f64>,
+    zty: Vec<f64>,
 }
 
 struct Model<'a> {
@@ -105,6 +112,9 @@ struct Model<'a> {
     blocks: Vec<Block>,
     /// Variance parameters: 1 (subject) or 2 (subject, session).
     k: usize,
+    /// XᵀX and Xᵀy over all observations.
+    xtx: Vec<f64>,
+    xty: Vec<f64>,
 }
 
 /// Cholesky factor (lower, row-major) of a symmetric positive definite matrix; None if not PD.
@@ -151,119 +161,123 @@ fn chol_logdet(l: &[f64], n: usize) -> f64 {
     (0..n).map(|i| 2.0 * l[i * n + i].ln()).sum()
 }
 
-/// XᵀV⁻¹X and log|V| at one set of relative variances.
+/// XᵀV⁻¹X, XᵀV⁻¹y and log|V| at one set of relative variances.
 struct Eval {
     xvx: Vec<f64>,
+    xvy: Vec<f64>,
     logdet_v: f64,
 }
 
 impl Model<'_> {
-    /// Random effects of a block: the subject's intercept, and one per
-    /// session when sessions are modelled.
-    fn block_q(&self, b: &Block) -> usize {
-        1 + if self.k > 1 { b.n_sessions } else { 0 }
+    /// Fills each block's ZᵀZ, ZᵀX, Zᵀy.
+    fn prepare(&mut self) {
+        let p = self.d.p;
+        self.xtx = vec![0.0; p * p];
+        self.xty = vec![0.0; p];
+        for r in 0..self.d.y.len() {
+            for i in 0..p {
+                let xi = self.d.x[r * p + i];
+                self.xty[i] += xi * self.d.y[r];
+                for j in 0..p {
+                    self.xtx[i * p + j] += xi * self.d.x[r * p + j];
+                }
+            }
+        }
+        for b in &mut self.blocks {
+            let q = 1 + if self.k > 1 { b.n_sessions } else { 0 };
+            b.q = q;
+            b.ztz = vec![0.0; q * q];
+            b.ztx = vec![0.0; q * p];
+            b.zty = vec![0.0; q];
+            for (j, &r) in b.rows.iter().enumerate() {
+                let cols: &[usize] = if self.k > 1 { &[0, 1 + b.session_of[j]] } else { &[0] };
+                for &c in cols {
+                    for &c2 in cols {
+                        b.ztz[c * q + c2] += 1.0;
+                    }
+                    for i in 0..p {
+                        b.ztx[c * p + i] += self.d.x[r * p + i];
+                    }
+                    b.zty[c] += self.d.y[r];
+                }
+            }
+        }
     }
 
-    /// M = I + D ZᵀZ D for the block (q × q), D = diag(√g).
-    fn block_m(&self, b: &Block, g: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        let q = self.block_q(b);
-        let mut dg = vec![g[0].max(0.0).sqrt(); q];
+    /// √ of the relative variances for each random effect of a block.
+    fn dg(&self, b: &Block, g: &[f64]) -> Vec<f64> {
+        let mut dg = vec![g[0].max(0.0).sqrt(); b.q];
         if self.k > 1 {
             for v in &mut dg[1..] {
                 *v = g[1].max(0.0).sqrt();
             }
         }
-        let mut ztz = vec![0.0; q * q];
-        #[allow(clippy::cast_precision_loss)]
-        {
-            ztz[0] = b.rows.len() as f64;
-        }
-        if self.k > 1 {
-            for s in 0..b.n_sessions {
-                ztz[1 + s] = b.session_n[s];
-                ztz[(1 + s) * q] = b.session_n[s];
-                ztz[(1 + s) * q + 1 + s] = b.session_n[s];
-            }
-        }
+        dg
+    }
+
+    /// Per block: the Cholesky factor of M = I + D ZᵀZ D and D.
+    fn factor(&self, b: &Block, g: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
+        let q = b.q;
+        let dg = self.dg(b, g);
         let mut m = vec![0.0; q * q];
         for i in 0..q {
             for j in 0..q {
-                m[i * q + j] = dg[i] * ztz[i * q + j] * dg[j] + f64::from(u8::from(i == j));
+                m[i * q + j] = dg[i] * b.ztz[i * q + j] * dg[j] + f64::from(u8::from(i == j));
             }
         }
-        (m, dg)
+        Some((cholesky(&m, q)?, dg))
     }
 
-    /// D Zᵀ v for a per-row vector `v` of the block.
-    fn dzt(&self, b: &Block, dg: &[f64], v: impl Fn(usize) -> f64) -> Vec<f64> {
-        let q = self.block_q(b);
-        let mut out = vec![0.0; q];
-        for (j, &r) in b.rows.iter().enumerate() {
-            let x = v(r);
-            out[0] += x;
-            if self.k > 1 {
-                out[1 + b.session_of[j]] += x;
-            }
-        }
-        for (o, d) in out.iter_mut().zip(dg) {
-            *o *= d;
-        }
-        out
-    }
-
-    /// XᵀV⁻¹X and log|V| at relative variances `g`.
+    /// XᵀV⁻¹X, XᵀV⁻¹y and log|V| at relative variances `g`.
     fn xvx(&self, g: &[f64]) -> Option<Eval> {
         let p = self.d.p;
-        let mut xvx = vec![0.0; p * p];
+        let mut xvx = self.xtx.clone();
+        let mut xvy = self.xty.clone();
         let mut logdet_v = 0.0;
         for b in &self.blocks {
-            let (m, dg) = self.block_m(b, g);
-            let q = self.block_q(b);
-            let l = cholesky(&m, q)?;
+            let q = b.q;
+            let (l, dg) = self.factor(b, g)?;
             logdet_v += chol_logdet(&l, q);
-            let cols: Vec<Vec<f64>> = (0..p).map(|c| self.dzt(b, &dg, |r| self.d.x[r * p + c])).collect();
-            let solved: Vec<Vec<f64>> = cols
-                .iter()
-                .map(|c| {
-                    let mut s = c.clone();
-                    chol_solve(&l, q, &mut s);
-                    s
-                })
-                .collect();
+            // W = D ZᵀX (q × p, column by column), w = D Zᵀy.
+            let cols: Vec<Vec<f64>> = (0..p).map(|c| (0..q).map(|i| dg[i] * b.ztx[i * p + c]).collect()).collect();
+            let w: Vec<f64> = (0..q).map(|i| dg[i] * b.zty[i]).collect();
             for i in 0..p {
+                let mut mi = cols[i].clone();
+                chol_solve(&l, q, &mut mi);
+                xvy[i] -= mi.iter().zip(&w).map(|(a, c)| a * c).sum::<f64>();
                 for j in 0..p {
-                    let xtx: f64 = b.rows.iter().map(|&r| self.d.x[r * p + i] * self.d.x[r * p + j]).sum();
-                    let w: f64 = cols[i].iter().zip(&solved[j]).map(|(a, c)| a * c).sum();
-                    xvx[i * p + j] += xtx - w;
+                    xvx[i * p + j] -= mi.iter().zip(&cols[j]).map(|(a, c)| a * c).sum::<f64>();
                 }
             }
         }
-        Some(Eval { xvx, logdet_v })
+        Some(Eval { xvx, xvy, logdet_v })
     }
 
-    /// uᵀV⁻¹v summed over blocks for per-row vectors u and v.
-    fn quad(&self, g: &[f64], u: &dyn Fn(usize) -> f64, v: &dyn Fn(usize) -> f64) -> Option<f64> {
-        let mut total = 0.0;
-        for b in &self.blocks {
-            let (m, dg) = self.block_m(b, g);
-            let q = self.block_q(b);
-            let l = cholesky(&m, q)?;
-            let du = self.dzt(b, &dg, u);
-            let mut dv = self.dzt(b, &dg, v);
-            chol_solve(&l, q, &mut dv);
-            let uv: f64 = b.rows.iter().map(|&r| u(r) * v(r)).sum();
-            total += uv - du.iter().zip(&dv).map(|(a, c)| a * c).sum::<f64>();
+    /// rᵀV⁻¹r for r = y − Xβ.
+    fn rvr(&self, g: &[f64], beta: &[f64]) -> Option<f64> {
+        let p = self.d.p;
+        let mut rr = 0.0;
+        for r in 0..self.d.y.len() {
+            let e = self.d.y[r] - (0..p).map(|c| self.d.x[r * p + c] * beta[c]).sum::<f64>();
+            rr += e * e;
         }
-        Some(total)
+        for b in &self.blocks {
+            let q = b.q;
+            let (l, dg) = self.factor(b, g)?;
+            let zr: Vec<f64> =
+                (0..q).map(|i| dg[i] * (b.zty[i] - (0..p).map(|c| b.ztx[i * p + c] * beta[c]).sum::<f64>())).collect();
+            let mut s = zr.clone();
+            chol_solve(&l, q, &mut s);
+            rr -= zr.iter().zip(&s).map(|(a, c)| a * c).sum::<f64>();
+        }
+        Some(rr)
     }
 
     /// β̂(g): GLS.
-    fn gls(&self, g: &[f64], e: &Eval) -> Option<Vec<f64>> {
+    fn gls(&self, e: &Eval) -> Option<Vec<f64>> {
         let p = self.d.p;
         let l = cholesky(&e.xvx, p)?;
-        let y = self.d.y;
-        let mut rhs: Vec<f64> =
-            (0..p).map(|c| self.quad(g, &|r| self.d.x[r * p + c], &|r| y[r])).collect::<Option<Vec<f64>>>()?;
+        let mut rhs = e.xvy.clone();
         chol_solve(&l, p, &mut rhs);
         Some(rhs)
     }
@@ -276,8 +290,7 @@ impl Model<'_> {
 
     fn loglike_with(&self, beta: &[f64], g: &[f64], e: &Eval) -> Option<f64> {
         let p = self.d.p;
-        let resid = |r: usize| self.d.y[r] - (0..p).map(|c| self.d.x[r * p + c] * beta[c]).sum::<f64>();
-        let rvr = self.quad(g, &resid, &resid)?;
+        let rvr = self.rvr(g, beta)?;
         let lx = cholesky(&e.xvx, p)?;
         if !(rvr > 0.0) {
             return None;
@@ -290,7 +303,7 @@ impl Model<'_> {
     /// Profile L(g) (β at its GLS value); −∞ where undefined.
     fn profile(&self, g: &[f64]) -> f64 {
         let Some(e) = self.xvx(g) else { return f64::NEG_INFINITY };
-        let Some(beta) = self.gls(g, &e) else { return f64::NEG_INFINITY };
+        let Some(beta) = self.gls(&e) else { return f64::NEG_INFINITY };
         self.loglike_with(&beta, g, &e).unwrap_or(f64::NEG_INFINITY)
     }
 }
@@ -374,7 +387,16 @@ pub fn mixed_lm_reml(d: &MixedData<'_>) -> Result<MixedFit, MixedError> {
     }
     let mut blocks: Vec<Block> = order
         .iter()
-        .map(|_| Block { rows: Vec::new(), session_of: Vec::new(), n_sessions: 0, session_n: Vec::new() })
+        .map(|_| Block {
+            rows: Vec::new(),
+            session_of: Vec::new(),
+            n_sessions: 0,
+            session_n: Vec::new(),
+            q: 1,
+            ztz: Vec::new(),
+            ztx: Vec::new(),
+            zty: Vec::new(),
+        })
         .collect();
     let mut session_ids: Vec<std::collections::BTreeMap<usize, usize>> = vec![Default::default(); blocks.len()];
     for r in 0..n {
@@ -392,7 +414,8 @@ pub fn mixed_lm_reml(d: &MixedData<'_>) -> Result<MixedFit, MixedError> {
         b.n_sessions = b.session_n.len();
     }
     let k = if d.session.is_some() { 2 } else { 1 };
-    let model = Model { d: *d, blocks, k };
+    let mut model = Model { d: *d, blocks, k, xtx: Vec::new(), xty: Vec::new() };
+    model.prepare();
     if model.xvx(&vec![0.0; k]).and_then(|e| cholesky(&e.xvx, p)).is_none() {
         return Err(MixedError::Singular);
     }
@@ -428,9 +451,8 @@ pub fn mixed_lm_reml(d: &MixedData<'_>) -> Result<MixedFit, MixedError> {
     s = nelder_mead(&f, &s, 0.05 * s.iter().fold(0.1f64, |a, &v| a.max(v)), 1e-14);
     let g: Vec<f64> = s.iter().map(|v| v * v).collect();
     let e = model.xvx(&g).ok_or(MixedError::Singular)?;
-    let beta = model.gls(&g, &e).ok_or(MixedError::Singular)?;
-    let resid = |r: usize| d.y[r] - (0..p).map(|c| d.x[r * p + c] * beta[c]).sum::<f64>();
-    let rvr = model.quad(&g, &resid, &resid).ok_or(MixedError::Singular)?;
+    let beta = model.gls(&e).ok_or(MixedError::Singular)?;
+    let rvr = model.rvr(&g, &beta).ok_or(MixedError::Singular)?;
     #[allow(clippy::cast_precision_loss)]
     let fac = (n - p) as f64;
     let scale = rvr / fac;

@@ -265,14 +265,14 @@ fn merge(dir: &Path) -> Result<Exit> {
         None => toml::Table::new(),
     };
     let plan = plan(&manifest, &dataset, dir, None)?;
-    let done: Vec<(usize, &str)> = plan
+    let done: Vec<(usize, &'static str)> = plan
         .iter()
         .enumerate()
         .flat_map(|(s, stages)| stages.iter().filter(|p| p.status == Status::Cached).map(move |p| (s, p.stage.name)))
         .collect();
     let total: usize = plan.iter().map(Vec::len).sum();
-    let d = burstscope_batch::dataset::run_dataset(&manifest, dir, &done)?;
-    eprintln!("dataset: {} of {total} session stages complete -> {}", done.len(), d.dir.display());
+    eprintln!("batch merge: {} of {total} session stages complete", done.len());
+    dataset_stage(&manifest, dir, &plan, &done)?;
     Ok(if done.len() == total { Exit::Success } else { Exit::Partial })
 }
 
@@ -441,18 +441,9 @@ fn run_sessions_of(a: &BatchArgs) -> Result<Exit> {
     // The dataset stage over every session stage that finished (a shard
     // leaves it to `batch merge`, once every shard is done).
     if this_shard.is_none() {
-        let done: Vec<(usize, &str)> =
+        let done: Vec<(usize, &'static str)> =
             results.iter().filter(|r| r.outcome.ok()).map(|r| (r.session, r.stage)).collect();
-        let d = burstscope_batch::dataset::run_dataset(&manifest, out, &done)?;
-        eprintln!(
-            "dataset: {} -> {}",
-            d.rows
-                .iter()
-                .map(|(t, n)| format!("{t} {n} rows from {} sessions", d.sessions[t]))
-                .collect::<Vec<_>>()
-                .join(", "),
-            d.dir.display()
-        );
+        dataset_stage(&manifest, out, &plan, &done)?;
     }
     let failed: Vec<&StageResult> = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).collect();
     let c = counts.into_inner().unwrap_or_default();
@@ -472,6 +463,45 @@ fn run_sessions_of(a: &BatchArgs) -> Result<Exit> {
         }
     }
     Ok(if failed.is_empty() { Exit::Success } else { Exit::Partial })
+}
+
+/// The dataset stage over `done`, reused when its key (the manifest's
+/// content and the keys of the stages it merges) is unchanged and its
+/// outputs verify.
+fn dataset_stage(m: &Manifest, out: &Path, plan: &[Vec<Planned>], done: &[(usize, &'static str)]) -> Result<()> {
+    use burstscope_batch::dataset::{DATASET_ALGORITHM_VERSION, DATASET_RECORD, run_dataset};
+    let upstream: Vec<String> = done
+        .iter()
+        .filter_map(|&(s, st)| {
+            plan[s].iter().find(|p| p.stage.name == st).map(|p| format!("{}/{st}:{}", m.sessions[s].session, p.key))
+        })
+        .collect();
+    let key = StageKey {
+        stage: "dataset".into(),
+        algorithm_version: DATASET_ALGORITHM_VERSION,
+        program_version: burstscope_core::program_version().into(),
+        inputs: content(&m.file)?,
+        config: serde_json::json!({}),
+        upstream: upstream.clone(),
+    }
+    .digest();
+    let dir = out.join("dataset");
+    if status(&dir, DATASET_RECORD, &key) == Status::Cached {
+        eprintln!("dataset: cached -> {}", dir.display());
+        return Ok(());
+    }
+    let d = run_dataset(m, out, done, &upstream)?;
+    mark_done(&d.dir, &key).with_context(|| format!("{}: cannot write the cache marker", d.dir.display()))?;
+    eprintln!(
+        "dataset: {} -> {}",
+        d.rows
+            .iter()
+            .map(|(t, n)| format!("{t} {n} rows from {} sessions", d.sessions[t]))
+            .collect::<Vec<_>>()
+            .join(", "),
+        d.dir.display()
+    );
+    Ok(())
 }
 
 /// `DIR/batch.json`: every session stage's key, outcome and reason.

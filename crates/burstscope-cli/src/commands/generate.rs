@@ -1,10 +1,10 @@
-//! `burstscope generate tetrode|slices`: synthetic NWB files with ground truth.
+//! `burstscope generate tetrode|slices|dataset`: synthetic NWB files with ground truth.
 
 use super::{Bars, settings};
 use crate::Outcome;
-use crate::args::{SlicesArgs, TetrodeArgs};
+use crate::args::{DatasetArgs, SlicesArgs, TetrodeArgs};
 use anyhow::Result;
-use burstscope_pipeline::generate::{write_slice_dataset, write_tetrode_session};
+use burstscope_pipeline::generate::{DatasetParams, write_dataset, write_slice_dataset, write_tetrode_session};
 use burstscope_synth::{SliceParams, TetrodeParams};
 
 /// Resolves the parameters from the config file and flags.
@@ -46,5 +46,29 @@ pub(crate) fn slices(a: &SlicesArgs) -> Result<Outcome> {
     let base: SliceParams = settings(a.config.as_deref())?;
     let written = write_slice_dataset(&base, &a.out, &a.regions, a.cells_per_region, a.drift_cells, a.seed)?;
     eprintln!("wrote {} cells to {}", written.len(), a.out.display());
+    Ok(Outcome::Success)
+}
+
+/// `generate dataset`.
+pub(crate) fn dataset(a: &DatasetArgs) -> Result<Outcome> {
+    let d = DatasetParams {
+        animals: a.animals,
+        sessions_per_animal: a.sessions,
+        session_s: a.duration,
+        tetrodes: a.tetrodes,
+        slice_animals: a.slice_animals,
+        cells_per_region: a.cells_per_region,
+        seed: a.seed,
+        ..DatasetParams::default()
+    };
+    let t0 = std::time::Instant::now();
+    let o = write_dataset(&d, &a.out)?;
+    eprintln!(
+        "{} sessions in {:.1} s -> {} (truth: {})",
+        o.sessions,
+        t0.elapsed().as_secs_f64(),
+        o.manifest.display(),
+        o.truth.display()
+    );
     Ok(Outcome::Success)
 }

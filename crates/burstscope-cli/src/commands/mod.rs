@@ -26,6 +26,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Demo(a) => demo::run(&a),
         Command::Generate(GenerateCommand::Tetrode(a)) => generate::tetrode(&a),
         Command::Generate(GenerateCommand::Slices(a)) => generate::slices(&a),
+        Command::Generate(GenerateCommand::Dataset(a)) => generate::dataset(&a),
         Command::Inspect(a) => inspect::run(&a),
         Command::Detect(a) => detect::run(&a),
         Command::Sort(a) => sort::run(&a),

@@ -233,3 +233,77 @@ fn shards_and_merge_equal_a_local_run_byte_for_byte() {
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("cannot run sbatch"));
 }
+
+#[test]
+fn a_generated_study_gives_back_its_per_animal_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    let g = bin()
+        .args(["generate", "dataset", "--out"])
+        .arg(&study)
+        .args(["--animals", "6", "--sessions", "1", "--duration", "600", "--tetrodes", "2", "--slice-animals", "0"])
+        .output()
+        .unwrap();
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let out = dir.path().join("out");
+    let r = bin()
+        .arg("batch")
+        .arg(study.join("manifest.csv"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--jobs", "2"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(study.join("truth.json")).unwrap()).unwrap();
+    let um = burstscope_tables::read_table(&out.join("dataset/unit_metrics.parquet")).unwrap();
+    let text = |c: &str| match um.column(c) {
+        Some(burstscope_core::ColumnData::Str(v)) => v.clone(),
+        other => panic!("{c}: {other:?}"),
+    };
+    let num = |c: &str| match um.column(c) {
+        Some(burstscope_core::ColumnData::F64(v)) => v.clone(),
+        other => panic!("{c}: {other:?}"),
+    };
+    let (subject, window, bpm, session) = (text("subject"), text("window"), num("bursts_per_min"), text("session"));
+    let unit: Vec<String> = match um.column("unit") {
+        Some(burstscope_core::ColumnData::I64(v)) => v.iter().map(ToString::to_string).collect(),
+        Some(burstscope_core::ColumnData::Str(v)) => v.clone(),
+        other => panic!("unit: {other:?}"),
+    };
+    for a in truth["animals"].as_array().unwrap() {
+        let name = a["subject"].as_str().unwrap();
+        let factor = a["ketamine_burst_factor"].as_f64().unwrap();
+        // Bursters (baseline > 10 bursts/min): post / pre burst rate, summed over units.
+        let rows: Vec<usize> = (0..um.n_rows()).filter(|&i| subject[i] == name).collect();
+        let pre: Vec<usize> = rows.iter().copied().filter(|&i| window[i] == "baseline" && bpm[i] > 10.0).collect();
+        let (mut s_pre, mut s_post) = (0.0, 0.0);
+        for &i in &pre {
+            let j = rows
+                .iter()
+                .copied()
+                .find(|&j| window[j] != "baseline" && unit[j] == unit[i] && session[j] == session[i])
+                .unwrap();
+            s_pre += bpm[i];
+            s_post += bpm[j];
+        }
+        assert!(!pre.is_empty(), "{name} has bursters");
+        let ratio = s_post / s_pre;
+        // The effect ramps in over 20 s after the injection; burst detection adds noise.
+        assert!((ratio / factor - 1.0).abs() < 0.15, "{name}: post/pre burst rate {ratio:.3} vs truth {factor:.3}");
+    }
+    let stats = burstscope_tables::read_table(&out.join("dataset/stats.parquet")).unwrap();
+    let s = |c: &str| match stats.column(c) {
+        Some(burstscope_core::ColumnData::Str(v)) => v.clone(),
+        other => panic!("{c}: {other:?}"),
+    };
+    let Some(burstscope_core::ColumnData::F64(est)) = stats.column("estimate") else { panic!() };
+    let (cmp, metric, test) = (s("comparison"), s("metric"), s("test"));
+    let find = |c: &str| {
+        (0..stats.n_rows()).find(|&i| cmp[i] == c && metric[i] == "bursts_per_min" && test[i] == "lmm").unwrap()
+    };
+    assert!(est[find("pre_post")] < 0.0, "ketamine lowers bursting");
+    // cLH animals burst twice as often at baseline as control animals.
+    let i = find("group_baseline");
+    assert!(s("first")[i] == "cLH" && s("second")[i] == "control" && est[i] < 0.0, "{}", est[i]);
+}

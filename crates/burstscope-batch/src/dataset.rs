@@ -365,6 +365,10 @@ fn unit_stats(um: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
     let baselines: Vec<usize> = pairs.values().filter_map(|&(a, _)| a).collect();
     let (subj_id, sess_id) = (ids(subject), ids(session));
     let groups = two_levels(group, &baselines);
+    let group_rows = groups.as_ref().map(|(g0, g1)| {
+        let rows = baselines.iter().copied().filter(|&i| group[i] == *g0 || group[i] == *g1).collect();
+        LevelRows::new(rows, |i| group[i] == *g1, &subj_id, &sess_id)
+    });
     for c in &um.columns {
         let ColumnData::F64(v) = &c.data else { continue };
         if NOT_METRICS.contains(&c.name.as_str()) {
@@ -384,25 +388,45 @@ fn unit_stats(um: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
                 r,
             }));
         }
-        if let Some((g0, g1)) = &groups {
-            let rows_b: Vec<usize> =
-                baselines.iter().copied().filter(|&i| group[i] == *g0 || group[i] == *g1).collect();
-            let vals: Vec<f64> = rows_b.iter().map(|&i| v[i]).collect();
-            let second: Vec<bool> = rows_b.iter().map(|&i| group[i] == *g1).collect();
-            let subj: Vec<usize> = rows_b.iter().map(|&i| subj_id[i]).collect();
-            let sess: Vec<usize> = rows_b.iter().map(|&i| sess_id[i]).collect();
-            if let Ok(rows) = between_groups(&vals, &second, &subj, &sess) {
-                out.extend(rows.into_iter().map(|r| Row {
-                    comparison: "group_baseline",
-                    first: g0.clone(),
-                    second: g1.clone(),
-                    metric: c.name.clone(),
-                    r,
-                }));
-            }
+        if let (Some((g0, g1)), Some(levels)) = (&groups, &group_rows)
+            && let Some(rows) = levels.compare(v)
+        {
+            out.extend(rows.into_iter().map(|r| Row {
+                comparison: "group_baseline",
+                first: g0.clone(),
+                second: g1.clone(),
+                metric: c.name.clone(),
+                r,
+            }));
         }
     }
     Ok(())
+}
+
+/// Rows compared between two levels, with each row's level, animal and
+/// session: the same for every metric of a comparison.
+struct LevelRows {
+    rows: Vec<usize>,
+    second: Vec<bool>,
+    subj: Vec<usize>,
+    sess: Vec<usize>,
+}
+
+impl LevelRows {
+    fn new(rows: Vec<usize>, is_second: impl Fn(usize) -> bool, subj_id: &[usize], sess_id: &[usize]) -> Self {
+        Self {
+            second: rows.iter().map(|&i| is_second(i)).collect(),
+            subj: rows.iter().map(|&i| subj_id[i]).collect(),
+            sess: rows.iter().map(|&i| sess_id[i]).collect(),
+            rows,
+        }
+    }
+
+    /// [`between_groups`] of the metric `v`; None when it cannot be fitted.
+    fn compare(&self, v: &[f64]) -> Option<Vec<AnimalTest>> {
+        let vals: Vec<f64> = self.rows.iter().map(|&i| v[i]).collect();
+        between_groups(&vals, &self.second, &self.subj, &self.sess).ok()
+    }
 }
 
 fn cell_stats(cells: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
@@ -416,13 +440,10 @@ fn cell_stats(cells: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
     let Some((r0, r1)) = two_levels(region, &pass) else { return Ok(()) };
     let rows_r: Vec<usize> = pass.iter().copied().filter(|&i| region[i] == r0 || region[i] == r1).collect();
     let (subj_id, sess_id) = (ids(subject), ids(session));
+    let levels = LevelRows::new(rows_r, |i| region[i] == r1, &subj_id, &sess_id);
     for m in CELL_MEASURES {
         let Some(ColumnData::F64(v)) = cells.column(m) else { continue };
-        let vals: Vec<f64> = rows_r.iter().map(|&i| v[i]).collect();
-        let second: Vec<bool> = rows_r.iter().map(|&i| region[i] == r1).collect();
-        let subj: Vec<usize> = rows_r.iter().map(|&i| subj_id[i]).collect();
-        let sess: Vec<usize> = rows_r.iter().map(|&i| sess_id[i]).collect();
-        if let Ok(rows) = between_groups(&vals, &second, &subj, &sess) {
+        if let Some(rows) = levels.compare(v) {
             out.extend(rows.into_iter().map(|r| Row {
                 comparison: "region_cells",
                 first: r0.clone(),

@@ -207,7 +207,7 @@ pub(crate) fn top_eigen(a: &[f64], n: usize, k: usize) -> SymEigen {
     }
     let t = Tridiagonal::reduce(a, n);
     let norm = t.norm();
-    let values: Vec<f64> = (0..k).map(|j| t.eigenvalue(n - 1 - j)).collect();
+    let values: Vec<f64> = (0..k).map(|j| t.eigenvalue(n - 1 - j, norm)).collect();
     let mut ys: Vec<Vec<f64>> = Vec::with_capacity(k);
     for j in 0..k {
         // Earlier vectors whose eigenvalues are this close are orthogonalised against.
@@ -419,9 +419,8 @@ impl Tridiagonal {
         count
     }
 
-    /// The `m`-th smallest eigenvalue (0-based) by bisection.
-    fn eigenvalue(&self, m: usize) -> f64 {
-        let norm = self.norm();
+    /// The `m`-th smallest eigenvalue (0-based) by bisection within ±`norm` ([`Tridiagonal::norm`]).
+    fn eigenvalue(&self, m: usize, norm: f64) -> f64 {
         let tiny = f64::MIN_POSITIVE.sqrt() * norm.max(f64::MIN_POSITIVE);
         let (mut lo, mut hi) = (-norm - tiny, norm + tiny);
         // Invariant: count_below(lo) <= m < count_below(hi).
@@ -653,7 +652,7 @@ mod top_tests {
         }
         // Rank-deficient: more dimensions than points.
         let t = Tridiagonal::reduce(&a, n);
-        let all: Vec<f64> = (0..n).map(|m| t.eigenvalue(m)).collect();
+        let all: Vec<f64> = (0..n).map(|m| t.eigenvalue(m, t.norm())).collect();
         assert!(all[..n - rows].iter().all(|v| v.abs() < 1e-9 * all[n - 1]));
         let trace: f64 = (0..n).map(|i| a[i * n + i]).sum();
         assert!((all.iter().sum::<f64>() - trace).abs() < 1e-10 * trace);

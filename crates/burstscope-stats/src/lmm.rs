@@ -96,8 +96,6 @@ struct Block {
     /// Session of each row of the block, 0..n_sessions.
     session_of: Vec<usize>,
     n_sessions: usize,
-    /// Observations per session.
-    session_n: Vec<f64>,
     /// Random effects in the block (1, or 1 + sessions).
     q: usize,
     /// ZᵀZ (q × q), ZᵀX (q × p), Zᵀy (q): fixed, so an evaluation never
@@ -391,7 +389,6 @@ pub fn mixed_lm_reml(d: &MixedData<'_>) -> Result<MixedFit, MixedError> {
             rows: Vec::new(),
             session_of: Vec::new(),
             n_sessions: 0,
-            session_n: Vec::new(),
             q: 1,
             ztz: Vec::new(),
             ztx: Vec::new(),
@@ -406,12 +403,8 @@ pub fn mixed_lm_reml(d: &MixedData<'_>) -> Result<MixedFit, MixedError> {
         let s = d.session.map_or(0, |s| s[r]);
         let next = session_ids[bi].len();
         let si = *session_ids[bi].entry(s).or_insert(next);
-        if si == b.session_n.len() {
-            b.session_n.push(0.0);
-        }
-        b.session_n[si] += 1.0;
         b.session_of.push(si);
-        b.n_sessions = b.session_n.len();
+        b.n_sessions = session_ids[bi].len();
     }
     let k = if d.session.is_some() { 2 } else { 1 };
     let mut model = Model { d: *d, blocks, k, xtx: Vec::new(), xty: Vec::new() };

@@ -61,13 +61,21 @@ fn merge_tables(base: &mut toml::Table, over: &toml::Table) {
     }
 }
 
-fn read_table(path: &Path) -> Result<toml::Table> {
+fn parse_toml(path: &Path) -> Result<toml::Table> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let t: toml::Table = toml::from_str(&text).with_context(|| format!("{}: not valid TOML", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{}: not valid TOML", path.display()))
+}
+
+/// A dataset config: only stage tables.
+fn check_sections(path: &Path, t: toml::Table) -> Result<toml::Table> {
     if let Some(k) = t.keys().find(|k| !SECTIONS.contains(&k.as_str())) {
         bail!("{}: unknown section {k:?}; expected [detect], [sort], [bursts] or [epsc]", path.display());
     }
     Ok(t)
+}
+
+fn read_table(path: &Path) -> Result<toml::Table> {
+    check_sections(path, parse_toml(path)?)
 }
 
 /// A session's config: a dataset config (stage tables), or — for a session
@@ -75,14 +83,11 @@ fn read_table(path: &Path) -> Result<toml::Table> {
 /// file, as its command's --config takes it.
 fn session_table(path: &Path, s: &Session) -> Result<toml::Table> {
     let ctx = || format!("session {} (line {})", s.session, s.line);
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display())).with_context(ctx)?;
-    let t: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{}: not valid TOML", path.display())).with_context(ctx)?;
+    let t = parse_toml(path).with_context(ctx)?;
     let sectioned = t.keys().any(|k| SECTIONS.contains(&k.as_str()));
     match s.kind.stages() {
         [only] if !sectioned => Ok(toml::Table::from_iter([((*only).to_string(), toml::Value::Table(t))])),
-        _ => read_table(path).with_context(ctx),
+        _ => check_sections(path, t).with_context(ctx),
     }
 }
 

@@ -68,6 +68,15 @@ fn a_broken_session_fails_alone_and_a_rerun_redoes_only_what_changed() {
     let tests = col(&stats, "test");
     assert!(tests.iter().any(|t| t == "lmm") && tests.iter().any(|t| t == "ttest_rel_animals"), "{tests:?}");
     assert!(col(&stats, "metric").iter().any(|m| m == "bursts_per_min"));
+    // The report names what failed and why, and links every session's outputs.
+    let html = crate::report::check_static(&out.join("dataset/report.html"));
+    assert!(html.contains("<b>1</b>with a failure"), "at a glance");
+    let failed_row = html.split("<tr class=\"fail\">").nth(1).unwrap_or_default();
+    assert!(failed_row.contains("<td>broken</td><td class=\"num\">3</td><td>bursts</td>"), "{failed_row}");
+    assert!(failed_row.contains("broken.nwb"), "the reason names the file: {failed_row}");
+    assert!(
+        html.contains("href=\"../sessions/good/bursts/\"") && html.contains("href=\"../sessions/broken/bursts.log\"")
+    );
     // Nothing changed: the good sessions are reused, the broken one is tried again.
     let plan = run(&["--dry-run"]);
     let text = String::from_utf8_lossy(&plan.stdout);
@@ -200,9 +209,14 @@ fn shards_and_merge_equal_a_local_run_byte_for_byte() {
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     let l = bin().arg("batch").arg(&manifest).arg("--out").arg(&local).args(["--jobs", "2"]).output().unwrap();
     assert!(l.status.success());
-    for t in ["unit_metrics", "bursts", "epsc_cells", "epsc_sweeps", "stats"] {
+    for t in ["unit_metrics", "bursts", "time_course", "epsc_cells", "epsc_sweeps", "stats"] {
         let f = format!("dataset/{t}.parquet");
         assert_eq!(std::fs::read(shared.join(&f)).unwrap(), std::fs::read(local.join(&f)).unwrap(), "{t}");
+    }
+    // The report and its figures too.
+    for f in ["report.html", "figures/paired_animals.svg", "figures/time_course_animals.svg"] {
+        let f = format!("dataset/{f}");
+        assert_eq!(std::fs::read(shared.join(&f)).unwrap(), std::fs::read(local.join(&f)).unwrap(), "{f}");
     }
     // The SLURM scripts: an array over the shards, a merge after it.
     let s = bin()
@@ -306,4 +320,25 @@ fn a_generated_study_gives_back_its_per_animal_effects() {
     // cLH animals burst twice as often at baseline as control animals.
     let i = find("group_baseline");
     assert!(s("first")[i] == "cLH" && s("second")[i] == "control" && est[i] < 0.0, "{}", est[i]);
+    // The figures across animals, each as SVG, PNG and PDF, and the report shows them.
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("dataset/dataset.json")).unwrap()).unwrap();
+    let files: Vec<&str> =
+        record["outputs"]["files"].as_array().unwrap().iter().filter_map(|f| f["path"].as_str()).collect();
+    let figures = ["paired_animals", "groups_baseline", "classes_groups", "time_course_animals"];
+    for f in figures {
+        for ext in ["svg", "png", "pdf"] {
+            let p = format!("figures/{f}.{ext}");
+            assert!(files.contains(&p.as_str()), "{p} recorded in {files:?}");
+        }
+    }
+    let report = out.join("dataset/report.html");
+    let html = crate::report::check_static(&report);
+    for f in figures {
+        assert!(html.contains(&format!("<figure id=\"fig-{f}\">")), "{f} in the report");
+    }
+    // Six animals in two groups: the legend of the per-animal plot counts them.
+    let paired = std::fs::read_to_string(out.join("dataset/figures/paired_animals.svg")).unwrap();
+    assert!(paired.contains("cLH (n = 3)") && paired.contains("control (n = 3)"), "per-animal legend");
+    crate::report::check_in_chromium(&report, figures.len());
 }

@@ -10,5 +10,6 @@ mod generate_inspect;
 mod input_errors;
 mod pynwb_roundtrip;
 mod real_files;
+mod report;
 mod sort;
 mod util;

@@ -3,6 +3,7 @@
 //! with animals as the experimental unit.
 
 use crate::Manifest;
+pub use crate::report::NotDone;
 use burstscope_core::{ColumnData, OutputDir, Table};
 use burstscope_stats::animals::{AnimalTest, between_groups, pre_post};
 use burstscope_tables::{Format, read_table, write_table};
@@ -29,18 +30,21 @@ pub enum DatasetError {
 }
 
 /// Tables merged: (stage, file stem in the stage folder, merged name).
-const TABLES: [(&str, &str, &str); 5] = [
+const TABLES: [(&str, &str, &str); 6] = [
     ("bursts", "unit_metrics", "unit_metrics"),
     ("bursts", "bursts", "bursts"),
+    ("bursts", "time_course", "time_course"),
     ("sort", "units", "units"),
     ("epsc", "cells", "epsc_cells"),
     ("epsc", "sweeps", "epsc_sweeps"),
 ];
 
+/// The report page of the dataset folder.
+pub const REPORT: &str = "report.html";
 /// The record file of the dataset folder.
 pub const DATASET_RECORD: &str = "dataset.json";
 /// Version of the dataset stage's results (merge and statistics).
-pub const DATASET_ALGORITHM_VERSION: u32 = 1;
+pub const DATASET_ALGORITHM_VERSION: u32 = 2;
 
 /// What the dataset stage wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +57,8 @@ pub struct DatasetSummary {
     pub sessions: BTreeMap<String, usize>,
     /// Statistics rows.
     pub stats_rows: usize,
+    /// Figures drawn (file stems in `figures/`).
+    pub figures: Vec<String>,
 }
 
 /// Concatenates `parts` (each with the manifest's columns for its session
@@ -153,8 +159,10 @@ fn concat(name: &str, parts: &[(Vec<(String, String)>, Table)]) -> Result<Table,
 }
 
 /// Runs the dataset stage over the sessions whose stages are in `done`
-/// (session index, stage name), writing `out/dataset/` atomically with a
-/// record whose key lists `upstream` (the keys of those stages).
+/// (session index, stage name), writing `out/dataset/` atomically: the
+/// merged tables, `stats`, the figures in `figures/`, `report.html` (which
+/// lists `not_done`, the stages that did not complete) and a record whose key
+/// lists `upstream` (the keys of the stages merged).
 ///
 /// # Errors
 /// [`DatasetError`].
@@ -162,6 +170,7 @@ pub fn run_dataset(
     m: &Manifest,
     out: &Path,
     done: &[(usize, &str)],
+    not_done: &[NotDone],
     upstream: &[String],
 ) -> Result<DatasetSummary, DatasetError> {
     let dest = out.join("dataset");
@@ -171,6 +180,7 @@ pub fn run_dataset(
     let mut sessions = BTreeMap::new();
     let mut unit_metrics: Option<Table> = None;
     let mut epsc_cells: Option<Table> = None;
+    let mut time_course: Option<Table> = None;
     for (stage, stem, merged) in TABLES {
         let mut parts = Vec::new();
         for &(s, st) in done {
@@ -205,6 +215,7 @@ pub fn run_dataset(
         match merged {
             "unit_metrics" => unit_metrics = Some(t),
             "epsc_cells" => epsc_cells = Some(t),
+            "time_course" => time_course = Some(t),
             _ => {}
         }
     }
@@ -213,6 +224,26 @@ pub fn run_dataset(
     if let Some(t) = &stats {
         write_table(t, dir.path(), Format::Parquet)?;
     }
+    let figures = crate::figures::dataset_figures(
+        unit_metrics.as_ref(),
+        time_course.as_ref(),
+        epsc_cells.as_ref(),
+        stats.as_ref(),
+        &dir.path().join("figures"),
+    )?;
+    let html = crate::report::report_html(&crate::report::ReportInput {
+        manifest: m,
+        out,
+        done,
+        not_done,
+        unit_metrics: unit_metrics.as_ref(),
+        cells: epsc_cells.as_ref(),
+        stats: stats.as_ref(),
+        figures: &figures,
+        rows: &rows,
+    });
+    let report = dir.path().join(REPORT);
+    std::fs::write(&report, html).map_err(|e| DatasetError::Io { path: report.clone(), source: e })?;
     // A burstscope record, so that the batch cache can verify and reuse it.
     let sessions_json: Vec<serde_json::Value> =
         done.iter().map(|&(s, st)| serde_json::json!({"session": m.sessions[s].session, "stage": st})).collect();
@@ -223,6 +254,11 @@ pub fn run_dataset(
     summary.insert("sessions".to_string(), serde_json::json!(sessions_json));
     summary.insert("rows".to_string(), serde_json::json!(rows));
     summary.insert("stats_rows".to_string(), serde_json::json!(stats_rows));
+    let not_done_json: Vec<serde_json::Value> = not_done
+        .iter()
+        .map(|d| serde_json::json!({"session": m.sessions[d.session].session, "stage": d.stage, "reason": d.reason}))
+        .collect();
+    summary.insert("not_done".to_string(), serde_json::json!(not_done_json));
     let record = burstscope_core::Record {
         schema: burstscope_core::RECORD_SCHEMA.into(),
         key: burstscope_core::RecordKey {
@@ -248,7 +284,8 @@ pub fn run_dataset(
     std::fs::write(dir.path().join(DATASET_RECORD), serde_json::to_vec_pretty(&record).unwrap_or_default())
         .map_err(|e| DatasetError::Io { path: dir.path().join(DATASET_RECORD), source: e })?;
     let committed = dir.commit().map_err(|e| DatasetError::Io { path: dest.clone(), source: e })?;
-    Ok(DatasetSummary { dir: committed, rows, sessions, stats_rows })
+    let figures = figures.into_iter().map(|f| f.name).collect();
+    Ok(DatasetSummary { dir: committed, rows, sessions, stats_rows, figures })
 }
 
 /// Columns of `unit_metrics` that are not metrics.
@@ -265,7 +302,7 @@ struct Row {
     r: AnimalTest,
 }
 
-fn text_col<'a>(t: &'a Table, c: &str) -> Result<&'a Vec<String>, DatasetError> {
+pub(crate) fn text_col<'a>(t: &'a Table, c: &str) -> Result<&'a Vec<String>, DatasetError> {
     match t.column(c) {
         Some(ColumnData::Str(v)) => Ok(v),
         _ => Err(DatasetError::Invalid(format!("{}: no text column {c}", t.name))),
@@ -338,31 +375,50 @@ fn stats_table(um: Option<&Table>, cells: Option<&Table>) -> Result<Option<Table
     Ok(Some(t))
 }
 
-fn unit_stats(um: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
-    let (session, subject, window, group) =
-        (text_col(um, "session")?, text_col(um, "subject")?, text_col(um, "window")?, text_col(um, "group")?);
-    let unit: Vec<String> = match um.column("unit") {
-        Some(ColumnData::I64(v)) => v.iter().map(ToString::to_string).collect(),
-        Some(ColumnData::U64(v)) => v.iter().map(ToString::to_string).collect(),
-        Some(ColumnData::F64(v)) => v.iter().map(ToString::to_string).collect(),
-        Some(ColumnData::Str(v)) => v.clone(),
-        _ => return Err(DatasetError::Invalid("unit_metrics: no unit column".into())),
-    };
-    // Per (session, unit): the baseline row and the first other window's row.
-    let mut pairs: BTreeMap<(String, String), (Option<usize>, Option<usize>)> = BTreeMap::new();
-    let mut post_names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for i in 0..um.n_rows() {
-        let e = pairs.entry((session[i].clone(), unit[i].clone())).or_default();
-        if window[i] == "baseline" {
-            e.0.get_or_insert(i);
-        } else if e.1.is_none() {
-            e.1 = Some(i);
-            post_names.insert(window[i].clone());
+/// Each unit's baseline row and its first other window's row, per (session, unit).
+pub(crate) struct UnitPairs {
+    /// (baseline row, post row) of the units that have both.
+    pub both: Vec<(usize, usize)>,
+    /// Baseline rows of every unit.
+    pub baselines: Vec<usize>,
+    /// The post windows' names, joined with "/".
+    pub post_name: String,
+}
+
+impl UnitPairs {
+    pub(crate) fn of(um: &Table) -> Result<Self, DatasetError> {
+        let (session, window) = (text_col(um, "session")?, text_col(um, "window")?);
+        let unit: Vec<String> = match um.column("unit") {
+            Some(ColumnData::I64(v)) => v.iter().map(ToString::to_string).collect(),
+            Some(ColumnData::U64(v)) => v.iter().map(ToString::to_string).collect(),
+            Some(ColumnData::F64(v)) => v.iter().map(ToString::to_string).collect(),
+            Some(ColumnData::Str(v)) => v.clone(),
+            _ => return Err(DatasetError::Invalid("unit_metrics: no unit column".into())),
+        };
+        // (session, unit) -> (baseline row, post row)
+        type Rows = (Option<usize>, Option<usize>);
+        let mut pairs: BTreeMap<(&str, &str), Rows> = BTreeMap::new();
+        let mut post_names: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        for i in 0..um.n_rows() {
+            let e = pairs.entry((session[i].as_str(), unit[i].as_str())).or_default();
+            if window[i] == "baseline" {
+                e.0.get_or_insert(i);
+            } else if e.1.is_none() {
+                e.1 = Some(i);
+                post_names.insert(window[i].as_str());
+            }
         }
+        Ok(Self {
+            both: pairs.values().filter_map(|&(a, b)| Some((a?, b?))).collect(),
+            baselines: pairs.values().filter_map(|&(a, _)| a).collect(),
+            post_name: post_names.into_iter().collect::<Vec<_>>().join("/"),
+        })
     }
-    let post_name = post_names.into_iter().collect::<Vec<_>>().join("/");
-    let both: Vec<(usize, usize)> = pairs.values().filter_map(|&(a, b)| Some((a?, b?))).collect();
-    let baselines: Vec<usize> = pairs.values().filter_map(|&(a, _)| a).collect();
+}
+
+fn unit_stats(um: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
+    let (session, subject, group) = (text_col(um, "session")?, text_col(um, "subject")?, text_col(um, "group")?);
+    let UnitPairs { both, baselines, post_name } = UnitPairs::of(um)?;
     let (subj_id, sess_id) = (ids(subject), ids(session));
     let groups = two_levels(group, &baselines);
     let group_rows = groups.as_ref().map(|(g0, g1)| {

@@ -16,7 +16,9 @@
 
 pub mod cache;
 pub mod dataset;
+mod figures;
 mod manifest;
+pub mod report;
 pub mod run;
 pub mod worker;
 

@@ -18,8 +18,9 @@
 mod figures;
 
 pub use figures::{
-    ClassBars, CourseSeries, CrossCorrelograms, GroupPoints, IsiHistogram, PairedPanel, PairedPlot, PeakProjections,
-    Raster, RasterRow, StimulusCourse, TimeCourse, TimeCoursePanel, TraceOverlay, TraceSet, UnitSheet, fmt_p,
+    AnimalPairedPlot, AnimalPanel, ClassBars, CourseSeries, CrossCorrelograms, GroupPanels, GroupPoints, IsiHistogram,
+    PairedPanel, PairedPlot, PeakProjections, Raster, RasterRow, StimulusCourse, TimeCourse, TimeCoursePanel,
+    TraceOverlay, TraceSet, UnitSheet, fmt_p,
 };
 
 use plotters::prelude::*;

@@ -205,3 +205,30 @@ fn a_translucent_scatter_stays_a_small_pdf() {
     let (w, h) = fig.size_in();
     check(&r, w, h);
 }
+
+#[test]
+fn animal_paired_and_group_panels_render() {
+    let panel = |l: &str| AnimalPanel {
+        label: l.into(),
+        units: (0..40).map(|u| (10.0 + f64::from(u % 7), 4.0 + f64::from(u % 5))).collect(),
+        animals: (0..6).map(|a| (a % 2, 12.0 + f64::from(a as u8), 6.0 + f64::from(a as u8) * 0.5)).collect(),
+        annotation: "LMM Δ = −6.1 ± 0.4, p(Holm) = 1e-5; 6 animals, 40 units".into(),
+    };
+    let fig = AnimalPairedPlot {
+        panels: vec![panel("Bursts/min"), panel("Spikes in bursts (%)"), panel("Firing rate (Hz)"), panel("x")],
+        conditions: ["baseline".into(), "ketamine".into()],
+        groups: vec!["cLH".into(), "control".into()],
+        title: "Per animal".into(),
+    };
+    go(&fig, "animal_paired");
+    let svg = to_svg(&fig, "animal_paired").unwrap();
+    // The first panel has a legend naming both groups with their animal counts.
+    assert!(svg.contains("cLH (n = 3)") && svg.contains("control (n = 3)"), "legend");
+    let g = |t: &str| GroupPoints {
+        groups: vec![("cLH".into(), vec![6.0, 7.5, 8.0]), ("control".into(), vec![3.0, 2.5, 4.0])],
+        y_label: "Bursts/min".into(),
+        annotation: "LMM p(Holm) = 0.01".into(),
+        title: t.into(),
+    };
+    go(&GroupPanels { panels: vec![g("a"), g("b"), g("c"), g("d")], title: "Groups".into() }, "group_panels");
+}

@@ -435,16 +435,21 @@ pub fn mannwhitneyu(a: &[f64], b: &[f64]) -> TestResult {
 }
 
 /// A p-value as papers print it: three decimals, or two significant digits
-/// in scientific notation below 0.001; `n/a` for NaN.
+/// in scientific notation below 0.001; `< 1e-300` for a p-value that
+/// underflowed to 0; `n/a` for NaN.
 ///
 /// ```
 /// assert_eq!(burstscope_stats::format_p(0.01234), "0.012");
+/// assert_eq!(burstscope_stats::format_p(0.0), "< 1e-300");
 /// assert_eq!(burstscope_stats::format_p(1.2e-5), "1.2e-5");
 /// ```
 #[must_use]
 pub fn format_p(p: f64) -> String {
     if p.is_nan() {
         "n/a".into()
+    } else if p == 0.0 {
+        // below the smallest double: the statistic is far in the tail
+        "< 1e-300".into()
     } else if p < 0.001 {
         format!("{p:.1e}")
     } else {

@@ -7,6 +7,7 @@ use crate::Outcome as Exit;
 use crate::args::{BatchAction, BatchArgs, BatchSlurmArgs};
 use anyhow::{Context, Result, bail};
 use burstscope_batch::cache::{Lock, StageKey, Status, mark_done, mark_failed, status};
+use burstscope_batch::report::NotDone;
 use burstscope_batch::run::{Outcome, StageResult, run_sessions, shard};
 use burstscope_batch::worker::run_process;
 use burstscope_batch::{Kind, Manifest, Session};
@@ -275,9 +276,23 @@ fn merge(dir: &Path) -> Result<Exit> {
         .enumerate()
         .flat_map(|(s, stages)| stages.iter().filter(|p| p.status == Status::Cached).map(move |p| (s, p.stage.name)))
         .collect();
+    let not_done: Vec<NotDone> = plan
+        .iter()
+        .enumerate()
+        .flat_map(|(s, stages)| {
+            stages.iter().filter_map(move |p| {
+                let reason = match &p.status {
+                    Status::Cached => return None,
+                    Status::FailedBefore(why) => why.clone(),
+                    Status::Run => "not run (no completed output)".to_string(),
+                };
+                Some(NotDone { session: s, stage: p.stage.name.to_string(), reason })
+            })
+        })
+        .collect();
     let total: usize = plan.iter().map(Vec::len).sum();
     eprintln!("batch merge: {} of {total} session stages complete", done.len());
-    dataset_stage(&manifest, dir, &plan, &done)?;
+    dataset_stage(&manifest, dir, &plan, &done, &not_done)?;
     Ok(if done.len() == total { Exit::Success } else { Exit::Partial })
 }
 
@@ -448,7 +463,16 @@ fn run_sessions_of(a: &BatchArgs) -> Result<Exit> {
     if this_shard.is_none() {
         let done: Vec<(usize, &'static str)> =
             results.iter().filter(|r| r.outcome.ok()).map(|r| (r.session, r.stage)).collect();
-        dataset_stage(&manifest, out, &plan, &done)?;
+        let not_done: Vec<NotDone> = results
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Failed(why) | Outcome::Skipped(why) => {
+                    Some(NotDone { session: r.session, stage: r.stage.to_string(), reason: why.clone() })
+                }
+                _ => None,
+            })
+            .collect();
+        dataset_stage(&manifest, out, &plan, &done, &not_done)?;
     }
     let failed: Vec<&StageResult> = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed(_))).collect();
     let c = counts.into_inner().unwrap_or_default();
@@ -473,7 +497,13 @@ fn run_sessions_of(a: &BatchArgs) -> Result<Exit> {
 /// The dataset stage over `done`, reused when its key (the manifest's
 /// content and the keys of the stages it merges) is unchanged and its
 /// outputs verify.
-fn dataset_stage(m: &Manifest, out: &Path, plan: &[Vec<Planned>], done: &[(usize, &'static str)]) -> Result<()> {
+fn dataset_stage(
+    m: &Manifest,
+    out: &Path,
+    plan: &[Vec<Planned>],
+    done: &[(usize, &'static str)],
+    not_done: &[NotDone],
+) -> Result<()> {
     use burstscope_batch::dataset::{DATASET_ALGORITHM_VERSION, DATASET_RECORD, run_dataset};
     let upstream: Vec<String> = done
         .iter()
@@ -486,7 +516,11 @@ fn dataset_stage(m: &Manifest, out: &Path, plan: &[Vec<Planned>], done: &[(usize
         algorithm_version: DATASET_ALGORITHM_VERSION,
         program_version: burstscope_core::program_version().into(),
         inputs: content(&m.file)?,
-        config: serde_json::json!({}),
+        // The report lists what did not complete and why.
+        config: serde_json::json!({"not_done": not_done
+            .iter()
+            .map(|d| serde_json::json!([m.sessions[d.session].session, d.stage, d.reason]))
+            .collect::<Vec<_>>()}),
         upstream: upstream.clone(),
     }
     .digest();
@@ -495,7 +529,7 @@ fn dataset_stage(m: &Manifest, out: &Path, plan: &[Vec<Planned>], done: &[(usize
         eprintln!("dataset: cached -> {}", dir.display());
         return Ok(());
     }
-    let d = run_dataset(m, out, done, &upstream)?;
+    let d = run_dataset(m, out, done, not_done, &upstream)?;
     mark_done(&d.dir, &key).with_context(|| format!("{}: cannot write the cache marker", d.dir.display()))?;
     eprintln!(
         "dataset: {} -> {}",
@@ -506,6 +540,13 @@ fn dataset_stage(m: &Manifest, out: &Path, plan: &[Vec<Planned>], done: &[(usize
             .join(", "),
         d.dir.display()
     );
+    if !d.figures.is_empty() {
+        eprintln!(
+            "dataset: {} figures, report {}",
+            d.figures.len(),
+            d.dir.join(burstscope_batch::dataset::REPORT).display()
+        );
+    }
     Ok(())
 }
 

@@ -13,7 +13,8 @@ pub struct ClassBars {
 
 impl Figure for ClassBars {
     fn size_in(&self) -> (f64, f64) {
-        (COLUMN_IN, 2.6)
+        // wider when there are many bars, so that their labels fit
+        (COLUMN_IN.max(1.4 + 0.8 * self.groups.len() as f64), 2.6)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<(), String> {

@@ -49,7 +49,7 @@ impl Figure for GroupPoints {
             .map_err(e2s)?;
         for (i, (name, v)) in self.groups.iter().enumerate() {
             let x = i as f64;
-            let c = SERIES[(i + 1) % SERIES.len()];
+            let c = GROUP_COLOURS[i % GROUP_COLOURS.len()];
             let nv = v.len().max(1) as f64;
             chart
                 .draw_series(v.iter().enumerate().filter(|(_, y)| y.is_finite()).map(|(k, y)| {
@@ -74,7 +74,10 @@ impl Figure for GroupPoints {
                     .draw_series(std::iter::once(Circle::new((x + 0.25, m), px(s, 2.6), BLACK.filled())))
                     .map_err(e2s)?;
             }
+            // backend coordinates, made relative to this (possibly inner) area
             let (px_, py) = chart.backend_coord(&(x, y0));
+            let (bx, by) = root.get_base_pixel();
+            let (px_, py) = (px_ - bx, py - by);
             root.draw(&Text::new(
                 format!("{name} (n = {})", v.iter().filter(|y| y.is_finite()).count()),
                 (px_, py + px(s, 4.0) as i32),
@@ -90,6 +93,34 @@ impl Figure for GroupPoints {
                 font(s, 7.0).pos(Pos::new(HPos::Center, VPos::Top)),
             ))
             .map_err(e2s)?;
+        Ok(())
+    }
+}
+
+/// Several [`GroupPoints`] panels side by side (e.g. one per metric), three
+/// per row.
+#[derive(Debug, Clone)]
+pub struct GroupPanels {
+    /// Panels; each one's title is its caption.
+    pub panels: Vec<GroupPoints>,
+    /// Title.
+    pub title: String,
+}
+
+impl Figure for GroupPanels {
+    fn size_in(&self) -> (f64, f64) {
+        let rows = self.panels.len().div_ceil(3).max(1);
+        (PAGE_IN, 0.4 + 2.4 * rows as f64)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<(), String> {
+        root.fill(&WHITE).map_err(e2s)?;
+        let root = root.margin(px(s, 4.0), 0, 0, 0).titled(&self.title, font(s, 9.0)).map_err(e2s)?;
+        let rows = self.panels.len().div_ceil(3).max(1);
+        let areas = root.split_evenly((rows, 3));
+        for (panel, area) in self.panels.iter().zip(areas.iter()) {
+            panel.draw(area, s)?;
+        }
         Ok(())
     }
 }

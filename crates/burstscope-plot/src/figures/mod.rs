@@ -37,6 +37,8 @@ const GREEN: RGBColor = RGBColor(0, 158, 115);
 const GREY: RGBColor = RGBColor(150, 150, 150);
 const LIGHT: RGBColor = RGBColor(235, 235, 235);
 const DARK: RGBColor = RGBColor(80, 80, 80);
+/// Colours of groups (treatment arms, regions) in across-animal figures.
+const GROUP_COLOURS: [RGBColor; 4] = [BLUE, VERMILLION, GREEN, RGBColor(0, 0, 0)];
 /// Colours for successive series (baseline black, then drug colours).
 const SERIES: [RGBColor; 4] = [RGBColor(0, 0, 0), VERMILLION, BLUE, GREEN];
 
@@ -77,7 +79,8 @@ fn fmt_num(v: f64) -> String {
 /// p-value as papers print it ("p = 0.012", "p = 1.2e-5").
 #[must_use]
 pub fn fmt_p(p: f64) -> String {
-    format!("p = {}", burstscope_stats::format_p(p))
+    let t = burstscope_stats::format_p(p);
+    if t.starts_with('<') { format!("p {t}") } else { format!("p = {t}") }
 }
 
 fn range_of<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {

@@ -11,5 +11,6 @@ mod input_errors;
 mod pynwb_roundtrip;
 mod real_files;
 mod report;
+mod slurm;
 mod sort;
 mod util;

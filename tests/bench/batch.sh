@@ -27,3 +27,6 @@ first=$(sed -n 2p "$OUT/study/manifest.csv" | cut -d, -f2)
 for t in unit_metrics stats; do
   cmp "$OUT/jobs1/dataset/$t.parquet" "$OUT/jobs2/dataset/$t.parquet" && echo "dataset/$t.parquet: identical with --jobs 1 and 2"
 done
+# The dataset stage's own time (merge, statistics, figures and report), from its record.
+grep -A4 '"seconds"' "$OUT/jobs2/dataset/dataset.json" | tr -d ' \n' && echo
+grep '"wall_s"' "$OUT/jobs2/dataset/dataset.json" | sed 's/^ */dataset stage /'

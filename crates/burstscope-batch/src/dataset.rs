@@ -7,6 +7,7 @@ pub use crate::report::NotDone;
 use burstscope_core::{ColumnData, OutputDir, Table};
 use burstscope_stats::animals::{AnimalTest, between_groups, pre_post};
 use burstscope_tables::{Format, read_table, write_table};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -173,6 +174,8 @@ pub fn run_dataset(
     not_done: &[NotDone],
     upstream: &[String],
 ) -> Result<DatasetSummary, DatasetError> {
+    let t0 = std::time::Instant::now();
+    let mut seconds: BTreeMap<&str, f64> = BTreeMap::new();
     let dest = out.join("dataset");
     let dir =
         OutputDir::create(&dest, DATASET_RECORD).map_err(|e| DatasetError::Io { path: dest.clone(), source: e })?;
@@ -219,11 +222,15 @@ pub fn run_dataset(
             _ => {}
         }
     }
+    seconds.insert("merge", t0.elapsed().as_secs_f64());
+    let t1 = std::time::Instant::now();
     let stats = stats_table(unit_metrics.as_ref(), epsc_cells.as_ref())?;
     let stats_rows = stats.as_ref().map_or(0, Table::n_rows);
     if let Some(t) = &stats {
         write_table(t, dir.path(), Format::Parquet)?;
     }
+    seconds.insert("statistics", t1.elapsed().as_secs_f64());
+    let t2 = std::time::Instant::now();
     let figures = crate::figures::dataset_figures(
         unit_metrics.as_ref(),
         time_course.as_ref(),
@@ -244,6 +251,7 @@ pub fn run_dataset(
     });
     let report = dir.path().join(REPORT);
     std::fs::write(&report, html).map_err(|e| DatasetError::Io { path: report.clone(), source: e })?;
+    seconds.insert("figures_and_report", t2.elapsed().as_secs_f64());
     // A burstscope record, so that the batch cache can verify and reuse it.
     let sessions_json: Vec<serde_json::Value> =
         done.iter().map(|&(s, st)| serde_json::json!({"session": m.sessions[s].session, "stage": st})).collect();
@@ -259,6 +267,7 @@ pub fn run_dataset(
         .map(|d| serde_json::json!({"session": m.sessions[d.session].session, "stage": d.stage, "reason": d.reason}))
         .collect();
     summary.insert("not_done".to_string(), serde_json::json!(not_done_json));
+    summary.insert("seconds".to_string(), serde_json::json!(seconds));
     let record = burstscope_core::Record {
         schema: burstscope_core::RECORD_SCHEMA.into(),
         key: burstscope_core::RecordKey {
@@ -278,7 +287,7 @@ pub fn run_dataset(
             started_utc: burstscope_core::now_utc(),
             host: burstscope_core::host_name(),
             threads: 1,
-            wall_s: 0.0,
+            wall_s: t0.elapsed().as_secs_f64(),
         },
     };
     std::fs::write(dir.path().join(DATASET_RECORD), serde_json::to_vec_pretty(&record).unwrap_or_default())
@@ -425,37 +434,46 @@ fn unit_stats(um: &Table, out: &mut Vec<Row>) -> Result<(), DatasetError> {
         let rows = baselines.iter().copied().filter(|&i| group[i] == *g0 || group[i] == *g1).collect();
         LevelRows::new(rows, |i| group[i] == *g1, &subj_id, &sess_id)
     });
-    for c in &um.columns {
-        let ColumnData::F64(v) = &c.data else { continue };
-        if NOT_METRICS.contains(&c.name.as_str()) {
-            continue;
-        }
-        let pre: Vec<f64> = both.iter().map(|&(a, _)| v[a]).collect();
-        let post: Vec<f64> = both.iter().map(|&(_, b)| v[b]).collect();
-        let subj: Vec<usize> = both.iter().map(|&(a, _)| subj_id[a]).collect();
-        let sess: Vec<usize> = both.iter().map(|&(a, _)| sess_id[a]).collect();
-        // Metrics without variation or too few units give no rows.
-        if let Ok(rows) = pre_post(&pre, &post, &subj, &sess) {
-            out.extend(rows.into_iter().map(|r| Row {
-                comparison: "pre_post",
-                first: "baseline".into(),
-                second: post_name.clone(),
-                metric: c.name.clone(),
-                r,
-            }));
-        }
-        if let (Some((g0, g1)), Some(levels)) = (&groups, &group_rows)
-            && let Some(rows) = levels.compare(v)
-        {
-            out.extend(rows.into_iter().map(|r| Row {
-                comparison: "group_baseline",
-                first: g0.clone(),
-                second: g1.clone(),
-                metric: c.name.clone(),
-                r,
-            }));
-        }
-    }
+    // One metric per task (the mixed models dominate); rows in column order
+    // whatever the thread count.
+    let per_metric: Vec<Vec<Row>> = um
+        .columns
+        .par_iter()
+        .map(|c| {
+            let mut out = Vec::new();
+            let ColumnData::F64(v) = &c.data else { return out };
+            if NOT_METRICS.contains(&c.name.as_str()) {
+                return out;
+            }
+            let pre: Vec<f64> = both.iter().map(|&(a, _)| v[a]).collect();
+            let post: Vec<f64> = both.iter().map(|&(_, b)| v[b]).collect();
+            let subj: Vec<usize> = both.iter().map(|&(a, _)| subj_id[a]).collect();
+            let sess: Vec<usize> = both.iter().map(|&(a, _)| sess_id[a]).collect();
+            // Metrics without variation or too few units give no rows.
+            if let Ok(rows) = pre_post(&pre, &post, &subj, &sess) {
+                out.extend(rows.into_iter().map(|r| Row {
+                    comparison: "pre_post",
+                    first: "baseline".into(),
+                    second: post_name.clone(),
+                    metric: c.name.clone(),
+                    r,
+                }));
+            }
+            if let (Some((g0, g1)), Some(levels)) = (&groups, &group_rows)
+                && let Some(rows) = levels.compare(v)
+            {
+                out.extend(rows.into_iter().map(|r| Row {
+                    comparison: "group_baseline",
+                    first: g0.clone(),
+                    second: g1.clone(),
+                    metric: c.name.clone(),
+                    r,
+                }));
+            }
+            out
+        })
+        .collect();
+    out.extend(per_metric.into_iter().flatten());
     Ok(())
 }
 
@@ -580,6 +598,13 @@ mod tests {
         cells.push("block_pct", ColumnData::F64(block));
         cells.push("qc_pass", ColumnData::Bool(vec![true; n]));
         let t = stats_table(Some(&um), Some(&cells)).unwrap().unwrap();
+        // The metrics are fitted in parallel; the table does not depend on the thread count.
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let again = pool.install(|| stats_table(Some(&um), Some(&cells))).unwrap().unwrap();
+            // NaN != NaN: compare the bits.
+            assert_eq!(format!("{again:?}"), format!("{t:?}"), "{threads} threads");
+        }
         let col = |c: &str| match t.column(c) {
             Some(ColumnData::Str(v)) => v.clone(),
             _ => panic!("{c}"),

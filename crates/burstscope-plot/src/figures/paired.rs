@@ -163,6 +163,10 @@ pub struct AnimalPairedPlot {
     pub title: String,
 }
 
+/// The units' lines: opaque light grey, not a translucent one (PDF would
+/// wrap every translucent line in a transparency group of its own).
+const FAINT: RGBColor = RGBColor(212, 212, 212);
+
 impl Figure for AnimalPairedPlot {
     fn size_in(&self) -> (f64, f64) {
         let cols = self.panels.len().clamp(1, 3);
@@ -218,9 +222,11 @@ impl Figure for AnimalPairedPlot {
                 .map_err(e2s)?;
             }
             chart
-                .draw_series(units.iter().map(|(a, b)| {
-                    PathElement::new(vec![(0.0, *a), (1.0, *b)], GREY.mix(0.35).stroke_width(px(s, 0.5)))
-                }))
+                .draw_series(
+                    units
+                        .iter()
+                        .map(|(a, b)| PathElement::new(vec![(0.0, *a), (1.0, *b)], FAINT.stroke_width(px(s, 0.5)))),
+                )
                 .map_err(e2s)?;
             for (g, name) in self.groups.iter().enumerate() {
                 let c = GROUP_COLOURS[g % GROUP_COLOURS.len()];

@@ -31,7 +31,7 @@ pub enum Command {
     Generate(GenerateCommand),
     /// Summarise recording files: series, channel groups, units, epochs, sweeps.
     #[command(
-        after_help = "Examples:\n  burstscope inspect session.nwb\n  burstscope inspect session.nwb --json > summary.json\n  burstscope inspect cells/*.nwb\n  burstscope inspect lab.h5 --dataset /data/raw --rate 30000 --channels-per-group 4\n  burstscope inspect lab.h5 --map mapping.toml\n\nA mapping.toml for plain HDF5 files:\n  dataset = \"/data/raw\"\n  rate_hz = 30000.0\n  orientation = \"time-major\"   # or \"channel-major\"\n  conversion = 1.95e-7         # volts per stored unit\n  channels_per_group = 4"
+        after_help = "Examples:\n  burstscope inspect session.nwb\n  burstscope inspect session.nwb --json > summary.json\n  burstscope inspect cells/*.nwb\n  burstscope inspect cell.abf        # Axon ABF1/ABF2: sweeps, channels, protocol epochs, tags\n  burstscope inspect lab.h5 --dataset /data/raw --rate 30000 --channels-per-group 4\n  burstscope inspect lab.h5 --map mapping.toml\n\nA mapping.toml for plain HDF5 files:\n  dataset = \"/data/raw\"\n  rate_hz = 30000.0\n  orientation = \"time-major\"   # or \"channel-major\"\n  conversion = 1.95e-7         # volts per stored unit\n  channels_per_group = 4"
     )]
     Inspect(InspectArgs),
     /// Detect spikes: band-pass, MAD noise, one event per spike per channel group, waveforms.

@@ -110,3 +110,112 @@ pub fn render_summary(s: &FileSummary) -> String {
     }
     o
 }
+
+/// Whether `path` starts like an Axon ABF file (`ABF ` or `ABF2`).
+#[must_use]
+pub fn is_abf(path: &std::path::Path) -> bool {
+    use std::io::Read as _;
+    let mut sig = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut sig)).is_ok() && (&sig == b"ABF " || &sig == b"ABF2")
+}
+
+/// The summary of an ABF file as JSON (what `inspect --json` prints).
+#[must_use]
+pub fn abf_summary(a: &burstscope_formats::abf::Abf) -> serde_json::Value {
+    use burstscope_formats::abf::{AbfFormat, OperationMode};
+    let mode = match a.mode {
+        OperationMode::VariableLengthEvents => "triggered, variable-length sweeps",
+        OperationMode::FixedLengthEvents => "triggered, fixed-length sweeps",
+        OperationMode::GapFree => "gap-free",
+        OperationMode::HighSpeedOscilloscope => "high-speed oscilloscope",
+        OperationMode::Episodic => "episodic stimulation",
+    };
+    let lengths: std::collections::BTreeSet<usize> = a.sweeps.iter().map(|s| s.len).collect();
+    serde_json::json!({
+        "path": a.path.display().to_string(),
+        "layout": if a.format == AbfFormat::V1 { "ABF1" } else { "ABF2" },
+        "abf_version": a.version,
+        "acquisition": mode,
+        "start": a.start,
+        "creator": a.creator,
+        "protocol": a.protocol_path,
+        "comment": a.comment,
+        "rate_hz": a.rate_hz,
+        "sweeps": a.sweeps.len(),
+        "sweep_samples": lengths.into_iter().collect::<Vec<_>>(),
+        "sweep_interval_s": a.episode_interval_s,
+        "channels": a.channels.iter().map(|c| serde_json::json!({
+            "name": c.name, "units": c.units, "adc": c.adc,
+            "telegraph_mode": c.telegraph_current_clamp.map(|cc| if cc { "current clamp" } else { "voltage clamp" }),
+            "telegraph_filter_hz": c.telegraph_filter_hz,
+        })).collect::<Vec<_>>(),
+        "commands": a.dacs.iter().enumerate().filter(|(_, d)| d.waveform_enabled || !d.epochs.is_empty()).map(|(i, d)| serde_json::json!({
+            "dac": i, "name": d.name, "units": d.units, "holding": d.holding, "waveform": d.waveform_enabled,
+            "membrane_test": d.membrane_test,
+            "epochs": d.epochs.iter().map(|e| serde_json::json!({
+                "epoch": e.index, "type": e.kind.name(), "level": e.init_level, "level_inc": e.level_inc,
+                "duration_ms": e.init_duration as f64 / a.rate_hz * 1e3, "duration_inc_ms": e.duration_inc as f64 / a.rate_hz * 1e3,
+                "pulse_period_ms": e.pulse_period as f64 / a.rate_hz * 1e3, "pulse_width_ms": e.pulse_width as f64 / a.rate_hz * 1e3,
+                "digital": format!("{:08b}", e.digital),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "tags": a.tags.iter().map(|t| serde_json::json!({"time_s": t.time_s, "comment": t.comment})).collect::<Vec<_>>(),
+        "warnings": a.warnings,
+    })
+}
+
+/// Human-readable summary of an ABF file.
+#[must_use]
+pub fn render_abf(a: &burstscope_formats::abf::Abf) -> String {
+    let v = abf_summary(a);
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} ({} {}, {})",
+        a.path.display(),
+        v["layout"].as_str().unwrap_or(""),
+        a.version,
+        v["acquisition"].as_str().unwrap_or("")
+    );
+    if let Some(t) = &a.start {
+        let _ = writeln!(o, "  start: {t}");
+    }
+    if !a.protocol_path.is_empty() {
+        let _ = writeln!(o, "  protocol: {}", a.protocol_path);
+    }
+    if !a.comment.is_empty() {
+        let _ = writeln!(o, "  comment: {}", a.comment);
+    }
+    let lengths: Vec<String> =
+        v["sweep_samples"].as_array().map(|l| l.iter().map(ToString::to_string).collect()).unwrap_or_default();
+    let _ = writeln!(o, "  {} sweeps of {} samples at {} Hz", a.sweeps.len(), lengths.join("/"), a.rate_hz);
+    for (i, c) in a.channels.iter().enumerate() {
+        let mode = c
+            .telegraph_current_clamp
+            .map_or(String::new(), |cc| format!(", telegraph: {}", if cc { "current clamp" } else { "voltage clamp" }));
+        let _ = writeln!(o, "  channel {i}: {} [{}]{mode}", c.name, c.units);
+    }
+    for (i, d) in a.dacs.iter().enumerate().filter(|(_, d)| d.waveform_enabled) {
+        let _ = writeln!(o, "  command {i}: {} [{}], holding {} {}", d.name, d.units, d.holding, d.units);
+        for e in &d.epochs {
+            #[allow(clippy::cast_precision_loss)]
+            let ms = e.init_duration as f64 / a.rate_hz * 1e3;
+            let inc = if e.level_inc != 0.0 { format!(" (+{} per sweep)", e.level_inc) } else { String::new() };
+            let _ = writeln!(
+                o,
+                "    epoch {}: {} {} {}{inc} for {ms:.1} ms",
+                char::from(b'A' + (e.index % 26) as u8),
+                e.kind.name(),
+                e.init_level,
+                d.units
+            );
+        }
+    }
+    for t in &a.tags {
+        let _ = writeln!(o, "  tag at {:.3} s: {}", t.time_s, t.comment);
+    }
+    for w in &a.warnings {
+        let _ = writeln!(o, "  warning: {w}");
+    }
+    o
+}

@@ -9,14 +9,25 @@ use std::io::Write as _;
 
 pub(crate) fn run(a: &InspectArgs) -> Result<Outcome> {
     let mapping = mapping_from_args(&a.mapping)?;
-    let mut summaries = Vec::new();
+    // Each file's summary as JSON and as text.
+    let mut summaries: Vec<(serde_json::Value, String)> = Vec::new();
     let mut failures = Vec::new();
     for f in &a.files {
         // One file's failure, even an internal one, never stops the others.
-        let read = std::panic::catch_unwind(|| Recording::open_with(f, mapping.clone()).and_then(|r| r.summary()));
+        let read = std::panic::catch_unwind(|| -> Result<(serde_json::Value, String)> {
+            if burstscope_pipeline::inspect::is_abf(f) {
+                let abf = burstscope_formats::abf::Abf::open(f)?;
+                return Ok((
+                    burstscope_pipeline::inspect::abf_summary(&abf),
+                    burstscope_pipeline::inspect::render_abf(&abf),
+                ));
+            }
+            let s = Recording::open_with(f, mapping.clone()).and_then(|r| r.summary())?;
+            Ok((serde_json::to_value(&s)?, burstscope_pipeline::inspect::render_summary(&s)))
+        });
         match read {
             Ok(Ok(s)) => summaries.push(s),
-            Ok(Err(e)) => failures.push(anyhow::Error::new(e)),
+            Ok(Err(e)) => failures.push(e),
             Err(_) => failures.push(anyhow::anyhow!("{}: internal error while reading this file", f.display())),
         }
     }
@@ -31,11 +42,12 @@ pub(crate) fn run(a: &InspectArgs) -> Result<Outcome> {
     }
     let mut out = std::io::stdout().lock();
     if a.json {
-        serde_json::to_writer_pretty(&mut out, &summaries)?;
+        let all: Vec<&serde_json::Value> = summaries.iter().map(|s| &s.0).collect();
+        serde_json::to_writer_pretty(&mut out, &all)?;
         writeln!(out)?;
     } else {
         for s in &summaries {
-            write!(out, "{}", burstscope_pipeline::inspect::render_summary(s))?;
+            write!(out, "{}", s.1)?;
         }
     }
     out.flush()?;

@@ -1,0 +1,12 @@
+//! Readers of the files acquisition programs write, one module per format,
+//! each written from the format's description and checked against an
+//! independent reader on real files (`tests/integration/formats.rs`).
+//!
+//! - [`abf`]: Axon Binary Format 1 and 2 (pCLAMP 9–11: Clampex, AxoScope),
+//!   episodic, gap-free and triggered (variable-length) acquisition, with
+//!   the protocol's epoch table, holding levels, telegraphs and tags.
+//!
+//! These crates read headers and samples only; turning them into
+//! burstscope's recordings and sweeps is `burstscope-io`'s job.
+
+pub mod abf;

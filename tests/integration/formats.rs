@@ -1,0 +1,56 @@
+//! Files from other acquisition programs through the command line: every
+//! real ABF file in `../shared/real/abf/` opens in `inspect` with the counts
+//! pyABF gives (`tests/golden/abf_golden.json`), and a damaged one is a
+//! clear error with exit code 2 that does not stop the other files.
+
+use crate::util::bin;
+use std::path::{Path, PathBuf};
+
+fn real_abf() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real/abf");
+    if d.is_dir() {
+        return Some(d);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real/abf");
+    eprintln!("../shared/real/abf absent: skipped");
+    None
+}
+
+#[test]
+fn inspect_reads_every_real_abf_file() {
+    let Some(dir) = real_abf() else { return };
+    let golden: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/abf_golden.json")).unwrap(),
+    )
+    .unwrap();
+    let files = golden["files"].as_object().unwrap();
+    let paths: Vec<PathBuf> = files.keys().map(|k| dir.join(k)).collect();
+    let r = bin().arg("inspect").arg("--json").args(&paths).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let got = v.as_array().unwrap();
+    assert_eq!(got.len(), files.len());
+    for (s, (name, want)) in got.iter().zip(files) {
+        assert!(s["path"].as_str().unwrap().ends_with(name.as_str()));
+        assert_eq!(s["sweeps"], want["sweeps"], "{name}");
+        assert_eq!(s["channels"].as_array().unwrap().len() as u64, want["channels"].as_u64().unwrap(), "{name}");
+        assert_eq!(s["abf_version"], want["version"], "{name}");
+        assert_eq!(s["tags"].as_array().unwrap().len(), want["tag_comments"].as_array().unwrap().len(), "{name}");
+    }
+}
+
+#[test]
+fn a_damaged_abf_is_exit_2_and_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("cut.abf");
+    // An ABF2 signature and nothing else.
+    std::fs::write(&bad, b"ABF2\x00\x00\x06\x02").unwrap();
+    let r = bin().arg("inspect").arg(&bad).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("cut.abf") && err.contains("header") && err.contains("truncated"), "{err}");
+    let Some(real) = real_abf() else { return };
+    let r = bin().arg("inspect").arg(&bad).arg(real.join("model_vc_step.abf")).output().unwrap();
+    assert_eq!(r.status.code(), Some(1), "one of two files failed");
+    assert!(String::from_utf8_lossy(&r.stdout).contains("model_vc_step.abf (ABF2 2.6.0.0, episodic stimulation)"));
+}

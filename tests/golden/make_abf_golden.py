@@ -5,7 +5,7 @@ tests/golden/abf_golden.json: per file the format version, operation mode,
 channel and sweep counts, sample rate, per-sweep lengths and start times,
 channel names and units, tags, the epoch table of sweep 0 per DAC, and per
 checked sweep and channel a few samples plus the float64 sum of the float32
-values. The Rust test (tests/integration/formats.rs) compares its reader
+values and of the command waveform (sweepC). The Rust test (tests/integration/formats.rs) compares its reader
 against this file.
 
     python3 -m venv /root/.cache/burstscope-abf-env
@@ -28,7 +28,7 @@ REAL = os.path.join(HERE, "..", "..", "..", "shared", "real", "abf")
 
 def f(x):
     x = float(x)
-    return None if math.isnan(x) else x
+    return None if (math.isnan(x) or math.isinf(x)) else x
 
 
 def main():
@@ -80,6 +80,15 @@ def main():
                     "min": float(y.min()),
                     "max": float(y.max()),
                 })
+                # the command waveform pyabf builds from the epoch table
+                try:
+                    cmd = np.asarray(a.sweepC, dtype=np.float64)
+                    if not np.all(np.isfinite(cmd)):
+                        raise ValueError("non-finite command")
+                    checks[-1]["command_sum"] = float(np.sum(cmd))
+                    checks[-1]["command_values"] = [float(cmd[i]) for i in idx]
+                except Exception as ex:  # pyabf cannot build it for some files
+                    checks[-1]["command_error"] = type(ex).__name__
         d["sweep_lengths"] = lengths
         d["checks"] = checks
         # The epoch table of sweep 0, per DAC channel pyabf reports.

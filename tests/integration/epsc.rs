@@ -5,14 +5,14 @@ use crate::util::{bin, fixture};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+pub(crate) fn csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let head: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
     lines.map(|l| head.iter().cloned().zip(l.split(',').map(|s| s.trim_matches('"').to_string())).collect()).collect()
 }
 
-fn f(v: &str) -> f64 {
+pub(crate) fn f(v: &str) -> f64 {
     v.parse().unwrap_or(f64::NAN)
 }
 

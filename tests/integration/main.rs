@@ -5,6 +5,7 @@ mod batch;
 mod bursts;
 mod detect;
 mod epsc;
+mod epsc_abf;
 mod formats;
 mod fuzz;
 mod generate_inspect;

@@ -5,8 +5,9 @@
 //! (averaged around the extremum) and the amplitude at a fixed latency (50 ms)
 //! relative to baseline, 10–90 % rise time, one- and two-exponential decay fits
 //! by Levenberg–Marquardt ([`fit_exp1`], [`fit_exp2`]) with the
-//! amplitude-weighted τ, charge transfer, and access and input resistance from
-//! the test pulse ([`resistances`]). The stimulus is found from its artifact
+//! amplitude-weighted τ, charge transfer, and the membrane test on the test
+//! pulse ([`membrane_test`]: holding current, access, input and membrane
+//! resistance, capacitance). The stimulus is found from its artifact
 //! ([`find_stimulus`]) and the test pulse from the command ([`command_levels`]).
 //!
 //! Per cell ([`summarize_cell`]): amplitudes normalised to the baseline mean,
@@ -34,12 +35,17 @@
 
 mod cell;
 mod fit;
+mod memtest;
 mod sweep;
 mod usedep;
 
 pub use cell::{CellSummary, CellSweep, summarize_cell};
 pub use fit::{ExpFit, fit_exp1, fit_exp2, fit_exp2_from};
-pub use sweep::{Polarity, SweepResult, TestPulse, command_levels, find_stimulus, measure_sweep, resistances};
+pub use memtest::{MembraneTest, membrane_test};
+pub use sweep::{
+    Polarity, SweepResult, TestPulse, command_edges, command_levels, find_stimulus, find_stimulus_away_from,
+    measure_sweep,
+};
 pub use usedep::{MAX_CI_RATIO, UseDependence, fit_use_dependence};
 
 use serde::{Deserialize, Serialize};

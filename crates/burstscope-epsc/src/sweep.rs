@@ -1,7 +1,7 @@
 //! One voltage-clamp sweep: stimulus and test pulse, then the EPSC measures.
 
 use crate::fit::{ExpFit, fit_exp1, fit_exp2_from};
-use crate::{EpscError, SweepParams};
+use crate::{EpscError, SweepParams, membrane_test};
 use serde::{Deserialize, Serialize};
 
 /// Direction of the synaptic current.
@@ -28,8 +28,10 @@ pub struct TestPulse {
     pub delta_mv: f64,
 }
 
-/// Holding potential (median of the command, mV) and the first voltage step
-/// in it (at least 1 mV, at least 1 ms long), if any.
+/// Holding potential (the command's level at the start of the sweep: the
+/// median of its first 1/64, where acquisition programs hold before playing
+/// the protocol, mV) and the first voltage step away from it (at least 1 mV,
+/// at least 1 ms long), if any.
 ///
 /// ```
 /// use burstscope_epsc::command_levels;
@@ -45,7 +47,7 @@ pub fn command_levels(command_mv: &[f64], fs_hz: f64) -> (f64, Option<TestPulse>
     if command_mv.is_empty() {
         return (f64::NAN, None);
     }
-    let mut s = command_mv.to_vec();
+    let mut s = command_mv[..(command_mv.len() / 64).max(1)].to_vec();
     s.sort_by(f64::total_cmp);
     let hold = s[s.len() / 2];
     let off = |v: f64| (v - hold).abs() >= 1.0;
@@ -72,12 +74,20 @@ pub fn command_levels(command_mv: &[f64], fs_hz: f64) -> (f64, Option<TestPulse>
 /// ```
 #[must_use]
 pub fn find_stimulus(current_pa: &[f64], fs_hz: f64, test_pulse: Option<&TestPulse>) -> Option<usize> {
+    let edges: Vec<usize> = test_pulse.map(|tp| vec![tp.start, tp.stop]).unwrap_or_default();
+    find_stimulus_away_from(current_pa, fs_hz, &edges)
+}
+
+/// [`find_stimulus`] away from every sample in `edges` (±2 ms): the
+/// command's steps and ramp corners, whose capacitive transients are not
+/// stimuli (see [`command_edges`]).
+#[must_use]
+pub fn find_stimulus_away_from(current_pa: &[f64], fs_hz: f64, edges: &[usize]) -> Option<usize> {
     if current_pa.len() < 3 {
         return None;
     }
     let guard = (2e-3 * fs_hz).ceil() as usize;
-    let near_edge =
-        |k: usize| test_pulse.is_some_and(|tp| [tp.start, tp.stop].iter().any(|&e| k + guard >= e && k <= e + guard));
+    let near_edge = |k: usize| edges.iter().any(|&e| k + guard >= e && k <= e + guard);
     let d: Vec<f64> = current_pa.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
     let mut sorted = d.clone();
     sorted.sort_by(f64::total_cmp);
@@ -88,6 +98,35 @@ pub fn find_stimulus(current_pa: &[f64], fs_hz: f64, test_pulse: Option<&TestPul
     }
     // the artifact's first edge: the first jump of at least half the largest
     d.iter().enumerate().find(|(k, v)| !near_edge(*k) && **v >= 0.5 * m).map(|(k, _)| k + 1)
+}
+
+/// Samples where the command potential steps (≥ 0.5 mV) or a ramp starts or
+/// ends (its slope changes by ≥ 1 µV per sample): each draws a capacitive
+/// transient.
+///
+/// ```
+/// use burstscope_epsc::command_edges;
+/// let mut v = vec![-70.0; 1000];
+/// v[100..200].iter_mut().for_each(|x| *x = -80.0);
+/// for k in 500..600 { v[k] = -70.0 - 0.1 * (k - 500) as f64; }
+/// v[600..].iter_mut().for_each(|x| *x = -80.0);
+/// assert_eq!(command_edges(&v), vec![100, 200, 500, 600]);
+/// ```
+#[must_use]
+pub fn command_edges(command_mv: &[f64]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for k in 1..command_mv.len() {
+        let step = (command_mv[k] - command_mv[k - 1]).abs() >= 0.5;
+        let corner =
+            k >= 2 && ((command_mv[k] - command_mv[k - 1]) - (command_mv[k - 1] - command_mv[k - 2])).abs() >= 1e-3;
+        if step || corner {
+            // one edge per corner: a ramp's corner shows in two neighbouring second differences
+            if out.last().is_none_or(|&l| k > l + 2) {
+                out.push(if corner && !step { k - 1 } else { k });
+            }
+        }
+    }
+    out
 }
 
 /// Everything measured in one sweep. Currents in pA relative to the baseline
@@ -125,49 +164,16 @@ pub struct SweepResult {
     pub charge_pc: f64,
     /// Access (series) resistance from the test pulse (MΩ).
     pub rs_mohm: f64,
-    /// Input (membrane) resistance from the test pulse (MΩ).
+    /// Input resistance `ΔV / ΔI` at the test pulse's steady state (MΩ).
     pub rin_mohm: f64,
+    /// Membrane resistance, input minus access (MΩ).
+    pub rm_mohm: f64,
+    /// Membrane capacitance from the test pulse (pF).
+    pub cm_pf: f64,
 }
 
 fn mean(x: &[f64]) -> f64 {
     if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 }
-}
-
-/// Access and input resistance (MΩ) from the current's response to a test
-/// pulse: the transient is extrapolated to the step's onset by a log-linear
-/// fit (I(0) = ΔV/Rs), the steady state over the pulse's last 30 % gives
-/// Rs + Rin.
-#[must_use]
-pub fn resistances(current_pa: &[f64], fs_hz: f64, tp: &TestPulse) -> (f64, f64) {
-    let pre = tp.start.saturating_sub((10e-3 * fs_hz) as usize);
-    if tp.start <= pre || tp.stop > current_pa.len() || tp.stop <= tp.start + 4 {
-        return (f64::NAN, f64::NAN);
-    }
-    let base = mean(&current_pa[pre..tp.start]);
-    let sign = tp.delta_mv.signum();
-    let y: Vec<f64> = current_pa[tp.start..tp.stop].iter().map(|v| sign * (v - base)).collect();
-    let len = y.len();
-    let ss = mean(&y[len - (len * 3 / 10).max(1)..]);
-    let window = ((1.5e-3 * fs_hz).ceil() as usize).clamp(3, len);
-    let tr: Vec<f64> = y[..window].iter().map(|v| v - ss).collect();
-    let peak = tr.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let pts: Vec<(f64, f64)> =
-        tr.iter().enumerate().take_while(|(_, v)| **v > 0.2 * peak).map(|(k, v)| (k as f64 / fs_hz, v.ln())).collect();
-    let i0 = if pts.len() >= 3 {
-        let n = pts.len() as f64;
-        let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n);
-        let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
-        let slope = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
-        let a0 = (my - slope * mx).exp();
-        if slope < 0.0 && a0.is_finite() { (a0.max(peak)) + ss } else { peak + ss }
-    } else {
-        peak + ss
-    };
-    let dv = tp.delta_mv.abs();
-    // mV / pA = GΩ
-    let rs = dv / i0 * 1000.0;
-    let total = dv / ss * 1000.0;
-    (rs, total - rs)
 }
 
 /// Measures one sweep. `current_pa` is the whole sweep; `stim` the stimulus
@@ -277,7 +283,8 @@ pub fn measure_sweep(
         idx(p.charge_window_ms.1).clamp(0, n) as usize,
     );
     let charge_pc = if c1 > c0 { rel[c0..c1].iter().sum::<f64>() / fs_hz } else { f64::NAN };
-    let (rs, rin) = test_pulse.map_or((f64::NAN, f64::NAN), |tp| resistances(current_pa, fs_hz, tp));
+    let mt = test_pulse.map(|tp| membrane_test(current_pa, fs_hz, tp));
+    let mt_value = |f: fn(&crate::MembraneTest) -> f64| mt.as_ref().map_or(f64::NAN, f);
     Ok(SweepResult {
         baseline_pa: baseline,
         holding_pa: holding,
@@ -293,8 +300,10 @@ pub fn measure_sweep(
         r2_bi: bi.r2,
         fit_ok: bi_ok,
         charge_pc,
-        rs_mohm: rs,
-        rin_mohm: rin,
+        rs_mohm: mt_value(|m| m.rs_mohm),
+        rin_mohm: mt_value(|m| m.rin_mohm),
+        rm_mohm: mt_value(|m| m.rm_mohm),
+        cm_pf: mt_value(|m| m.cm_pf),
     })
 }
 

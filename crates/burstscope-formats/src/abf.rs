@@ -217,6 +217,9 @@ pub struct AbfDac {
     pub waveform_enabled: bool,
     /// The membrane test was enabled on this DAC.
     pub membrane_test: bool,
+    /// Between sweeps the DAC holds the last epoch's level instead of the
+    /// holding level (`nInterEpisodeLevel`): the next sweep starts there.
+    pub hold_last_level: bool,
     /// Enabled epochs in order.
     pub epochs: Vec<Epoch>,
 }
@@ -466,12 +469,23 @@ impl Abf {
         if d.epochs.is_empty() {
             return Vec::new();
         }
+        let level_of = |e: &Epoch, k: usize| {
+            #[allow(clippy::cast_precision_loss)]
+            let k = k as f32;
+            e.init_level + e.level_inc * k
+        };
+        // With `hold_last_level` the sweep starts (and ends) at the level of
+        // the last epoch (of the previous sweep, at the start).
+        let last_level = |k: usize| d.epochs.last().map_or(d.holding, |e| level_of(e, k));
+        let (before, after) = if d.hold_last_level {
+            (if sweep == 0 { d.holding } else { last_level(sweep - 1) }, last_level(sweep))
+        } else {
+            (d.holding, d.holding)
+        };
         let n = span.len;
         let mut pos = n / 64;
         let mut out =
-            vec![SweepEpoch { epoch: None, kind: EpochKind::Step, start: 0, end: pos, level: d.holding, digital: 0 }];
-        #[allow(clippy::cast_precision_loss)]
-        let k = sweep as f32;
+            vec![SweepEpoch { epoch: None, kind: EpochKind::Step, start: 0, end: pos, level: before, digital: 0 }];
         for e in &d.epochs {
             let dur = e.init_duration + e.duration_inc * sweep as i64;
             let dur = usize::try_from(dur.max(0)).unwrap_or(0);
@@ -481,13 +495,84 @@ impl Abf {
                 kind: e.kind,
                 start: pos,
                 end,
-                level: e.init_level + e.level_inc * k,
+                level: level_of(e, sweep),
                 digital: e.digital,
             });
             pos = end;
         }
-        out.push(SweepEpoch { epoch: None, kind: EpochKind::Step, start: pos, end: n, level: d.holding, digital: 0 });
+        out.push(SweepEpoch { epoch: None, kind: EpochKind::Step, start: pos, end: n, level: after, digital: 0 });
         out
+    }
+
+    /// The command waveform of `sweep` on `dac` (in the DAC's units, one
+    /// value per sample): the holding level, then the epochs as Clampex plays
+    /// them (steps; ramps from the previous level; pulse trains at the level
+    /// for the pulse width of each period, else the previous level). Only the
+    /// holding level when the DAC's waveform is off; empty for a sweep or DAC
+    /// out of range.
+    ///
+    /// ```no_run
+    /// # use burstscope_formats::abf::Abf;
+    /// let abf = Abf::open("cell.abf".as_ref()).unwrap();
+    /// let command_mv = abf.sweep_command(0, 0);
+    /// assert_eq!(command_mv.len(), abf.sweeps[0].len);
+    /// ```
+    #[must_use]
+    pub fn sweep_command(&self, sweep: usize, dac: usize) -> Vec<f32> {
+        let (Some(span), Some(d)) = (self.sweeps.get(sweep), self.dacs.get(dac)) else { return Vec::new() };
+        let mut out = vec![d.holding; span.len];
+        let mut previous = d.holding;
+        for e in self.sweep_epochs(sweep, dac) {
+            if e.epoch.is_none() {
+                out[e.start.min(span.len)..e.end.min(span.len)].fill(e.level);
+                previous = e.level;
+                continue;
+            }
+            let seg = &mut out[e.start.min(span.len)..e.end.min(span.len)];
+            let width = seg.len();
+            match e.kind {
+                EpochKind::Ramp => {
+                    // from the previous level to this one, both ends included
+                    #[allow(clippy::cast_precision_loss)]
+                    let steps = width.saturating_sub(1).max(1) as f64;
+                    for (k, v) in seg.iter_mut().enumerate() {
+                        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+                        let x = f64::from(previous) + f64::from(e.level - previous) * (k as f64 / steps);
+                        #[allow(clippy::cast_possible_truncation)]
+                        {
+                            *v = x as f32;
+                        }
+                    }
+                }
+                EpochKind::Pulse | EpochKind::Biphasic | EpochKind::Triangle | EpochKind::Cosine => {
+                    let ep = e.epoch.and_then(|i| d.epochs.iter().find(|x| x.index == i));
+                    let (period, on) = ep.map_or((0, 0), |x| (x.pulse_period, x.pulse_width));
+                    if period > 0 && on > 0 {
+                        let (period, on) =
+                            (usize::try_from(period).unwrap_or(usize::MAX), usize::try_from(on).unwrap_or(0));
+                        for (k, v) in seg.iter_mut().enumerate() {
+                            *v = if k % period < on { e.level } else { previous };
+                        }
+                    } else {
+                        seg.fill(e.level);
+                    }
+                }
+                EpochKind::Step | EpochKind::Other(_) => seg.fill(e.level),
+            }
+            previous = e.level;
+        }
+        out
+    }
+
+    /// Whether `channel` records in current clamp: the amplifier's telegraph
+    /// says so, or the command (DAC 0) is a current. A channel whose units say
+    /// pA in current clamp records membrane potential under a wrong label.
+    #[must_use]
+    pub fn is_current_clamp(&self, channel: usize) -> bool {
+        let Some(c) = self.channels.get(channel) else { return false };
+        c.telegraph_current_clamp == Some(true)
+            || (c.telegraph_current_clamp.is_none() && self.dacs.first().is_some_and(|d| is_current_unit(&d.units)))
+            || is_voltage_unit(&c.units) && c.telegraph_current_clamp != Some(false)
     }
 
     /// Total samples per channel in the file.
@@ -568,11 +653,22 @@ impl Abf {
 }
 
 /// Warnings about channels whose units contradict the amplifier mode.
+/// A current unit as ABF headers write them.
+#[must_use]
+pub fn is_current_unit(u: &str) -> bool {
+    matches!(u.trim(), "pA" | "nA" | "A" | "uA" | "µA" | "fA")
+}
+
+/// A voltage unit as ABF headers write them.
+#[must_use]
+pub fn is_voltage_unit(u: &str) -> bool {
+    matches!(u.trim(), "mV" | "V" | "uV" | "µV")
+}
+
 fn unit_warnings(channels: &[AbfChannel], dacs: &[AbfDac], warnings: &mut Vec<String>) {
-    let current = |u: &str| matches!(u, "pA" | "nA" | "A" | "uA" | "fA");
     for (i, c) in channels.iter().enumerate() {
-        let cc = c.telegraph_current_clamp == Some(true) || dacs.first().is_some_and(|d| current(&d.units));
-        if cc && current(&c.units) {
+        let cc = c.telegraph_current_clamp == Some(true) || dacs.first().is_some_and(|d| is_current_unit(&d.units));
+        if cc && is_current_unit(&c.units) {
             warnings.push(format!(
                 "channel {i} ({}) says {} but the amplifier is in current clamp (command in {}): it probably records membrane potential; its values are kept as stored",
                 c.name,
@@ -773,6 +869,7 @@ mod v1 {
                 holding: level(h.f32(1394 + 4 * d)),
                 waveform_enabled,
                 membrane_test: false,
+                hold_last_level: extended && d < 2 && h.i16(2304 + 2 * d) != 0,
                 epochs,
             });
         }
@@ -1007,6 +1104,7 @@ mod v2 {
                     holding: level(d.f32(12)),
                     waveform_enabled: d.i16(40) != 0 && d.i16(42) == 1,
                     membrane_test: d.i16(90) != 0,
+                    hold_last_level: d.i16(44) != 0,
                     epochs,
                 });
             }

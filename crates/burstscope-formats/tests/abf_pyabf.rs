@@ -49,6 +49,7 @@ fn every_real_abf_file_equals_pyabf() {
         .count();
     assert_eq!(files.len(), on_disk, "a golden entry for every file");
     let mut samples_checked = 0usize;
+    let (mut commands_checked, mut command_mismatch) = (0usize, Vec::<String>::new());
     for (name, want) in files {
         let abf = Abf::open(&dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let ctx = |what: &str| format!("{name}: {what}");
@@ -132,6 +133,38 @@ fn every_real_abf_file_equals_pyabf() {
             assert_eq!(y.iter().copied().fold(f32::INFINITY, f32::min), c["min"].as_f64().unwrap() as f32);
             assert_eq!(y.iter().copied().fold(f32::NEG_INFINITY, f32::max), c["max"].as_f64().unwrap() as f32);
             samples_checked += y.len();
+            // The command waveform from the epoch table (DAC = channel, as
+            // pyabf). pyabf takes an ABF1 file's holding level from the first
+            // epoch's level (fEpochInitLevel) where the header has
+            // fDACHoldingLevel (the ABF2 copies of the same recordings agree
+            // with the latter), so in ABF1 files only the epochs are compared.
+            let dac = if abf.format == AbfFormat::V1 && ch > 1 { 0 } else { ch };
+            if let Some(ws) = c["command_sum"].as_f64()
+                && dac < abf.dacs.len()
+            {
+                let cmd = abf.sweep_command(s, dac);
+                let in_epoch = |i: usize| {
+                    abf.format == AbfFormat::V2
+                        || abf.sweep_epochs(s, dac).iter().any(|e| e.epoch.is_some() && (e.start..e.end).contains(&i))
+                };
+                let mut bad = Vec::new();
+                for (i, v) in c["index"].as_array().unwrap().iter().zip(c["command_values"].as_array().unwrap()) {
+                    let i = i.as_u64().unwrap() as usize;
+                    let got = f64::from(cmd.get(i).copied().unwrap_or(f32::NAN));
+                    if in_epoch(i) && (got - v.as_f64().unwrap()).abs() > 1e-3 {
+                        bad.push(format!("sample {i}: {got} vs {v}"));
+                    }
+                }
+                let sum: f64 = cmd.iter().map(|&v| f64::from(v)).sum();
+                if abf.format == AbfFormat::V2 && (sum - ws).abs() > 1e-4 * ws.abs().max(cmd.len() as f64) {
+                    bad.push(format!("sum {sum} vs {ws}"));
+                }
+                if bad.is_empty() {
+                    commands_checked += 1;
+                } else {
+                    command_mismatch.push(format!("{name} sweep {s} channel {ch}: {}", bad.join(", ")));
+                }
+            }
         }
         // Epochs of sweep 0 where pyabf could build them from a sane header.
         for e in want["epochs_sweep0"].as_array().unwrap() {
@@ -165,6 +198,9 @@ fn every_real_abf_file_equals_pyabf() {
         }
     }
     assert!(samples_checked > 1_000_000, "{samples_checked}");
+    eprintln!("command waveforms equal to pyabf's sweepC: {commands_checked}");
+    assert!(command_mismatch.is_empty(), "command waveforms differ from pyabf:\n{}", command_mismatch.join("\n"));
+    assert!(commands_checked > 50, "{commands_checked}");
 }
 
 #[test]

@@ -9,8 +9,8 @@ use crate::error::{Error, Result, bail, file_err};
 use crate::output::{Stage, StageOutput, identify};
 use burstscope_core::{ClampMode, ColumnData, Epoch, Record, SweepInfo, Table};
 use burstscope_epsc::{
-    CellParams, CellSummary, CellSweep, SweepParams, TestPulse, command_levels, find_stimulus, measure_sweep,
-    summarize_cell,
+    CellParams, CellSummary, CellSweep, MembraneTest, SweepParams, TestPulse, command_edges, command_levels,
+    find_stimulus_away_from, measure_sweep, membrane_test, summarize_cell,
 };
 use burstscope_io::Recording;
 use burstscope_plot as plot;
@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The `epsc` stage.
-pub const EPSC_STAGE: Stage = Stage { name: "epsc", algorithm_version: 1 };
+pub const EPSC_STAGE: Stage = Stage { name: "epsc", algorithm_version: 2 };
 
 /// One analysed cell.
 #[derive(Debug, Clone)]
@@ -53,8 +53,31 @@ pub struct CellData {
     pub trace_baseline: Vec<f64>,
     /// Averaged drug trace.
     pub trace_drug: Vec<f64>,
+    /// Per sweep (as `sweeps`): the membrane test on the command's step.
+    pub membrane: Vec<Option<MembraneTest>>,
     /// What was left out or could not be measured.
     pub warnings: Vec<String>,
+}
+
+impl CellData {
+    /// `epsc` when any sweep has a measured EPSC, else `membrane_test`
+    /// (a file of membrane tests only, e.g. across a drug wash-in).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        if self.sweeps.iter().any(|s| s.result.is_some()) { "epsc" } else { "membrane_test" }
+    }
+
+    /// Median over the sweeps of a membrane-test value (NaN without any).
+    #[must_use]
+    pub fn membrane_median(&self, f: fn(&MembraneTest) -> f64) -> f64 {
+        let mut v: Vec<f64> = self.membrane.iter().flatten().map(f).filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+    }
 }
 
 /// A file that could not be analysed, with the reason.
@@ -224,9 +247,53 @@ fn read_meta(path: &Path) -> Result<CellMeta> {
         .collect())
 }
 
-/// Analyses one file: one cell per intracellular electrode (one for most
-/// files; several for paired or multi-patch recordings).
-fn analyse_file(path: &Path, cfg: &EpscConfig, meta: &CellMeta) -> Result<Vec<CellData>> {
+/// One voltage-clamp sweep of one cell, read from any format.
+#[derive(Debug, Clone)]
+struct VcSweep {
+    /// Sweep number in the file.
+    number: u64,
+    /// Start on the recording's clock (s).
+    time_s: f64,
+    /// Sampling rate (Hz).
+    rate_hz: f64,
+    /// The current (pA).
+    current_pa: Vec<f64>,
+    /// The command potential (mV), when the file has it.
+    command_mv: Option<Vec<f64>>,
+    /// The sweep's own condition label (NWB `stimulus_description`).
+    description: Option<String>,
+    /// Samples where any command of the recording steps or bends (this
+    /// cell's and, in paired recordings, the other amplifiers'): their
+    /// capacitive transients are not stimuli.
+    edges: Vec<usize>,
+}
+
+/// One cell's voltage-clamp sweeps in a file.
+struct CellSource {
+    cell: String,
+    location: Option<String>,
+    sweeps: Vec<VcSweep>,
+}
+
+/// What a file holds for the `epsc` stage: cells and the epochs (conditions
+/// on the recording's clock).
+struct FileSource {
+    cells: Vec<CellSource>,
+    epochs: Vec<Epoch>,
+    warnings: Vec<String>,
+}
+
+/// Reads a file's voltage-clamp cells: NWB (one cell per intracellular
+/// electrode) or Axon ABF (one cell per current channel).
+fn load_file(path: &Path) -> Result<FileSource> {
+    if crate::inspect::is_abf(path) { load_abf(path) } else { load_nwb(path) }
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem().map_or_else(|| "cell".into(), |s| s.to_string_lossy().into_owned())
+}
+
+fn load_nwb(path: &Path) -> Result<FileSource> {
     let rec = Recording::open(path)?;
     let all = rec.sweeps()?;
     if all.is_empty() {
@@ -241,45 +308,183 @@ fn analyse_file(path: &Path, cfg: &EpscConfig, meta: &CellMeta) -> Result<Vec<Ce
         );
     }
     let epochs = rec.epochs()?;
-    let stem = path.file_stem().map_or_else(|| "cell".into(), |s| s.to_string_lossy().into_owned());
+    let stem = file_stem(path);
     let mut by_electrode: BTreeMap<Option<String>, Vec<SweepInfo>> = BTreeMap::new();
     for s in vc {
         by_electrode.entry(s.electrode.as_ref().map(|e| e.name.clone())).or_default().push(s);
     }
     let several = by_electrode.len() > 1;
-    by_electrode
-        .into_values()
-        .map(|mut sweeps| {
-            sweeps.sort_by(|x, y| {
-                x.starting_time_s.total_cmp(&y.starting_time_s).then(x.sweep_number.cmp(&y.sweep_number))
+    let mut cells = Vec::new();
+    for mut infos in by_electrode.into_values() {
+        infos.sort_by(|x, y| x.starting_time_s.total_cmp(&y.starting_time_s).then(x.sweep_number.cmp(&y.sweep_number)));
+        let electrode = infos.iter().find_map(|s| s.electrode.clone());
+        let cell_id = electrode.as_ref().and_then(|e| e.cell_id.clone()).filter(|id| !id.trim().is_empty());
+        let cell = match (cell_id, &electrode) {
+            (Some(id), _) => id,
+            (None, Some(e)) if several => format!("{stem}/{}", e.name),
+            _ => stem.clone(),
+        };
+        let location = electrode.and_then(|e| e.location).filter(|l| !l.trim().is_empty());
+        let mut sweeps = Vec::with_capacity(infos.len());
+        for (k, s) in infos.iter().enumerate() {
+            let scale = to_pa(&s.unit, &s.path)?;
+            let current_pa: Vec<f64> = rec.read_sweep(s)?.iter().map(|v| v * scale).collect();
+            let mv = to_mv("volts");
+            let command_mv: Option<Vec<f64>> = rec.read_stimulus(s)?.map(|v| v.iter().map(|x| x * mv).collect());
+            let edges = command_mv.as_deref().map(command_edges).unwrap_or_default();
+            sweeps.push(VcSweep {
+                edges,
+                number: s.sweep_number.unwrap_or(k as u64),
+                time_s: s.starting_time_s,
+                rate_hz: s.rate_hz,
+                current_pa,
+                command_mv,
+                description: s.stimulus_description.clone(),
             });
-            let electrode = sweeps.iter().find_map(|s| s.electrode.clone());
-            let cell_id = electrode.as_ref().and_then(|e| e.cell_id.clone()).filter(|id| !id.trim().is_empty());
-            let cell = match (cell_id, &electrode) {
-                (Some(id), _) => id,
-                (None, Some(e)) if several => format!("{stem}/{}", e.name),
-                _ => stem.clone(),
-            };
-            let location = electrode.and_then(|e| e.location).filter(|l| !l.trim().is_empty());
-            analyse_cell(CellInput { rec: &rec, path, cell, location, sweeps: &sweeps, epochs: &epochs }, cfg, meta)
+        }
+        cells.push(CellSource { cell, location, sweeps });
+    }
+    Ok(FileSource { cells, epochs, warnings: Vec::new() })
+}
+
+/// The drug a tag or comment announces: `+name …` starts `name` (the text
+/// up to ` at `, e.g. `+drug at 3min` → `drug`); `-name` starts its washout.
+fn tag_condition(comment: &str) -> Option<String> {
+    let c = comment.trim();
+    let name = |rest: &str| {
+        let rest = rest.trim();
+        let cut = rest.to_ascii_lowercase().find(" at ").unwrap_or(rest.len());
+        let n = rest[..cut].trim().to_string();
+        (!n.is_empty()).then_some(n)
+    };
+    if let Some(rest) = c.strip_prefix('+') {
+        name(rest)
+    } else if let Some(rest) = c.strip_prefix('-') {
+        name(rest).map(|n| format!("washout {n}"))
+    } else {
+        None
+    }
+}
+
+/// Conditions from an ABF file's tags: sweeps before the first drug tag are
+/// the baseline; each `+drug` / `-drug` tag starts the next condition.
+fn conditions_from_tags(tags: &[burstscope_formats::abf::AbfTag], end_s: f64) -> Vec<Epoch> {
+    let marks: Vec<(f64, String)> =
+        tags.iter().filter_map(|t| tag_condition(&t.comment).map(|c| (t.time_s, c))).collect();
+    if marks.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![Epoch { start_s: f64::NEG_INFINITY, stop_s: marks[0].0, tags: vec!["baseline".into()] }];
+    for (k, (t, c)) in marks.iter().enumerate() {
+        let stop = marks.get(k + 1).map_or(end_s.max(*t) + 1.0, |m| m.0);
+        out.push(Epoch { start_s: *t, stop_s: stop, tags: vec![c.clone()] });
+    }
+    out
+}
+
+fn load_abf(path: &Path) -> Result<FileSource> {
+    use burstscope_formats::abf::{Abf, is_current_unit};
+    let abf = Abf::open(path)?;
+    let mut warnings: Vec<String> = abf.warnings.iter().map(|w| format!("{}: {w}", path.display())).collect();
+    let vc: Vec<usize> = (0..abf.channels.len())
+        .filter(|&c| is_current_unit(&abf.channels[c].units) && !abf.is_current_clamp(c))
+        .collect();
+    if vc.is_empty() {
+        bail!(
+            "{}: no voltage-clamp channel (channels {}); `epsc` measures voltage-clamp currents",
+            path.display(),
+            abf.channels.iter().map(|c| format!("{} in {}", c.name, c.units)).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if abf.sweeps.is_empty() {
+        bail!("{}: no sweeps in the data section", path.display());
+    }
+    let stem = file_stem(path);
+    let edges: Vec<Vec<usize>> = (0..abf.sweeps.len())
+        .map(|k| {
+            let mut e: Vec<usize> = (0..abf.dacs.len())
+                .flat_map(|d| {
+                    let cmd: Vec<f64> = abf.sweep_command(k, d).iter().map(|&v| f64::from(v)).collect();
+                    command_edges(&cmd)
+                })
+                .collect();
+            e.sort_unstable();
+            e.dedup();
+            e
         })
-        .collect()
+        .collect();
+    let mut cells = Vec::new();
+    for &c in &vc {
+        let ch = &abf.channels[c];
+        let scale = to_pa(&ch.units, &format!("channel {c} ({})", ch.name))?;
+        // Clampex pairs ADC channel k with DAC k when it has one.
+        let dac = if c < abf.dacs.len() { Some(c) } else { abf.dacs.first().map(|_| 0) };
+        let dac_mv = dac.filter(|&d| burstscope_formats::abf::is_voltage_unit(&abf.dacs[d].units));
+        if dac.is_some() && dac_mv.is_none() {
+            warnings.push(format!(
+                "{}: channel {c} ({}): its command is not in mV; no holding potential or test pulse from it",
+                path.display(),
+                ch.name
+            ));
+        }
+        let mut sweeps = Vec::with_capacity(abf.sweeps.len());
+        for (k, span) in abf.sweeps.iter().enumerate() {
+            let current_pa: Vec<f64> = abf.sweep(k, c)?.iter().map(|&v| f64::from(v) * scale).collect();
+            let command_mv = dac_mv.map(|d| {
+                let unit = if abf.dacs[d].units.trim() == "V" { 1e3 } else { 1.0 };
+                abf.sweep_command(k, d).iter().map(|&v| f64::from(v) * unit).collect()
+            });
+            sweeps.push(VcSweep {
+                number: k as u64,
+                time_s: span.start_s,
+                rate_hz: abf.rate_hz,
+                current_pa,
+                command_mv,
+                description: None,
+                edges: edges[k].clone(),
+            });
+        }
+        let cell = if vc.len() > 1 { format!("{stem}/{}", ch.name.trim()) } else { stem.clone() };
+        cells.push(CellSource { cell, location: None, sweeps });
+    }
+    let end_s = abf.sweeps.last().map_or(0.0, |s| s.start_s + s.len as f64 / abf.rate_hz);
+    let mut epochs = conditions_from_tags(&abf.tags, end_s);
+    if epochs.is_empty() {
+        // no drug tags: every sweep is the baseline
+        epochs.push(Epoch { start_s: f64::NEG_INFINITY, stop_s: f64::INFINITY, tags: vec!["baseline".into()] });
+    }
+    Ok(FileSource { cells, epochs, warnings })
+}
+
+/// Analyses one file: one cell per intracellular electrode or channel.
+fn analyse_file(path: &Path, cfg: &EpscConfig, meta: &CellMeta) -> Result<Vec<CellData>> {
+    let src = load_file(path)?;
+    let mut out = Vec::with_capacity(src.cells.len());
+    for c in src.cells {
+        let mut cell = analyse_cell(
+            CellInput { path, cell: c.cell, location: c.location, sweeps: &c.sweeps, epochs: &src.epochs },
+            cfg,
+            meta,
+        )?;
+        cell.warnings.splice(0..0, src.warnings.iter().cloned());
+        out.push(cell);
+    }
+    Ok(out)
 }
 
 /// One cell's sweeps in a file.
 struct CellInput<'a> {
-    rec: &'a Recording,
     path: &'a Path,
     cell: String,
     location: Option<String>,
-    sweeps: &'a [SweepInfo],
+    sweeps: &'a [VcSweep],
     epochs: &'a [Epoch],
 }
 
 /// Analyses one cell's voltage-clamp sweeps.
 #[allow(clippy::too_many_lines)]
 fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Result<CellData> {
-    let CellInput { rec, path, cell, location, sweeps: vc, epochs } = input;
+    let CellInput { path, cell, location, sweeps: vc, epochs } = input;
     let sp: &SweepParams = &cfg.sweep;
     let cp: &CellParams = &cfg.cell;
     let mut warnings = Vec::new();
@@ -291,25 +496,40 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
     // there instead (the same on every sweep), and then the tags of the epochs
     // holding the sweeps are the conditions.
     let descriptions: std::collections::BTreeSet<&str> =
-        vc.iter().map(|s| s.stimulus_description.as_deref().filter(|d| !is_placeholder(d)).unwrap_or("")).collect();
-    let covered = |s: &SweepInfo| {
-        epochs.iter().any(|e| s.starting_time_s >= e.start_s && s.starting_time_s < e.stop_s && !e.tags.is_empty())
-    };
+        vc.iter().map(|s| s.description.as_deref().filter(|d| !is_placeholder(d)).unwrap_or("")).collect();
+    let covered =
+        |s: &VcSweep| epochs.iter().any(|e| s.time_s >= e.start_s && s.time_s < e.stop_s && !e.tags.is_empty());
     let conditions_from_epochs = descriptions.len() == 1 && vc.iter().all(covered);
     let fs = vc[0].rate_hz;
     let mut sweeps = Vec::with_capacity(vc.len());
     let mut traces: Vec<Vec<f64>> = Vec::with_capacity(vc.len());
     let mut stims: Vec<Option<usize>> = Vec::with_capacity(vc.len());
     let mut holds: Vec<Option<f64>> = Vec::with_capacity(vc.len());
+    let mut membranes: Vec<Option<MembraneTest>> = Vec::with_capacity(vc.len());
+    // Stimuli from the artifact: an evoked response comes at the same time in
+    // most sweeps; jumps elsewhere (spontaneous events, another cell's
+    // command) are not stimuli.
+    let found = consistent_stimuli(
+        &vc.iter()
+            .map(|s| {
+                let mut edges = s.edges.clone();
+                if let Some(tp) = s.command_mv.as_deref().and_then(|v| command_levels(v, s.rate_hz).1) {
+                    edges.extend([tp.start, tp.stop]);
+                }
+                find_stimulus_away_from(&s.current_pa, s.rate_hz, &edges)
+            })
+            .collect::<Vec<_>>(),
+        fs,
+    );
+    if cfg.stim_ms.is_none() && found.iter().all(Option::is_none) && vc.len() > 1 {
+        warnings.push(format!("{cell}: no stimulus at a consistent time across the sweeps (stim_ms to give it)"));
+    }
     for (k, s) in vc.iter().enumerate() {
-        let scale = to_pa(&s.unit, &s.path)?;
-        let i: Vec<f64> = rec.read_sweep(s)?.iter().map(|v| v * scale).collect();
-        let (hold, tp) = match rec.read_stimulus(s)? {
+        let i = &s.current_pa;
+        let (hold, tp) = match &s.command_mv {
             Some(v) => {
-                let mv = to_mv("volts");
-                let v: Vec<f64> = v.iter().map(|x| x * mv).collect();
-                let (h, tp) = command_levels(&v, s.rate_hz);
-                (Some(h), tp)
+                let (h, tp) = command_levels(v, s.rate_hz);
+                (Some(h).filter(|h| h.is_finite()), tp)
             }
             None => (None, None),
         };
@@ -332,22 +552,20 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
         };
         let stim = match cfg.stim_ms {
             Some(ms) => Some((ms * 1e-3 * s.rate_hz).round() as usize).filter(|&x| x < i.len()),
-            None => find_stimulus(&i, s.rate_hz, tp.as_ref()),
+            None => found[k],
         };
         let epoch_tag = || {
-            epochs
-                .iter()
-                .find(|e| s.starting_time_s >= e.start_s && s.starting_time_s < e.stop_s)
-                .and_then(|e| e.tags.first().cloned())
+            epochs.iter().find(|e| s.time_s >= e.start_s && s.time_s < e.stop_s).and_then(|e| e.tags.first().cloned())
         };
         let condition = if conditions_from_epochs {
             epoch_tag()
         } else {
-            s.stimulus_description.clone().filter(|d| !is_placeholder(d)).or_else(epoch_tag)
+            s.description.clone().filter(|d| !is_placeholder(d)).or_else(epoch_tag)
         }
         .unwrap_or_else(|| "unknown".into());
+        membranes.push(tp.as_ref().map(|tp| membrane_test(i, s.rate_hz, tp)));
         let result = match stim {
-            Some(st) => match measure_sweep(&i, s.rate_hz, st, tp.as_ref(), hold, sp) {
+            Some(st) => match measure_sweep(i, s.rate_hz, st, tp.as_ref(), hold, sp) {
                 Ok(r) => Some(r),
                 Err(e) => {
                     warnings.push(format!("{}: sweep {k}: {e}", path.display()));
@@ -356,13 +574,8 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
             },
             None => None,
         };
-        sweeps.push(CellSweep {
-            sweep: s.sweep_number.unwrap_or(k as u64),
-            time_s: s.starting_time_s,
-            condition,
-            result,
-        });
-        traces.push(i);
+        sweeps.push(CellSweep { sweep: s.number, time_s: s.time_s, condition, result });
+        traces.push(i.clone());
         stims.push(stim);
         holds.push(hold);
     }
@@ -387,6 +600,7 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
         retain_where(&mut sweeps, &keep);
         retain_where(&mut traces, &keep);
         retain_where(&mut stims, &keep);
+        retain_where(&mut membranes, &keep);
     }
     if sweeps.is_empty() {
         bail!(
@@ -441,8 +655,24 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
         trace_drug: avg(&block_idx),
         sweeps,
         summary,
+        membrane: membranes,
         warnings,
     })
+}
+
+/// Keeps the stimuli found within ±1 ms of the time most sweeps share, when
+/// at least half of the sweeps share it; none otherwise.
+fn consistent_stimuli(found: &[Option<usize>], fs_hz: f64) -> Vec<Option<usize>> {
+    let tol = (1e-3 * fs_hz).ceil() as usize;
+    let times: Vec<usize> = found.iter().flatten().copied().collect();
+    let best = times
+        .iter()
+        .map(|&t| (t, times.iter().filter(|&&u| u.abs_diff(t) <= tol).count()))
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+    match best {
+        Some((t, n)) if 2 * n >= found.len() => found.iter().map(|s| s.filter(|&u| u.abs_diff(t) <= 2 * tol)).collect(),
+        _ => vec![None; found.len()],
+    }
 }
 
 /// Fitted fall of the normalised amplitude from the first to the second
@@ -582,9 +812,12 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
         "tau_slow_ms",
         "tau_weighted_ms",
         "charge_pc",
+        "holding_pa",
         "rs_mohm",
         "rin_mohm",
-        "holding_pa",
+        "rm_mohm",
+        "cm_pf",
+        "membrane_tau_ms",
     ];
     for c in cells {
         for (k, sw) in c.sweeps.iter().enumerate() {
@@ -599,6 +832,8 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
             fit_ok.push(sw.result.as_ref().is_some_and(|r| r.fit_ok));
             let r = sw.result.as_ref();
             let g = |f: fn(&burstscope_epsc::SweepResult) -> f64| r.map_or(f64::NAN, f);
+            let m = c.membrane.get(k).copied().flatten();
+            let mt = |f: fn(&MembraneTest) -> f64| m.as_ref().map_or(f64::NAN, f);
             let vals = [
                 g(|r| r.amplitude_pa),
                 c.summary.normalized[k],
@@ -610,9 +845,12 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
                 g(|r| r.tau_slow_ms),
                 g(|r| r.tau_weighted_ms),
                 g(|r| r.charge_pc),
-                g(|r| r.rs_mohm),
-                g(|r| r.rin_mohm),
-                g(|r| r.holding_pa),
+                m.map_or_else(|| g(|r| r.holding_pa), |m| m.holding_pa),
+                mt(|m| m.rs_mohm),
+                mt(|m| m.rin_mohm),
+                mt(|m| m.rm_mohm),
+                mt(|m| m.cm_pf),
+                mt(|m| m.tau_ms),
             ];
             for (n, v) in names.iter().zip(vals) {
                 cols.entry(n).or_default().push(v);
@@ -637,7 +875,13 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
     t.push("region", ColumnData::Str(cells.iter().map(|c| c.region.clone()).collect()));
     t.push("treatment", ColumnData::Str(cells.iter().map(|c| c.treatment.clone()).collect()));
     t.push("file", ColumnData::Str(cells.iter().map(|c| c.file.display().to_string()).collect()));
+    t.push("kind", ColumnData::Str(cells.iter().map(|c| c.kind().to_string()).collect()));
     t.push("holding_mv", ColumnData::F64(cells.iter().map(|c| c.holding_mv).collect()));
+    t.push("holding_pa", ColumnData::F64(cells.iter().map(|c| c.membrane_median(|m| m.holding_pa)).collect()));
+    t.push("rs_mohm", ColumnData::F64(cells.iter().map(|c| c.membrane_median(|m| m.rs_mohm)).collect()));
+    t.push("rin_mohm", ColumnData::F64(cells.iter().map(|c| c.membrane_median(|m| m.rin_mohm)).collect()));
+    t.push("rm_mohm", ColumnData::F64(cells.iter().map(|c| c.membrane_median(|m| m.rm_mohm)).collect()));
+    t.push("cm_pf", ColumnData::F64(cells.iter().map(|c| c.membrane_median(|m| m.cm_pf)).collect()));
     t.push("n_baseline", ColumnData::I64(cells.iter().map(|c| c.summary.n_baseline as i64).collect()));
     t.push("n_drug", ColumnData::I64(cells.iter().map(|c| c.summary.n_drug as i64).collect()));
     t.push("baseline_amplitude_pa", ColumnData::F64(cells.iter().map(|c| c.summary.baseline_amplitude_pa).collect()));
@@ -904,8 +1148,15 @@ pub fn run_epsc(paths: &[PathBuf], out: &Path, cfg: &EpscConfig, cells_table: Op
     for c in &cells {
         warnings.extend(c.warnings.iter().cloned());
     }
-    let included: Vec<&CellData> = cells.iter().filter(|c| cfg.include_failed || c.summary.qc_pass).collect();
-    for c in cells.iter().filter(|c| !c.summary.qc_pass) {
+    let included: Vec<&CellData> =
+        cells.iter().filter(|c| c.kind() == "epsc" && (cfg.include_failed || c.summary.qc_pass)).collect();
+    for c in cells.iter().filter(|c| c.kind() == "membrane_test") {
+        warnings.push(format!(
+            "cell {} has membrane tests and no EPSCs (no stimulus found): analysed as a membrane-test time course",
+            c.cell
+        ));
+    }
+    for c in cells.iter().filter(|c| c.kind() == "epsc" && !c.summary.qc_pass) {
         warnings.push(format!(
             "cell {} ({}) fails QC{}: {}",
             c.cell,

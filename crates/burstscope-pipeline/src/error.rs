@@ -103,6 +103,9 @@ pub enum Error {
     /// EPSC analysis.
     #[error(transparent)]
     Epsc(#[from] burstscope_epsc::EpscError),
+    /// Reading an Axon ABF file.
+    #[error(transparent)]
+    Abf(#[from] burstscope_formats::abf::AbfError),
     /// A file system operation on `path`.
     #[error("{}: {source}", path.display())]
     File {

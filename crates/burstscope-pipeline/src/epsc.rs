@@ -1096,6 +1096,39 @@ fn figures(cells: &[&CellData], rows: &[GroupRow], root: &Path, latency_ms: f64)
     Ok(out)
 }
 
+/// The membrane test across each cell's sweeps (holding current, access and
+/// input resistance, capacitance), around the drug when there is one: one
+/// figure per cell with membrane tests in at least two sweeps (at most 24).
+fn membrane_figures(cells: &[CellData], root: &Path) -> Result<Vec<FigureFile>> {
+    let dir = &root.join("figures");
+    let mut out = Vec::new();
+    let with_tests = cells.iter().filter(|c| c.membrane.iter().flatten().filter(|m| m.rs_mohm.is_finite()).count() >= 2);
+    for (k, c) in with_tests.take(24).enumerate() {
+        let drug = c.sweeps.iter().find(|s| !s.condition.eq_ignore_ascii_case("baseline") && c.drug_onset_s.is_finite());
+        let (origin, event) = match drug {
+            Some(d) => (c.drug_onset_s, d.condition.clone()),
+            None => (c.sweeps.first().map_or(0.0, |s| s.time_s), String::new()),
+        };
+        let x_min: Vec<f64> = c.sweeps.iter().map(|s| (s.time_s - origin) / 60.0).collect();
+        let series = |f: fn(&MembraneTest) -> f64| plot::CourseSeries {
+            label: String::new(),
+            mean: c.membrane.iter().map(|m| m.as_ref().map_or(f64::NAN, f)).collect(),
+            sem: vec![0.0; c.membrane.len()],
+        };
+        let panels = vec![
+            plot::TimeCoursePanel { y_label: "Holding current (pA)".into(), series: vec![series(|m| m.holding_pa)] },
+            plot::TimeCoursePanel { y_label: "Access resistance (MΩ)".into(), series: vec![series(|m| m.rs_mohm)] },
+            plot::TimeCoursePanel { y_label: "Input resistance (MΩ)".into(), series: vec![series(|m| m.rin_mohm)] },
+            plot::TimeCoursePanel { y_label: "Capacitance (pF)".into(), series: vec![series(|m| m.cm_pf)] },
+        ];
+        let fig = plot::TimeCourse { x_min, panels, event, title: format!("Membrane test: {}", c.cell) };
+        let name = format!("membrane_test_{k:02}");
+        plot::render(&fig, dir, &name)?;
+        out.push(FigureFile { label: format!("Membrane test across sweeps: {}", c.cell), png: PathBuf::from(format!("figures/{name}.png")) });
+    }
+    Ok(out)
+}
+
 /// Analyses one file, turning a panic into an error so one bad file never
 /// stops the others.
 fn analyse_file_guarded(path: &Path, cfg: &EpscConfig, meta: &CellMeta) -> Result<Vec<CellData>> {
@@ -1178,7 +1211,13 @@ pub fn run_epsc(paths: &[PathBuf], out: &Path, cfg: &EpscConfig, cells_table: Op
     for t in tables(&cells, &rows) {
         write_table(&t, stage.path(), cfg.format.into())?;
     }
-    let figs = if cfg.figures { figures(&included, &rows, stage.path(), cfg.sweep.latency_ms)? } else { Vec::new() };
+    let mut figs = Vec::new();
+    if cfg.figures {
+        if !included.is_empty() {
+            figs = figures(&included, &rows, stage.path(), cfg.sweep.latency_ms)?;
+        }
+        figs.extend(membrane_figures(&cells, stage.path())?);
+    }
     let mut summary = BTreeMap::new();
     summary.insert(
         "failed_files".into(),

@@ -23,7 +23,8 @@ pub struct TimeCoursePanel {
 }
 
 /// A time course around a drug application (mean ± SEM across units or
-/// cells), with the baseline shaded and the drug marked by a bar from 0.
+/// cells), with the baseline shaded and the drug marked by a bar from 0; with
+/// an empty `event`, a plain time course from the recording's start.
 #[derive(Debug, Clone)]
 pub struct TimeCourse {
     /// Bin centres relative to the drug (min).
@@ -68,7 +69,11 @@ impl Figure for TimeCourse {
             chart
                 .configure_mesh()
                 .disable_mesh()
-                .x_desc(if last { format!("Time from {} (min)", self.event) } else { String::new() })
+                .x_desc(match (last, self.event.is_empty()) {
+                    (false, _) => String::new(),
+                    (true, true) => "Time (min)".to_string(),
+                    (true, false) => format!("Time from {} (min)", self.event),
+                })
                 .y_desc(panel.y_label.as_str())
                 .x_label_formatter(&|v| if last { fmt_num(*v) } else { String::new() })
                 .y_label_formatter(&|v| fmt_num(*v))
@@ -78,17 +83,19 @@ impl Figure for TimeCourse {
                 .axis_desc_style(font(s, 8.0))
                 .draw()
                 .map_err(e2s)?;
-            // baseline shading, drug bar
-            chart
-                .draw_series(std::iter::once(Rectangle::new([(x0, y0), (0.0f64.min(x1), y1)], LIGHT.filled())))
-                .map_err(e2s)?;
+            // baseline shading, drug bar (none without an event)
             let bar = y1 - 0.03 * (y1 - y0);
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(0.0, bar), (x1, bar)],
-                    DARK.stroke_width(px(s, 3.0)),
-                )))
-                .map_err(e2s)?;
+            if !self.event.is_empty() {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new([(x0, y0), (0.0f64.min(x1), y1)], LIGHT.filled())))
+                    .map_err(e2s)?;
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(0.0, bar), (x1, bar)],
+                        DARK.stroke_width(px(s, 3.0)),
+                    )))
+                    .map_err(e2s)?;
+            }
             let colours = [BLUE, VERMILLION, GREEN, BLACK];
             for (k, se) in panel.series.iter().enumerate() {
                 let c = colours[k % colours.len()];
@@ -130,7 +137,7 @@ impl Figure for TimeCourse {
             if panel.series.iter().any(|se| !se.label.is_empty()) {
                 draw_legend(&mut chart, s, SeriesLabelPosition::LowerLeft)?;
             }
-            if pi == 0 {
+            if pi == 0 && !self.event.is_empty() {
                 chart
                     .plotting_area()
                     .draw(&Text::new(

@@ -3,6 +3,7 @@
 mod atomic;
 mod batch;
 mod bursts;
+mod cclamp;
 mod detect;
 mod epsc;
 mod epsc_abf;

@@ -51,9 +51,14 @@ pub enum Command {
     Bursts(BurstsArgs),
     /// Slice EPSC analysis: per-sweep measures, per-cell block and QC, region comparison, figures.
     #[command(
-        after_help = "Examples:\n  burstscope epsc slices/ --out epsc/\n  burstscope epsc LHb_cell01.nwb CA1_cell01.nwb --out epsc/ --format csv\n  burstscope epsc slices/ --out epsc/ --latency-ms 100 --last-sweeps 5\n  burstscope epsc slices/ --out epsc/ --last-minutes 5 --cells cells.csv\n  burstscope epsc lab/ --out epsc/ --stim-ms 200 --test-pulse 50:100:-5\n  burstscope epsc slices/ --out epsc/ --config epsc.toml\n\nPATHS: NWB files (voltage-clamp sweeps; one cell per intracellular electrode) or\nfolders of them. A bad file among several is reported and skipped (exit 1).\nConditions: each sweep's stimulus_description, or the epoch tags when every sweep\nnames the same protocol; 'baseline' sweeps form the baseline (case-insensitive).\n\nPer sweep: baseline -20..-5 ms before the stimulus, 2 ms artifact blanking, peak\n(outward at positive holding potentials), amplitude at --latency-ms, 10-90 % rise,\none- and two-exponential decay fits, charge 0-500 ms, access and input resistance\nfrom the test pulse. The stimulus is found from its artifact (or --stim-ms); the\ntest pulse from the command-voltage stimulus series (or --test-pulse).\n\nPer cell: % block over the last drug sweeps; use-dependent block from an exponential\nin the stimulus number (block per stimulus, plateau, initial decline).\n\nQC (a failed cell is listed with its reason and left out of group statistics\nunless --include-failed): access > 25 MOhm or changing > 20 %, holding current or\nbaseline amplitude drifting > 20 %, sweeps without a stimulus, > 20 % failed fits.\n\n--cells: CSV with columns cell, region, treatment (overrides the electrode location).\nepsc.toml sections: [sweep] (baseline_ms, blank_ms, peak_window_ms, latency_ms,\ncharge_window_ms, polarity, ...) and [cell] (last_sweeps, last_minutes, rs_max_mohm,\nrs_max_change, holding_max_drift, baseline_max_drift, ...); top level: stim_ms,\nholding_mv, holding_tolerance_mv = 2.5, include_failed, trace_window_ms = [20, 600],\nformat, figures, [test_pulse] start_ms/stop_ms/step_mv. Preset: data/epsc.toml.\n\nWrites DIR/sweeps, cells, group_stats (.parquet or .csv), DIR/figures/*.{svg,png,pdf}\nand DIR/epsc.json (record: key, outputs, run)."
+        after_help = "Examples:\n  burstscope epsc slices/ --out epsc/\n  burstscope epsc LHb_cell01.nwb CA1_cell01.nwb --out epsc/ --format csv\n  burstscope epsc slices/ --out epsc/ --latency-ms 100 --last-sweeps 5\n  burstscope epsc slices/ --out epsc/ --last-minutes 5 --cells cells.csv\n  burstscope epsc lab/ --out epsc/ --stim-ms 200 --test-pulse 50:100:-5\n  burstscope epsc slices/ --out epsc/ --config epsc.toml\n\nPATHS: NWB files (voltage-clamp sweeps; one cell per intracellular electrode),\nfolders of them, or Axon ABF files (one cell per voltage-clamp current channel; drug\nconditions from +drug / -drug tags). A bad file among several is reported and skipped (exit 1).\nConditions: each sweep's stimulus_description, or the epoch tags when every sweep\nnames the same protocol; 'baseline' sweeps form the baseline (case-insensitive).\n\nPer sweep: baseline -20..-5 ms before the stimulus, 2 ms artifact blanking, peak\n(outward at positive holding potentials), amplitude at --latency-ms, 10-90 % rise,\none- and two-exponential decay fits, charge 0-500 ms, access and input resistance\nfrom the test pulse. The stimulus is found from its artifact (or --stim-ms); the\ntest pulse from the command-voltage stimulus series (or --test-pulse).\n\nPer cell: % block over the last drug sweeps; use-dependent block from an exponential\nin the stimulus number (block per stimulus, plateau, initial decline).\n\nQC (a failed cell is listed with its reason and left out of group statistics\nunless --include-failed): access > 25 MOhm or changing > 20 %, holding current or\nbaseline amplitude drifting > 20 %, sweeps without a stimulus, > 20 % failed fits.\n\n--cells: CSV with columns cell, region, treatment (overrides the electrode location).\nepsc.toml sections: [sweep] (baseline_ms, blank_ms, peak_window_ms, latency_ms,\ncharge_window_ms, polarity, ...) and [cell] (last_sweeps, last_minutes, rs_max_mohm,\nrs_max_change, holding_max_drift, baseline_max_drift, ...); top level: stim_ms,\nholding_mv, holding_tolerance_mv = 2.5, include_failed, trace_window_ms = [20, 600],\nformat, figures, [test_pulse] start_ms/stop_ms/step_mv. Preset: data/epsc.toml.\n\nWrites DIR/sweeps, cells, group_stats (.parquet or .csv), DIR/figures/*.{svg,png,pdf}\nand DIR/epsc.json (record: key, outputs, run)."
     )]
     Epsc(EpscArgs),
+    /// Current-clamp sweeps: action potentials per sweep, the F–I curve per cell, spike trains for `bursts`.
+    #[command(
+        after_help = "Examples:\n  burstscope cclamp cell.abf --out cc/\n  burstscope cclamp steps/*.abf cell.nwb --out cc/ --format csv\n  burstscope cclamp cell.abf --out cc/ --dvdt-threshold 15\n  burstscope bursts cc/spikes.parquet --out cc_bursts/    # the cells' spike trains into bursts\n\nPATHS: Axon ABF files (channels in current clamp; a channel labelled pA while the\namplifier is in current clamp is read as membrane potential, with a warning) or NWB\nfiles with CurrentClampSeries. A bad file among several is reported and skipped (exit 1).\n\nAction potentials: dV/dt rises through the threshold (20 V/s); the peak is the maximum\nbefore dV/dt turns negative (within 5 ms) and at least 20 mV above the threshold\npotential; half-width at half the amplitude; AHP the minimum within 20 ms after the peak.\nThe current step is the command's longest step away from its holding current.\n\ncclamp.toml: [aps] dvdt_threshold_v_per_s, max_rise_ms, min_amplitude_mv,\nahp_window_ms; top level: format, figures.\n\nWrites DIR/sweeps (per sweep: step_pa, counts, rate, first-spike latency and shape),\nDIR/aps (every AP), DIR/cells (rheobase, F-I gain, max rate), DIR/spikes (unit = cell,\ntime_s on the recording's clock), DIR/figures/fi_curve.{svg,png,pdf}, DIR/cclamp.json."
+    )]
+    Cclamp(CclampArgs),
     /// Run every session of a manifest through its stages, each in a worker process, reusing the cache.
     #[command(
         after_help = "Examples:\n  burstscope batch study.csv --out study/\n  burstscope batch study.csv --out study/ --config dataset.toml --jobs 2\n  burstscope batch study.csv --out study/ --dry-run        # run / cached / failed before, per stage\n  burstscope batch study.csv --out study/ --force bursts   # recompute bursts (and nothing upstream)\n  burstscope batch study.csv --out study/ --shard 0/4      # one of four workers (SLURM arrays: automatic)\n\nMANIFEST (.csv with a header, or .toml with [[session]] tables; paths relative to it):\n  session, path, kind (tetrode: detect -> sort -> bursts; units: bursts; slice: epsc),\n  subject, group, region, drug, [drug_at_s], [config], [tags], further columns kept as text.\n  Example: data/manifests/example.csv.\n\ndataset.toml: [detect], [sort], [bursts], [epsc] tables, each what that command's --config\ntakes; a session's config file (the same tables, or for a units or slice session that\nstage's own settings file) overrides it key by key.\n\nWrites DIR/sessions/<session>/<stage>/ (each stage's usual output and record), beside it\n<stage>.toml (the config used), <stage>.log (the worker's output) and, after a failure,\n<stage>.failed.json; DIR/batch.json (every stage's key, outcome and reason).\nA stage is reused when its key (input content, validated config, upstream stages, program\nand algorithm versions) is unchanged and its outputs verify. Exit 1 when a session failed\n(the others complete), 2 for an invalid manifest or config (nothing runs)."
@@ -524,10 +529,33 @@ fn parse_range(s: &str) -> Result<(f64, f64), String> {
     Ok((a, b))
 }
 
+/// `burstscope cclamp`.
+#[derive(Debug, Args, Clone)]
+pub struct CclampArgs {
+    /// ABF or NWB files with current-clamp sweeps.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// dV/dt that starts an action potential, V/s [default: 20].
+    #[arg(long)]
+    pub dvdt_threshold: Option<f64>,
+    /// TOML with an [aps] table; flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Table format [default: parquet].
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormatArg>,
+    /// Do not draw figures.
+    #[arg(long)]
+    pub no_figures: bool,
+}
+
 /// `burstscope epsc`.
 #[derive(Debug, Args, Clone)]
 pub struct EpscArgs {
-    /// NWB files or folders of them (one cell per intracellular electrode).
+    /// NWB or Axon ABF files, or folders of NWB files (one cell per intracellular electrode or ABF current channel).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Output folder.

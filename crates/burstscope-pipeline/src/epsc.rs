@@ -1065,6 +1065,7 @@ fn figures(cells: &[&CellData], rows: &[GroupRow], root: &Path, latency_ms: f64)
             stimulus: x,
             series,
             fits,
+            x_label: "Stimulus number in the drug".into(),
             y_label: "EPSC amplitude (% of baseline)".into(),
             title: format!("Use-dependent {drug} block, mean ± SEM across cells"),
         };
@@ -1102,9 +1103,11 @@ fn figures(cells: &[&CellData], rows: &[GroupRow], root: &Path, latency_ms: f64)
 fn membrane_figures(cells: &[CellData], root: &Path) -> Result<Vec<FigureFile>> {
     let dir = &root.join("figures");
     let mut out = Vec::new();
-    let with_tests = cells.iter().filter(|c| c.membrane.iter().flatten().filter(|m| m.rs_mohm.is_finite()).count() >= 2);
+    let with_tests =
+        cells.iter().filter(|c| c.membrane.iter().flatten().filter(|m| m.rs_mohm.is_finite()).count() >= 2);
     for (k, c) in with_tests.take(24).enumerate() {
-        let drug = c.sweeps.iter().find(|s| !s.condition.eq_ignore_ascii_case("baseline") && c.drug_onset_s.is_finite());
+        let drug =
+            c.sweeps.iter().find(|s| !s.condition.eq_ignore_ascii_case("baseline") && c.drug_onset_s.is_finite());
         let (origin, event) = match drug {
             Some(d) => (c.drug_onset_s, d.condition.clone()),
             None => (c.sweeps.first().map_or(0.0, |s| s.time_s), String::new()),
@@ -1124,7 +1127,10 @@ fn membrane_figures(cells: &[CellData], root: &Path) -> Result<Vec<FigureFile>> 
         let fig = plot::TimeCourse { x_min, panels, event, title: format!("Membrane test: {}", c.cell) };
         let name = format!("membrane_test_{k:02}");
         plot::render(&fig, dir, &name)?;
-        out.push(FigureFile { label: format!("Membrane test across sweeps: {}", c.cell), png: PathBuf::from(format!("figures/{name}.png")) });
+        out.push(FigureFile {
+            label: format!("Membrane test across sweeps: {}", c.cell),
+            png: PathBuf::from(format!("figures/{name}.png")),
+        });
     }
     Ok(out)
 }

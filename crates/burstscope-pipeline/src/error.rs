@@ -103,6 +103,9 @@ pub enum Error {
     /// EPSC analysis.
     #[error(transparent)]
     Epsc(#[from] burstscope_epsc::EpscError),
+    /// Current-clamp analysis.
+    #[error(transparent)]
+    Cclamp(#[from] burstscope_cclamp::CclampError),
     /// Reading an Axon ABF file.
     #[error(transparent)]
     Abf(#[from] burstscope_formats::abf::AbfError),

@@ -27,6 +27,7 @@
 //! ```
 
 pub mod bursts;
+pub mod cclamp;
 pub mod config;
 pub mod demo;
 pub mod detect;
@@ -40,6 +41,7 @@ pub mod sort;
 mod spikes_in;
 
 pub use bursts::{Analysis, BURSTS_STAGE, BurstsRun, FigureFile, Metric, StatRow, UnitResult, run_bursts};
+pub use cclamp::{CCLAMP_STAGE, CclampConfig, CclampRun, CclampSettings, run_cclamp};
 pub use config::{
     BurstsConfig, BurstsSettings, DetectConfig, DetectSettings, EpscConfig, EpscSettings, MethodName, TableFormat,
     TestPulseSpec, WindowSettings, read_settings,

@@ -148,6 +148,7 @@ fn stimulus_course_renders() {
             stimulus: x,
             series,
             fits: vec![ca1, Vec::new()],
+            x_label: "Stimulus number in the drug".into(),
             y_label: "EPSC amplitude (% of baseline)".into(),
             title: "Use-dependent block".into(),
         },

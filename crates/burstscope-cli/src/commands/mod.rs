@@ -4,6 +4,7 @@
 
 mod batch;
 mod bursts;
+mod cclamp;
 mod demo;
 mod detect;
 mod epsc;
@@ -32,6 +33,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Sort(a) => sort::run(&a),
         Command::Bursts(a) => bursts::run(&a),
         Command::Epsc(a) => epsc::run(&a),
+        Command::Cclamp(a) => cclamp::run(&a),
         Command::Batch(a) => batch::run(&a),
     }
 }

@@ -13,6 +13,8 @@ pub struct StimulusCourse {
     pub series: Vec<CourseSeries>,
     /// Per group, a fitted curve at the same stimulus numbers (empty for none).
     pub fits: Vec<Vec<f64>>,
+    /// x-axis label with unit (e.g. "Stimulus number in the drug").
+    pub x_label: String,
     /// y-axis label with unit.
     pub y_label: String,
     /// Title.
@@ -41,7 +43,7 @@ impl Figure for StimulusCourse {
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_desc("Stimulus number in the drug")
+            .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
             .x_label_formatter(&|v| fmt_num(*v))
             .y_label_formatter(&|v| fmt_num(*v))

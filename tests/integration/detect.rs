@@ -246,3 +246,101 @@ fn a_recording_shorter_than_the_filter_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("band"));
 }
+
+/// SpikeInterface 0.105.3 on the real locust tetrode (raw int16, 4 channels,
+/// 15 kHz), read by its own `read_binary` extractor with the same band and
+/// threshold (peaks committed in tests/golden/si_peaks_locust.csv by
+/// tests/golden/make_si_locust_golden.py, noise levels from seeded chunks),
+/// reduced to one event per tetrode: the largest |amplitude| within ±0.5 ms.
+#[test]
+fn raw_binary_locust_tetrode_agrees_with_spikeinterface() {
+    let raw =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real/extracellular/locust_tetrode/locust_trial_01.raw");
+    if !raw.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real");
+        eprintln!("{} absent: skipped", raw.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    detect_csv(
+        &raw,
+        dir.path(),
+        &["--dtype", "int16", "--channels", "4", "--rate", "15000", "--channels-per-group", "4"],
+    );
+    let spikes = read_spikes(dir.path());
+    assert!(spikes.iter().all(|s| s.1 == "tetrode0"));
+    let mut ours: Vec<i64> = spikes.iter().map(|s| s.0).collect();
+    ours.sort_unstable();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/si_peaks_locust.csv"))
+        .unwrap();
+    let mut si: Vec<(i64, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[2].parse::<f64>().unwrap().abs())
+        })
+        .collect();
+    si.sort_by_key(|a| a.0);
+    let w = 8; // 0.5 ms at 15 kHz
+    let events: Vec<i64> = si
+        .iter()
+        .enumerate()
+        .filter(|(i, (s, a))| {
+            !si.iter()
+                .enumerate()
+                .any(|(j, (s2, a2))| j != *i && (s2 - s).abs() <= w && (a2 > a || (a2 == a && s2 < s)))
+        })
+        .map(|(_, (s, _))| *s)
+        .collect();
+    let (theirs_matched, ours_matched) = (frac_matched(&events, &ours, 6), frac_matched(&ours, &events, 6));
+    eprintln!(
+        "locust: SpikeInterface events {}, ours {}: {theirs_matched:.4} of theirs matched, {ours_matched:.4} of ours",
+        events.len(),
+        ours.len()
+    );
+    assert!(theirs_matched >= 0.95 && ours_matched >= 0.95);
+    // the record says how the file was read
+    let d = json(&dir.path().join("detect.json"));
+    assert_eq!(d["key"]["config"]["raw"]["dtype"], "int16");
+    assert_eq!(d["key"]["config"]["raw"]["n_channels"], 4);
+}
+
+#[test]
+fn a_raw_layout_that_does_not_fit_is_exit_2_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.raw");
+    std::fs::write(&f, vec![0u8; 100]).unwrap();
+    let out = bin()
+        .arg("detect")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .args(["--dtype", "int16", "--channels", "4", "--rate", "15000", "--offset-bytes", "4096"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("x.raw") && err.contains("offset_bytes"), "{err}");
+    assert!(!dir.path().join("o").exists());
+    let out = bin()
+        .arg("detect")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .args(["--dtype", "int8", "--channels", "4", "--rate", "15000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("int16"));
+    let out = bin()
+        .arg("detect")
+        .arg(&f)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .args(["--dtype", "int16", "--channels", "5", "--rate", "15000", "--channels-per-group", "4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("channels_per_group"));
+}

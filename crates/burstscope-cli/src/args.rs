@@ -36,7 +36,7 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Detect spikes: band-pass, MAD noise, one event per spike per channel group, waveforms.
     #[command(
-        after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel] in µV, spike_index, channels);\nDIR/detect.json (record: key = input hash, config, version; outputs; run).\nPreset with every default: data/detect.toml."
+        after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect trial.raw --out det/ --dtype int16 --channels 4 --rate 15000 --channels-per-group 4\n  burstscope detect continuous.dat --out det/ --dtype int16 --channels 32 --rate 30000 --gain-uv 0.195\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel] in µV, spike_index, channels);\nDIR/detect.json (record: key = input hash, config, version; outputs; run).\nPreset with every default: data/detect.toml."
     )]
     Detect(DetectArgs),
     /// Sort spikes into units per electrode group (tetrode): detect, cluster, merge burst tails, quality metrics.
@@ -292,7 +292,7 @@ pub struct MappingArgs {
     /// Plain HDF5: path of the samples dataset.
     #[arg(long, requires = "rate")]
     pub dataset: Option<String>,
-    /// Plain HDF5: sampling rate, Hz.
+    /// Plain HDF5 or raw binary: sampling rate, Hz.
     #[arg(long)]
     pub rate: Option<f64>,
     /// Plain HDF5: layout of a 2-D dataset.
@@ -301,12 +301,24 @@ pub struct MappingArgs {
     /// Plain HDF5: scale from stored values to volts.
     #[arg(long, default_value_t = 1.0)]
     pub conversion: f64,
-    /// Plain HDF5: channels per group (4 for tetrodes).
+    /// Plain HDF5 or raw binary: channels per group (2 for stereotrodes, 4 for tetrodes).
     #[arg(long)]
     pub channels_per_group: Option<usize>,
     /// Plain HDF5: a TOML mapping file instead of the flags above.
     #[arg(long, conflicts_with = "dataset")]
     pub map: Option<PathBuf>,
+    /// Raw interleaved binary: the sample type (int16, uint16, int32, float32, float64); needs --channels and --rate.
+    #[arg(long, requires_all = ["channels", "rate"], conflicts_with_all = ["dataset", "map"])]
+    pub dtype: Option<String>,
+    /// Raw binary: channels per frame.
+    #[arg(long, requires = "dtype")]
+    pub channels: Option<usize>,
+    /// Raw binary: bytes before the first frame [default: 0].
+    #[arg(long, requires = "dtype")]
+    pub offset_bytes: Option<u64>,
+    /// Raw binary: microvolts per stored unit [default: 1].
+    #[arg(long, requires = "dtype")]
+    pub gain_uv: Option<f64>,
 }
 
 /// `burstscope inspect`.
@@ -357,7 +369,7 @@ pub enum ReferenceArg {
 /// `burstscope detect`.
 #[derive(Debug, Args)]
 pub struct DetectArgs {
-    /// Recording (NWB, or plain HDF5 with mapping options).
+    /// Recording (NWB, plain HDF5 with mapping options, or raw binary with --dtype --channels --rate).
     pub file: PathBuf,
     /// Output folder.
     #[arg(long)]

@@ -5,8 +5,12 @@
 //! - [`abf`]: Axon Binary Format 1 and 2 (pCLAMP 9–11: Clampex, AxoScope),
 //!   episodic, gap-free and triggered (variable-length) acquisition, with
 //!   the protocol's epoch table, holding levels, telegraphs and tags.
+//! - [`raw`]: interleaved raw binary (int16, uint16, int32, float32,
+//!   float64) with its layout given, read in blocks as a
+//!   [`burstscope_core::BlockSource`].
 //!
 //! These crates read headers and samples only; turning them into
 //! burstscope's recordings and sweeps is `burstscope-io`'s job.
 
 pub mod abf;
+pub mod raw;

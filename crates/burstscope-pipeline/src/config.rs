@@ -126,6 +126,46 @@ fn finite_non_negative(stage: &'static str, field: &str, v: f64, what: &str) -> 
 
 // ---------------------------------------------------------------- detect
 
+/// An interleaved raw binary input: its layout and how its channels group
+/// (`[raw]` in `detect.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInput {
+    /// Sample type (`int16`, `uint16`, `int32`, `float32`, `float64`; little-endian).
+    pub dtype: burstscope_formats::raw::RawDtype,
+    /// Channels per frame.
+    pub n_channels: usize,
+    /// Sampling rate, Hz.
+    pub rate_hz: f64,
+    /// Bytes before the first frame.
+    #[serde(default)]
+    pub offset_bytes: u64,
+    /// Microvolts per stored unit.
+    #[serde(default = "one_uv")]
+    pub gain_uv: f64,
+    /// Consecutive channels per group (2 stereotrodes, 4 tetrodes); default: one group.
+    #[serde(default)]
+    pub channels_per_group: Option<usize>,
+}
+
+fn one_uv() -> f64 {
+    1.0
+}
+
+impl RawInput {
+    /// The file layout.
+    #[must_use]
+    pub fn layout(&self) -> burstscope_formats::raw::RawParams {
+        burstscope_formats::raw::RawParams {
+            dtype: self.dtype,
+            n_channels: self.n_channels,
+            rate_hz: self.rate_hz,
+            offset_bytes: self.offset_bytes,
+            gain_uv: self.gain_uv,
+        }
+    }
+}
+
 /// `detect` settings: every [`DetectParams`] field at the top level (as
 /// `detect.toml` has always had them) plus the input and output choices.
 /// Unknown keys are refused (serde's `flatten` would let them through, so
@@ -139,6 +179,9 @@ pub struct DetectSettings {
     pub series: Option<String>,
     /// How to read a plain HDF5 file (ignored for NWB files).
     pub mapping: Option<Mapping>,
+    /// Read the input as interleaved raw binary with this layout (no HDF5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<RawInput>,
     /// Write `waveforms.h5`.
     pub waveforms: bool,
     /// gzip level of `waveforms.h5` (0 = none).
@@ -153,6 +196,7 @@ impl Default for DetectSettings {
             params: DetectParams::default(),
             series: None,
             mapping: None,
+            raw: None,
             waveforms: true,
             waveforms_gzip: 0,
             format: TableFormat::Parquet,
@@ -161,7 +205,7 @@ impl Default for DetectSettings {
 }
 
 /// The `detect` keys that are not detection parameters.
-const DETECT_EXTRA_KEYS: [&str; 5] = ["series", "mapping", "waveforms", "waveforms_gzip", "format"];
+const DETECT_EXTRA_KEYS: [&str; 6] = ["series", "mapping", "raw", "waveforms", "waveforms_gzip", "format"];
 
 impl<'de> Deserialize<'de> for DetectSettings {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -171,6 +215,7 @@ impl<'de> Deserialize<'de> for DetectSettings {
         struct Extra {
             series: Option<String>,
             mapping: Option<Mapping>,
+            raw: Option<RawInput>,
             waveforms: Option<bool>,
             waveforms_gzip: Option<u8>,
             format: Option<TableFormat>,
@@ -188,6 +233,7 @@ impl<'de> Deserialize<'de> for DetectSettings {
             params,
             series: extra.series,
             mapping: extra.mapping,
+            raw: extra.raw,
             waveforms: extra.waveforms.unwrap_or(d.waveforms),
             waveforms_gzip: extra.waveforms_gzip.unwrap_or(d.waveforms_gzip),
             format: extra.format.unwrap_or(d.format),
@@ -208,6 +254,21 @@ impl DetectSettings {
         }
         if let Some(m) = &self.mapping {
             m.validate().map_err(|e| ParamError::new("detect", "mapping", m.dataset.clone(), e))?;
+        }
+        if let Some(r) = &self.raw {
+            r.layout().validate().map_err(|(field, problem)| {
+                ParamError::new("detect", format!("raw.{field}"), String::new(), problem)
+            })?;
+            if let Some(k) = r.channels_per_group
+                && (k == 0 || r.n_channels % k != 0)
+            {
+                return Err(ParamError::new(
+                    "detect",
+                    "raw.channels_per_group",
+                    k,
+                    format!("a divisor of the {} channels (2 for stereotrodes, 4 for tetrodes)", r.n_channels),
+                ));
+            }
         }
         Ok(())
     }

@@ -62,13 +62,71 @@ pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Pr
     })
 }
 
+/// The series a raw binary file holds: its channels in microvolts, grouped
+/// by `channels_per_group` consecutive channels (one group without).
+fn raw_series(file: &Path, r: &crate::config::RawInput, raw: &burstscope_formats::raw::RawBinary) -> SeriesInfo {
+    let name = file.file_name().map_or_else(|| "raw".into(), |n| n.to_string_lossy().into_owned());
+    let electrodes = (0..r.n_channels)
+        .map(|c| burstscope_core::Electrode {
+            row: c,
+            id: c as i64,
+            group: r.channels_per_group.map_or_else(String::new, |k| {
+                let kind = match k {
+                    1 => "channel",
+                    2 => "stereotrode",
+                    4 => "tetrode",
+                    _ => "group",
+                };
+                format!("{kind}{}", c / k)
+            }),
+            location: "unknown".into(),
+        })
+        .collect();
+    SeriesInfo {
+        name: name.clone(),
+        path: name,
+        kind: burstscope_core::SeriesKind::Mapped,
+        dtype: r.dtype.name().into(),
+        n_samples: raw.n_samples,
+        n_channels: r.n_channels,
+        rate_hz: r.rate_hz,
+        starting_time_s: 0.0,
+        has_timestamps: false,
+        duration_s: raw.n_samples as f64 / r.rate_hz,
+        conversion: r.gain_uv * 1e-6,
+        offset: 0.0,
+        channel_conversion: None,
+        unit: "microvolts".into(),
+        electrodes,
+    }
+}
+
 type Detected = (StageOutput, PathBuf, Vec<i64>, BTreeMap<String, serde_json::Value>, Vec<String>);
 
 #[allow(clippy::too_many_lines)]
 fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progress) -> Result<Detected> {
     let params = &cfg.params;
-    let rec = Recording::open_with(file, cfg.mapping.clone())?;
-    let series = rec.series_named(cfg.series.as_deref())?;
+    // NWB / HDF5 through burstscope-io, or raw binary with its layout given
+    let (series, nwb_reader, raw_reader, timestamps) = match &cfg.raw {
+        Some(r) => {
+            let raw =
+                burstscope_formats::raw::RawBinary::open(file, r.layout()).map_err(|e| Error::Input(e.to_string()))?;
+            (raw_series(file, r, &raw), None, Some(raw), None)
+        }
+        None => {
+            let rec = Recording::open_with(file, cfg.mapping.clone())?;
+            let series = rec.series_named(cfg.series.as_deref())?;
+            let reader = rec.stream(&series)?;
+            // The reader checked at open that there is one timestamp per sample.
+            let timestamps = rec.timestamps(&series)?;
+            (series, Some(reader), None, timestamps)
+        }
+    };
+    let reader: &dyn burstscope_core::BlockSource = match (&nwb_reader, &raw_reader) {
+        (Some(r), _) => r,
+        (None, Some(r)) => r,
+        (None, None) => bail!("{}: no reader", file.display()),
+    };
     params
         .validate(series.rate_hz)
         .map_err(|e| Error::from(detect_param_error(params, &e)))
@@ -78,12 +136,14 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
         series.channel_groups().into_iter().map(|(name, channels)| ChannelGroup { name, channels }).collect();
     let plan = Plan::new(params, series.rate_hz, series.n_samples, series.n_channels, &groups, scale)
         .ctx(|| format!("{}: {}", file.display(), series.path))?;
-    let reader = rec.stream(&series)?;
-    // The reader checked at open that there is one timestamp per sample.
-    let timestamps = rec.timestamps(&series)?;
     let stage = StageOutput::begin(out, DETECT_STAGE, Vec::new(), Vec::new(), cfg)?;
-    tracing::info!("opened {} ({} blocks, direct reads: {})", file.display(), plan.n_blocks(), reader.is_direct());
-    let noise = plan.noise(&reader).ctx(|| format!("{}: noise estimate", file.display()))?;
+    tracing::info!(
+        "opened {} ({} blocks, direct reads: {})",
+        file.display(),
+        plan.n_blocks(),
+        nwb_reader.as_ref().is_none_or(burstscope_io::SeriesReader::is_direct)
+    );
+    let noise = plan.noise(reader).ctx(|| format!("{}: noise estimate", file.display()))?;
     let mut warnings = Vec::new();
     for (c, dead) in noise.dead.iter().enumerate() {
         if *dead {
@@ -147,7 +207,7 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
         }
         Ok(())
     };
-    let summary = burstscope_spikes::run(&plan, &reader, &noise, &on_progress, &mut sink)
+    let summary = burstscope_spikes::run(&plan, reader, &noise, &on_progress, &mut sink)
         .ctx(|| format!("{}: detection", file.display()))?;
     progress.finish();
     #[allow(clippy::cast_precision_loss, clippy::cast_sign_loss)]

@@ -48,6 +48,17 @@ pub(crate) fn config(a: &DetectArgs) -> Result<DetectConfig> {
     if let Some(m) = mapping_from_args(&a.mapping)? {
         s.mapping = Some(m);
     }
+    if let Some(d) = &a.mapping.dtype {
+        let m = &a.mapping;
+        s.raw = Some(burstscope_pipeline::config::RawInput {
+            dtype: burstscope_formats::raw::RawDtype::parse(d).map_err(|e| anyhow::anyhow!("--dtype {e}"))?,
+            n_channels: m.channels.unwrap_or(0),
+            rate_hz: m.rate.unwrap_or(f64::NAN),
+            offset_bytes: m.offset_bytes.unwrap_or(0),
+            gain_uv: m.gain_uv.unwrap_or(1.0),
+            channels_per_group: m.channels_per_group,
+        });
+    }
     if a.no_waveforms {
         s.waveforms = false;
     }

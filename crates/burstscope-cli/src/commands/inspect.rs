@@ -8,6 +8,9 @@ use burstscope_io::Recording;
 use std::io::Write as _;
 
 pub(crate) fn run(a: &InspectArgs) -> Result<Outcome> {
+    if a.mapping.dtype.is_some() {
+        anyhow::bail!("--dtype: raw binary input is read by `burstscope detect` (not yet by `inspect`)");
+    }
     let mapping = mapping_from_args(&a.mapping)?;
     // Each file's summary as JSON and as text.
     let mut summaries: Vec<(serde_json::Value, String)> = Vec::new();

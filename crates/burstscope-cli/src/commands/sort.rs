@@ -16,6 +16,9 @@ pub(crate) fn config(a: &SortArgs) -> Result<SortConfig> {
     if let Some(v) = &a.series {
         s.detect.series = Some(v.clone());
     }
+    if a.mapping.dtype.is_some() {
+        anyhow::bail!("--dtype: raw binary input is read by `burstscope detect` (not yet by `sort`)");
+    }
     if let Some(m) = mapping_from_args(&a.mapping)? {
         s.detect.mapping = Some(m);
     }

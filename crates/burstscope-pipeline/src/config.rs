@@ -143,9 +143,6 @@ pub struct RawInput {
     /// Microvolts per stored unit.
     #[serde(default = "one_uv")]
     pub gain_uv: f64,
-    /// Consecutive channels per group (2 stereotrodes, 4 tetrodes); default: one group.
-    #[serde(default)]
-    pub channels_per_group: Option<usize>,
 }
 
 fn one_uv() -> f64 {
@@ -182,6 +179,10 @@ pub struct DetectSettings {
     /// Read the input as interleaved raw binary with this layout (no HDF5).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw: Option<RawInput>,
+    /// Raw binary and Open Ephys inputs: consecutive channels per group (2
+    /// stereotrodes, 4 tetrodes); default: one group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels_per_group: Option<usize>,
     /// Write `waveforms.h5`.
     pub waveforms: bool,
     /// gzip level of `waveforms.h5` (0 = none).
@@ -197,6 +198,7 @@ impl Default for DetectSettings {
             series: None,
             mapping: None,
             raw: None,
+            channels_per_group: None,
             waveforms: true,
             waveforms_gzip: 0,
             format: TableFormat::Parquet,
@@ -205,7 +207,8 @@ impl Default for DetectSettings {
 }
 
 /// The `detect` keys that are not detection parameters.
-const DETECT_EXTRA_KEYS: [&str; 6] = ["series", "mapping", "raw", "waveforms", "waveforms_gzip", "format"];
+const DETECT_EXTRA_KEYS: [&str; 7] =
+    ["series", "mapping", "raw", "channels_per_group", "waveforms", "waveforms_gzip", "format"];
 
 impl<'de> Deserialize<'de> for DetectSettings {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -216,6 +219,7 @@ impl<'de> Deserialize<'de> for DetectSettings {
             series: Option<String>,
             mapping: Option<Mapping>,
             raw: Option<RawInput>,
+            channels_per_group: Option<usize>,
             waveforms: Option<bool>,
             waveforms_gzip: Option<u8>,
             format: Option<TableFormat>,
@@ -234,6 +238,7 @@ impl<'de> Deserialize<'de> for DetectSettings {
             series: extra.series,
             mapping: extra.mapping,
             raw: extra.raw,
+            channels_per_group: extra.channels_per_group,
             waveforms: extra.waveforms.unwrap_or(d.waveforms),
             waveforms_gzip: extra.waveforms_gzip.unwrap_or(d.waveforms_gzip),
             format: extra.format.unwrap_or(d.format),
@@ -255,16 +260,19 @@ impl DetectSettings {
         if let Some(m) = &self.mapping {
             m.validate().map_err(|e| ParamError::new("detect", "mapping", m.dataset.clone(), e))?;
         }
+        if self.channels_per_group == Some(0) {
+            return Err(ParamError::new("detect", "channels_per_group", 0u64, "a positive number of channels"));
+        }
         if let Some(r) = &self.raw {
             r.layout().validate().map_err(|(field, problem)| {
                 ParamError::new("detect", format!("raw.{field}"), String::new(), problem)
             })?;
-            if let Some(k) = r.channels_per_group
+            if let Some(k) = self.channels_per_group
                 && (k == 0 || r.n_channels % k != 0)
             {
                 return Err(ParamError::new(
                     "detect",
-                    "raw.channels_per_group",
+                    "channels_per_group",
                     k,
                     format!("a divisor of the {} channels (2 for stereotrodes, 4 for tetrodes)", r.n_channels),
                 ));

@@ -50,8 +50,20 @@ pub fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
 /// The recording cannot be used with this config, or writing failed (`out`
 /// is then unchanged).
 pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progress) -> Result<DetectRun> {
+    // an Open Ephys folder is identified by its channel files
+    let inputs: Vec<PathBuf> = if file.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(file)
+            .map_err(crate::error::file_err(file))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "continuous"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![file.to_path_buf()]
+    };
     std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| identify(&[file]));
+        let hashing = scope.spawn(|| identify(&inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>()));
         let detected = detect_into(file, out, cfg, progress);
         let identity = hashing.join().map_err(|_| Error::Input(format!("{}: hashing failed", file.display())))?;
         let (mut stage, spikes_name, samples, summary, warnings) = detected?;
@@ -64,24 +76,14 @@ pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Pr
 
 /// The series a raw binary file holds: its channels in microvolts, grouped
 /// by `channels_per_group` consecutive channels (one group without).
-fn raw_series(file: &Path, r: &crate::config::RawInput, raw: &burstscope_formats::raw::RawBinary) -> SeriesInfo {
+fn raw_series(
+    file: &Path,
+    r: &crate::config::RawInput,
+    channels_per_group: Option<usize>,
+    raw: &burstscope_formats::raw::RawBinary,
+) -> SeriesInfo {
     let name = file.file_name().map_or_else(|| "raw".into(), |n| n.to_string_lossy().into_owned());
-    let electrodes = (0..r.n_channels)
-        .map(|c| burstscope_core::Electrode {
-            row: c,
-            id: c as i64,
-            group: r.channels_per_group.map_or_else(String::new, |k| {
-                let kind = match k {
-                    1 => "channel",
-                    2 => "stereotrode",
-                    4 => "tetrode",
-                    _ => "group",
-                };
-                format!("{kind}{}", c / k)
-            }),
-            location: "unknown".into(),
-        })
-        .collect();
+    let electrodes = grouped_electrodes(r.n_channels, channels_per_group);
     SeriesInfo {
         name: name.clone(),
         path: name,
@@ -101,17 +103,79 @@ fn raw_series(file: &Path, r: &crate::config::RawInput, raw: &burstscope_formats
     }
 }
 
+/// Electrodes of `n` channels in groups of `k` consecutive channels
+/// (`stereotrode0`, `tetrode0`, ...; one unnamed group without `k`).
+fn grouped_electrodes(n: usize, k: Option<usize>) -> Vec<burstscope_core::Electrode> {
+    (0..n)
+        .map(|c| burstscope_core::Electrode {
+            row: c,
+            id: c as i64,
+            group: k.filter(|&k| k > 0).map_or_else(String::new, |k| {
+                let kind = match k {
+                    1 => "channel",
+                    2 => "stereotrode",
+                    4 => "tetrode",
+                    _ => "group",
+                };
+                format!("{kind}{}", c / k)
+            }),
+            location: "unknown".into(),
+        })
+        .collect()
+}
+
+/// The series of an Open Ephys legacy record node: its channels in µV, on
+/// the acquisition clock, grouped by `channels_per_group`.
+fn openephys_series(
+    dir: &Path,
+    channels_per_group: Option<usize>,
+    oe: &burstscope_formats::openephys::LegacyRecording,
+) -> SeriesInfo {
+    let name = dir.file_name().map_or_else(|| "openephys".into(), |n| n.to_string_lossy().into_owned());
+    SeriesInfo {
+        name: name.clone(),
+        path: name,
+        kind: burstscope_core::SeriesKind::Mapped,
+        dtype: "int16".into(),
+        n_samples: oe.n_samples,
+        n_channels: oe.channels.len(),
+        rate_hz: oe.rate_hz,
+        starting_time_s: oe.start_s,
+        has_timestamps: false,
+        duration_s: oe.n_samples as f64 / oe.rate_hz,
+        conversion: 1e-6,
+        offset: 0.0,
+        channel_conversion: None,
+        unit: "microvolts".into(),
+        electrodes: grouped_electrodes(oe.channels.len(), channels_per_group),
+    }
+}
+
 type Detected = (StageOutput, PathBuf, Vec<i64>, BTreeMap<String, serde_json::Value>, Vec<String>);
 
 #[allow(clippy::too_many_lines)]
 fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progress) -> Result<Detected> {
     let params = &cfg.params;
     // NWB / HDF5 through burstscope-io, or raw binary with its layout given
+    let mut oe_reader = None;
     let (series, nwb_reader, raw_reader, timestamps) = match &cfg.raw {
         Some(r) => {
             let raw =
                 burstscope_formats::raw::RawBinary::open(file, r.layout()).map_err(|e| Error::Input(e.to_string()))?;
-            (raw_series(file, r, &raw), None, Some(raw), None)
+            (raw_series(file, r, cfg.channels_per_group, &raw), None, Some(raw), None)
+        }
+        None if file.is_dir() => {
+            if !burstscope_formats::openephys::is_legacy_dir(file) {
+                bail!(
+                    "{}: a folder without .continuous files; expected an Open Ephys legacy-format record node",
+                    file.display()
+                );
+            }
+            let oe =
+                burstscope_formats::openephys::LegacyRecording::open(file).map_err(|e| Error::Input(e.to_string()))?;
+            let series = openephys_series(file, cfg.channels_per_group, &oe);
+            oe_reader = Some(oe);
+            (series, None, None, None)
         }
         None => {
             let rec = Recording::open_with(file, cfg.mapping.clone())?;
@@ -122,10 +186,11 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
             (series, Some(reader), None, timestamps)
         }
     };
-    let reader: &dyn burstscope_core::BlockSource = match (&nwb_reader, &raw_reader) {
-        (Some(r), _) => r,
-        (None, Some(r)) => r,
-        (None, None) => bail!("{}: no reader", file.display()),
+    let reader: &dyn burstscope_core::BlockSource = match (&nwb_reader, &raw_reader, &oe_reader) {
+        (Some(r), _, _) => r,
+        (None, Some(r), _) => r,
+        (None, None, Some(r)) => r,
+        (None, None, None) => bail!("{}: no reader", file.display()),
     };
     params
         .validate(series.rate_hz)

@@ -56,8 +56,10 @@ pub(crate) fn config(a: &DetectArgs) -> Result<DetectConfig> {
             rate_hz: m.rate.unwrap_or(f64::NAN),
             offset_bytes: m.offset_bytes.unwrap_or(0),
             gain_uv: m.gain_uv.unwrap_or(1.0),
-            channels_per_group: m.channels_per_group,
         });
+    }
+    if a.mapping.dataset.is_none() && a.mapping.map.is_none() && a.mapping.channels_per_group.is_some() {
+        s.channels_per_group = a.mapping.channels_per_group;
     }
     if a.no_waveforms {
         s.waveforms = false;

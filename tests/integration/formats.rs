@@ -54,3 +54,57 @@ fn a_damaged_abf_is_exit_2_and_does_not_stop_the_others() {
     assert_eq!(r.status.code(), Some(1), "one of two files failed");
     assert!(String::from_utf8_lossy(&r.stdout).contains("model_vc_step.abf (ABF2 2.6.0.0, episodic stimulation)"));
 }
+
+/// A Blackrock NEV file's online-sorted units go into `bursts` (the reader
+/// equals neo: crates/burstscope-formats/tests/nev_neo.rs); `--labels sorted`
+/// keeps units 1–16 and leaves the unsorted (0) and noise (255) ones out.
+#[test]
+fn blackrock_nev_units_go_into_bursts() {
+    let nev =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real/extracellular/blackrock_utah/l101210-001-02.nev");
+    if !nev.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real");
+        eprintln!("{} absent: skipped", nev.display());
+        return;
+    }
+    let golden: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/nev_golden.json")).unwrap(),
+    )
+    .unwrap();
+    let sorted: Vec<&serde_json::Value> = golden["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| {
+            let unit: u32 = u["name"].as_str().unwrap().rsplit_once('#').unwrap().1.parse().unwrap();
+            (1..=16).contains(&unit) && u["count"].as_u64().unwrap() > 0
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let r = bin()
+        .arg("bursts")
+        .arg(&nev)
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--labels", "sorted", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(dir.path().join("unit_metrics.csv")).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (ui, ni) =
+        (head.iter().position(|h| *h == "unit").unwrap(), head.iter().position(|h| *h == "n_spikes").unwrap());
+    let rows: Vec<(String, u64)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[ui].trim_matches('"').to_string(), f[ni].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows.len(), sorted.len());
+    for u in sorted {
+        let name = u["name"].as_str().unwrap();
+        let row = rows.iter().find(|r| r.0 == name).unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(row.1, u["count"].as_u64().unwrap(), "{name}");
+    }
+}

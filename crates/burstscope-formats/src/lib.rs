@@ -5,6 +5,8 @@
 //! - [`abf`]: Axon Binary Format 1 and 2 (pCLAMP 9–11: Clampex, AxoScope),
 //!   episodic, gap-free and triggered (variable-length) acquisition, with
 //!   the protocol's epoch table, holding levels, telegraphs and tags.
+//! - [`blackrock`]: Blackrock NEV 2.x event files: spikes with their
+//!   electrodes and online-sorted units, digital-input changes.
 //! - [`openephys`]: Open Ephys GUI legacy-format recordings (a folder of
 //!   `.continuous` files), read in blocks as a [`burstscope_core::BlockSource`].
 //! - [`raw`]: interleaved raw binary (int16, uint16, int32, float32,
@@ -15,5 +17,6 @@
 //! burstscope's recordings and sweeps is `burstscope-io`'s job.
 
 pub mod abf;
+pub mod blackrock;
 pub mod openephys;
 pub mod raw;

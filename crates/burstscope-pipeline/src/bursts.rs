@@ -597,8 +597,10 @@ pub fn run_bursts(input: &Path, out: &Path, cfg: &BurstsConfig) -> Result<Bursts
         write_table(&t, stage.path(), cfg.format.into())?;
     }
     let mut lfp_bands = None;
+    let nev = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("nev"));
     if !is_table(input)
         && !phy
+        && !nev
         && let Some((bands, spectra)) =
             crate::lfp::lfp_tables(input, &windows, &cfg.lfp).ctx(|| format!("{}: LFP band powers", input.display()))?
     {

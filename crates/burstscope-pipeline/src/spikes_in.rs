@@ -1,5 +1,6 @@
 //! Spike trains from the files labs have: NWB `/units` (any NWB 2.x root), MEA
-//! spike-train HDF5 files, or a `unit,time_s` table.
+//! spike-train HDF5 files, a `unit,time_s` table, or a Blackrock NEV file's
+//! online-sorted units.
 //!
 //! Real sortings contain unsorted spike times (trials concatenated, merged
 //! units) and exact duplicates: they are sorted and de-duplicated here, and
@@ -57,6 +58,8 @@ pub fn load_spikes(path: &Path) -> Result<Spikes> {
         load_phy(path)?
     } else if is_table(path) {
         load_table(path)?
+    } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("nev")) {
+        load_nev(path)?
     } else {
         load_recording(path)?
     };
@@ -138,6 +141,37 @@ fn load_recording(path: &Path) -> Result<Spikes> {
     let end = rec.duration_s()?.unwrap_or(0.0).max(last_spike);
     let start = epochs.iter().map(|e| e.start_s).fold(first_spike.min(0.0), f64::min);
     Ok(Spikes { units: trains, epochs, start_s: start, end_s: end, subject, warnings: Vec::new() })
+}
+
+/// A Blackrock NEV file's online-sorted units: one train per electrode and
+/// unit (`ch<electrode>#<unit>`, or the electrode's label), with the quality
+/// `unsorted` (unit 0), `sorted` (1–16) or `noise` (255) for `--labels`.
+fn load_nev(path: &Path) -> Result<Spikes> {
+    let nev = burstscope_formats::blackrock::Nev::open(path).map_err(|e| crate::Error::Input(e.to_string()))?;
+    if nev.spikes.is_empty() {
+        bail!("{}: no spike packets (a NEV file with digital events only?)", path.display());
+    }
+    let label_of = |e: u16| nev.labels.iter().find(|l| l.0 == e).map(|l| l.1.clone()).filter(|l| !l.is_empty());
+    let units: Vec<UnitTrain> = nev
+        .units()
+        .into_iter()
+        .map(|((e, u), times)| UnitTrain {
+            label: format!("{}#{u}", label_of(e).unwrap_or_else(|| format!("ch{e}"))),
+            times,
+            quality: Some(
+                match u {
+                    0 => "unsorted",
+                    255 => "noise",
+                    _ => "sorted",
+                }
+                .into(),
+            ),
+        })
+        .collect();
+    // the recording lasted at least through the last spike's tick
+    let end = units.iter().flat_map(|u| u.times.last()).copied().fold(0.0f64, f64::max) + 1.0 / nev.timestamp_hz;
+    let warnings = nev.warnings.iter().map(|w| format!("{}: {w}", path.display())).collect();
+    Ok(Spikes { units, epochs: Vec::new(), start_s: 0.0, end_s: end, subject: None, warnings })
 }
 
 fn load_table(path: &Path) -> Result<Spikes> {

@@ -108,3 +108,48 @@ fn blackrock_nev_units_go_into_bursts() {
         assert_eq!(row.1, u["count"].as_u64().unwrap(), "{name}");
     }
 }
+
+/// `inspect` summarises the extracellular formats (Open Ephys legacy, NEV,
+/// NSx) and `detect` reads an NSx file with the scale from its NEV file;
+/// without the NEV an NSx 2.1 file is a clear error, exit 2.
+#[test]
+fn inspect_and_detect_read_open_ephys_and_blackrock_files() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real/extracellular");
+    if !base.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real");
+        return;
+    }
+    let (ns2, nev, node) = (
+        base.join("blackrock_utah/l101210-001.ns2"),
+        base.join("blackrock_utah/l101210-001-02.nev"),
+        base.join("openephys_legacy_v0.6.7/Record Node 101"),
+    );
+    let r = bin().arg("inspect").arg("--json").arg(&ns2).arg(&nev).arg(&node).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v[0]["format"], "blackrock_nsx");
+    assert_eq!(v[0]["rate_hz"], 1000.0);
+    assert!((v[0]["channels"][0]["uv_per_unit"].as_f64().unwrap() - 152.592547).abs() < 1e-9);
+    assert_eq!(v[1]["format"], "blackrock_nev");
+    assert_eq!(v[1]["n_spikes"], 14210);
+    assert_eq!(v[1]["digital"].as_array().unwrap().len(), 8);
+    assert_eq!(v[2]["format"], "openephys_legacy");
+    assert_eq!(v[2]["channels"].as_array().unwrap().len(), 16);
+    // detect on the NSx file: the NEV beside it is one of the inputs (its scale)
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("det");
+    let r = bin().arg("detect").arg(&ns2).arg("--out").arg(&out).args(["--band", "10:400"]).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("detect.json")).unwrap()).unwrap();
+    let inputs = d["key"]["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 2);
+    assert!(inputs[1]["path"].as_str().unwrap().ends_with(".nev"));
+    // alone, the NSx 2.1 file has no scale
+    let alone = dir.path().join("alone.ns2");
+    std::fs::copy(&ns2, &alone).unwrap();
+    let r = bin().arg("detect").arg(&alone).arg("--out").arg(dir.path().join("x")).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("alone.ns2") && err.contains("NEV"), "{err}");
+    assert!(!dir.path().join("x").exists());
+}

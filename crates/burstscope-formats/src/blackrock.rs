@@ -71,6 +71,9 @@ pub struct Nev {
     pub packet_bytes: usize,
     /// Electrode labels from `NEUEVLBL` headers.
     pub labels: Vec<(u16, String)>,
+    /// Digitization factors (nV per unit) per electrode from `NEUEVWAV`
+    /// headers (the scale of the electrode's waveforms and of NSx 2.1 data).
+    pub digitization_nv: Vec<(u16, u16)>,
     /// Spikes in file order.
     pub spikes: Vec<NevSpike>,
     /// Digital-input changes in file order.
@@ -122,8 +125,12 @@ impl Nev {
             ));
         }
         let mut labels = Vec::new();
+        let mut digitization_nv = Vec::new();
         for e in 0..n_ext {
             let h = &b[336 + 32 * e..336 + 32 * (e + 1)];
+            if &h[..8] == b"NEUEVWAV" {
+                digitization_nv.push((u16_at(h, 8), u16_at(h, 12)));
+            }
             if &h[..8] == b"NEUEVLBL" {
                 let text: String =
                     h[10..26].iter().take_while(|&&c| c != 0).map(|&c| char::from(c)).collect::<String>().trim().into();
@@ -163,6 +170,7 @@ impl Nev {
             sample_hz,
             packet_bytes,
             labels,
+            digitization_nv,
             spikes,
             digital,
             warnings,
@@ -187,9 +195,257 @@ impl Nev {
     }
 }
 
+/// A Blackrock NSx continuous file: NSx 2.1 (`NEURALSG`: label, sampling
+/// period, channel ids, then int16 frames) or 2.2/2.3 (`NEURALCD`: basic
+/// header, one 66-byte `CC` extended header per channel with its label and
+/// analog/digital ranges, then data packets of a 0x01 byte, a uint32
+/// timestamp, a uint32 frame count and the int16 frames), read in blocks as
+/// a [`BlockSource`] in µV (the first data packet's frames; a file paused
+/// into several packets gives a warning).
+#[derive(Debug)]
+pub struct Nsx {
+    /// The file.
+    pub path: PathBuf,
+    /// `2.1`, `2.2` or `2.3`.
+    pub version: String,
+    /// Sampling rate, Hz.
+    pub rate_hz: f64,
+    /// Per channel: electrode id, label, µV per unit (NaN when unknown).
+    pub channels: Vec<(u32, String, f64)>,
+    /// Frames in the (first) data packet.
+    pub n_samples: usize,
+    /// Its first frame's time (s; 0 for 2.1).
+    pub start_s: f64,
+    /// What could not be known (no scale for 2.1 without its NEV, several packets).
+    pub warnings: Vec<String>,
+    data_offset: u64,
+    file: std::fs::File,
+}
+
+impl Nsx {
+    /// Opens `path`; for NSx 2.1, whose header has no scale, the channels'
+    /// digitization factors come from `nev` (the recording's NEV file) when
+    /// given — with Blackrock's documented correction of the Cerebus
+    /// overflow value 21516 to 152592.547 nV.
+    ///
+    /// # Errors
+    /// Not an NSx file, a header that does not fit, or an unreadable file.
+    pub fn open(path: &Path, nev: Option<&Nev>) -> Result<Self, NevError> {
+        use std::os::unix::fs::FileExt;
+        let bad = |field: &'static str, problem: String| NevError::Invalid { path: path.into(), field, problem };
+        let io = |source| NevError::Io { path: path.into(), source };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        let mut head = vec![0u8; usize::try_from(size.min(1 << 20)).unwrap_or(0)];
+        file.read_exact_at(&mut head, 0).map_err(io)?;
+        let b = &head;
+        if b.len() < 32 {
+            return Err(bad("file type", "expected an NSx file (NEURALSG or NEURALCD header)".into()));
+        }
+        let mut warnings = Vec::new();
+        let (version, rate_hz, channels, data_offset, n_samples, start_s) = if &b[..8] == b"NEURALSG" {
+            let period = u32_at(b, 24);
+            let n = u32_at(b, 28) as usize;
+            let off = 32 + 4 * n;
+            if period == 0 || n == 0 || off > b.len() {
+                return Err(bad("header", format!("sampling period {period}, {n} channels: expected positive values")));
+            }
+            let ids: Vec<u32> = (0..n).map(|k| u32_at(b, 32 + 4 * k)).collect();
+            let chans = ids
+                .iter()
+                .map(|&id| {
+                    let label = if id < 129 { format!("chan{id}") } else { format!("ainp{}", id - 128) };
+                    let factor = nev.and_then(|nv| {
+                        nv.digitization_nv
+                            .iter()
+                            .find(|d| u32::from(d.0) == id)
+                            .map(|d| if d.1 == 21_516 { 152_592.547 } else { f64::from(d.1) })
+                    });
+                    // nV per unit → µV per unit
+                    (id, label, factor.map_or(f64::NAN, |f| f / 1000.0))
+                })
+                .collect::<Vec<_>>();
+            if chans.iter().any(|c| c.2.is_nan()) {
+                warnings
+                    .push("NSx 2.1 holds no scale: values are in stored units (give the recording's NEV file)".into());
+            }
+            let frames = usize::try_from((size - off as u64) / (2 * n) as u64).unwrap_or(0);
+            ("2.1".to_string(), 30_000.0 / f64::from(period), chans, off as u64, frames, 0.0)
+        } else if &b[..8] == b"NEURALCD" {
+            if b.len() < 314 {
+                return Err(bad("basic header", "shorter than its 314 bytes".into()));
+            }
+            let header_bytes = u32_at(b, 10) as usize;
+            let period = u32_at(b, 286);
+            let resolution = u32_at(b, 290);
+            let n = u32_at(b, 310) as usize;
+            if period == 0 || resolution == 0 || n == 0 || header_bytes != 314 + 66 * n || header_bytes + 9 > b.len() {
+                return Err(bad(
+                    "basic header",
+                    format!("{header_bytes} header bytes for {n} channels, period {period}, resolution {resolution}"),
+                ));
+            }
+            let mut chans = Vec::with_capacity(n);
+            for k in 0..n {
+                let h = &b[314 + 66 * k..314 + 66 * (k + 1)];
+                if &h[..2] != b"CC" {
+                    return Err(bad("extended header", format!("header {k} does not start with CC")));
+                }
+                let id = u32::from(u16_at(h, 2));
+                let label: String = h[4..20].iter().take_while(|&&c| c != 0).map(|&c| char::from(c)).collect();
+                let i16_at = |o: usize| f64::from(i16::from_le_bytes([h[o], h[o + 1]]));
+                let (dmin, dmax, amin, amax) = (i16_at(22), i16_at(24), i16_at(26), i16_at(28));
+                let unit: String = h[30..46].iter().take_while(|&&c| c != 0).map(|&c| char::from(c)).collect();
+                let to_uv = match unit.trim() {
+                    "uV" | "µV" => 1.0,
+                    "mV" => 1e3,
+                    "V" => 1e6,
+                    _ => f64::NAN,
+                };
+                let per_unit = if dmax > dmin { (amax - amin) / (dmax - dmin) * to_uv } else { f64::NAN };
+                chans.push((id, label.trim().to_string(), per_unit));
+            }
+            let p = header_bytes;
+            if b[p] != 1 {
+                return Err(bad("data packet", format!("header byte {} where 0x01 starts a packet", b[p])));
+            }
+            let ts = u32_at(b, p + 1);
+            let frames = u32_at(b, p + 5) as usize;
+            let off = (p + 9) as u64;
+            let room = usize::try_from((size - off) / (2 * n) as u64).unwrap_or(0);
+            if frames > room {
+                return Err(bad("data packet", format!("{frames} frames announced, {room} in the file")));
+            }
+            if frames < room {
+                warnings.push(format!(
+                    "{} frames after the first data packet (a paused recording): only the first packet is read",
+                    room - frames
+                ));
+            }
+            let v = format!("{}.{}", b[8], b[9]);
+            (v, f64::from(resolution) / f64::from(period), chans, off, frames, f64::from(ts) / f64::from(resolution))
+        } else {
+            return Err(bad("file type", "expected an NSx file (NEURALSG or NEURALCD header)".into()));
+        };
+        Ok(Self { path: path.into(), version, rate_hz, channels, n_samples, start_s, warnings, data_offset, file })
+    }
+
+    /// Stored values of frames `start..start + len` (time-major, all channels).
+    ///
+    /// # Errors
+    /// Out of range or a read error.
+    pub fn read_values(&self, start: usize, len: usize) -> Result<Vec<i16>, NevError> {
+        use std::os::unix::fs::FileExt;
+        if start + len > self.n_samples {
+            return Err(NevError::Invalid {
+                path: self.path.clone(),
+                field: "frames",
+                problem: format!("{start}..{} requested of {}", start + len, self.n_samples),
+            });
+        }
+        let n = self.channels.len();
+        let mut buf = vec![0u8; 2 * n * len];
+        self.file
+            .read_exact_at(&mut buf, self.data_offset + (2 * n * start) as u64)
+            .map_err(|source| NevError::Io { path: self.path.clone(), source })?;
+        Ok(buf.chunks_exact(2).map(|x| i16::from_le_bytes([x[0], x[1]])).collect())
+    }
+}
+
+impl burstscope_core::BlockSource for Nsx {
+    fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+    fn n_channels(&self) -> usize {
+        self.channels.len()
+    }
+    fn rate_hz(&self) -> f64 {
+        self.rate_hz
+    }
+    fn read(
+        &self,
+        start: usize,
+        len: usize,
+        scale: f64,
+        cols: &[usize],
+        stride: usize,
+        out: &mut [f32],
+        count: std::ops::Range<usize>,
+        quality: &mut burstscope_core::BlockQuality,
+    ) -> Result<(), String> {
+        let n = self.channels.len();
+        if out.len() != len * stride || cols.len() > stride || cols.iter().any(|&c| c >= n) {
+            return Err(format!("{}: bad block request", self.path.display()));
+        }
+        let v = self.read_values(start, len).map_err(|e| e.to_string())?;
+        quality.clipped = vec![0; n];
+        quality.nonfinite = vec![0; n];
+        quality.bad_rows = vec![false; len];
+        out.fill(0.0);
+        for t in 0..len {
+            for (j, &c) in cols.iter().enumerate() {
+                let x = v[t * n + c];
+                if x == i16::MIN || x == i16::MAX {
+                    quality.bad_rows[t] = true;
+                    if count.contains(&t) {
+                        quality.clipped[c] += 1;
+                    }
+                }
+                let g = self.channels[c].2;
+                let g = if g.is_finite() { g } else { 1.0 };
+                #[allow(clippy::cast_possible_truncation)]
+                {
+                    out[t * stride + j] = (f64::from(x) * g * scale) as f32;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nsx_2_2_from_the_description() {
+        let mut b = vec![0u8; 314];
+        b[..8].copy_from_slice(b"NEURALCD");
+        b[8] = 2;
+        b[9] = 2;
+        b[10..14].copy_from_slice(&(314u32 + 66 * 2).to_le_bytes());
+        b[286..290].copy_from_slice(&1u32.to_le_bytes());
+        b[290..294].copy_from_slice(&30_000u32.to_le_bytes());
+        b[310..314].copy_from_slice(&2u32.to_le_bytes());
+        for (k, label) in [(1u16, "elec1"), (2, "elec2")] {
+            let mut h = vec![0u8; 66];
+            h[..2].copy_from_slice(b"CC");
+            h[2..4].copy_from_slice(&k.to_le_bytes());
+            h[4..4 + label.len()].copy_from_slice(label.as_bytes());
+            for (o, v) in [(22, -32_764i16), (24, 32_764), (26, -8_191), (28, 8_191)] {
+                h[o..o + 2].copy_from_slice(&v.to_le_bytes());
+            }
+            h[30..32].copy_from_slice(b"uV");
+            b.extend(h);
+        }
+        b.push(1);
+        b.extend(300u32.to_le_bytes());
+        b.extend(3u32.to_le_bytes());
+        for v in [10i16, -10, 20, -20, 30, -30] {
+            b.extend(v.to_le_bytes());
+        }
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("x.ns5");
+        std::fs::write(&f, &b).unwrap();
+        let n = Nsx::open(&f, None).unwrap();
+        assert_eq!((n.version.as_str(), n.rate_hz, n.n_samples), ("2.2", 30_000.0, 3));
+        assert!((n.start_s - 0.01).abs() < 1e-12);
+        assert_eq!(n.channels[1].1, "elec2");
+        assert!((n.channels[0].2 - 0.25).abs() < 1e-3, "{}", n.channels[0].2);
+        assert_eq!(n.read_values(1, 2).unwrap(), vec![20, -20, 30, -30]);
+        std::fs::write(&f, &b[..320]).unwrap();
+        assert!(Nsx::open(&f, None).is_err());
+    }
 
     #[test]
     fn packets_from_the_description_and_bad_files() {

@@ -53,3 +53,44 @@ fn utah_nev_equals_neo() {
         d["labels"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn utah_ns2_equals_neo() {
+    use burstscope_formats::blackrock::Nsx;
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real/extracellular/blackrock_utah");
+    if !d.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real");
+        return;
+    }
+    let golden: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/nev_golden.json")).unwrap(),
+    )
+    .unwrap();
+    let want = &golden["nsx"];
+    let nev = Nev::open(&d.join("l101210-001-02.nev")).unwrap();
+    let nsx = Nsx::open(&d.join("l101210-001.ns2"), Some(&nev)).unwrap();
+    assert_eq!(nsx.version, "2.1");
+    assert!(nsx.warnings.is_empty(), "{:?}", nsx.warnings);
+    assert_eq!(nsx.rate_hz, want["rate_hz"].as_f64().unwrap());
+    // neo counts an NSx 2.1 file's frames as (size − headers) / (2 · channels) − 1
+    // and so leaves out its last frame; the 43 748-byte file holds 3 641 whole frames
+    assert_eq!(nsx.n_samples as u64, want["n_samples"].as_u64().unwrap() + 1);
+    assert_eq!(nsx.start_s, want["t_start_s"].as_f64().unwrap());
+    let nch = nsx.channels.len();
+    assert_eq!(nch, want["names"].as_array().unwrap().len());
+    for (c, (id, label, gain)) in nsx.channels.iter().enumerate() {
+        assert_eq!(label, want["names"][c].as_str().unwrap());
+        assert_eq!(u64::from(*id), want["ids"][c].as_u64().unwrap());
+        assert!((gain - want["gain_uv"][c].as_f64().unwrap()).abs() < 1e-9, "{label}: {gain}");
+    }
+    let n = nsx.n_samples - 1;
+    let v = nsx.read_values(0, n).unwrap();
+    for c in 0..nch {
+        for k in 0..3 {
+            assert_eq!(i64::from(v[k * nch + c]), want["head"][k][c].as_i64().unwrap());
+            assert_eq!(i64::from(v[(n - 3 + k) * nch + c]), want["tail"][k][c].as_i64().unwrap());
+        }
+        let sum: i64 = (0..n).map(|t| i64::from(v[t * nch + c])).sum();
+        assert_eq!(sum, want["sum"][c].as_i64().unwrap(), "channel {c}");
+    }
+}

@@ -59,6 +59,9 @@ pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Pr
             .collect();
         v.sort();
         v
+    } else if is_nsx(file) {
+        // an NSx 2.1 file's scale comes from the recording's NEV file
+        std::iter::once(file.to_path_buf()).chain(crate::inspect::sibling_nev(file)).collect()
     } else {
         vec![file.to_path_buf()]
     };
@@ -124,6 +127,37 @@ fn grouped_electrodes(n: usize, k: Option<usize>) -> Vec<burstscope_core::Electr
         .collect()
 }
 
+/// Whether `path` is named like a Blackrock NSx file (`.ns1` … `.ns9`).
+fn is_nsx(path: &Path) -> bool {
+    path.extension().is_some_and(|e| {
+        let e = e.to_string_lossy().to_ascii_lowercase();
+        e.len() == 3 && e.starts_with("ns") && e.as_bytes()[2].is_ascii_digit()
+    })
+}
+
+/// The series of a Blackrock NSx file: its channels in µV, grouped by
+/// `channels_per_group`.
+fn nsx_series(file: &Path, channels_per_group: Option<usize>, n: &burstscope_formats::blackrock::Nsx) -> SeriesInfo {
+    let name = file.file_name().map_or_else(|| "nsx".into(), |x| x.to_string_lossy().into_owned());
+    SeriesInfo {
+        name: name.clone(),
+        path: name,
+        kind: burstscope_core::SeriesKind::Mapped,
+        dtype: "int16".into(),
+        n_samples: n.n_samples,
+        n_channels: n.channels.len(),
+        rate_hz: n.rate_hz,
+        starting_time_s: n.start_s,
+        has_timestamps: false,
+        duration_s: n.n_samples as f64 / n.rate_hz,
+        conversion: 1e-6,
+        offset: 0.0,
+        channel_conversion: None,
+        unit: "microvolts".into(),
+        electrodes: grouped_electrodes(n.channels.len(), channels_per_group),
+    }
+}
+
 /// The series of an Open Ephys legacy record node: its channels in µV, on
 /// the acquisition clock, grouped by `channels_per_group`.
 fn openephys_series(
@@ -158,11 +192,29 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
     let params = &cfg.params;
     // NWB / HDF5 through burstscope-io, or raw binary with its layout given
     let mut oe_reader = None;
+    let mut nsx_reader = None;
     let (series, nwb_reader, raw_reader, timestamps) = match &cfg.raw {
         Some(r) => {
             let raw =
                 burstscope_formats::raw::RawBinary::open(file, r.layout()).map_err(|e| Error::Input(e.to_string()))?;
             (raw_series(file, r, cfg.channels_per_group, &raw), None, Some(raw), None)
+        }
+        None if is_nsx(file) => {
+            let nev = crate::inspect::sibling_nev(file)
+                .map(|p| burstscope_formats::blackrock::Nev::open(&p))
+                .transpose()
+                .map_err(|e| Error::Input(e.to_string()))?;
+            let nsx = burstscope_formats::blackrock::Nsx::open(file, nev.as_ref())
+                .map_err(|e| Error::Input(e.to_string()))?;
+            if let Some((_, label, _)) = nsx.channels.iter().find(|c| !c.2.is_finite()) {
+                bail!(
+                    "{}: channel {label} has no scale to microvolts (an NSx 2.1 file needs its NEV file beside it)",
+                    file.display()
+                );
+            }
+            let series = nsx_series(file, cfg.channels_per_group, &nsx);
+            nsx_reader = Some(nsx);
+            (series, None, None, None)
         }
         None if file.is_dir() => {
             if !burstscope_formats::openephys::is_legacy_dir(file) {
@@ -186,11 +238,16 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
             (series, Some(reader), None, timestamps)
         }
     };
-    let reader: &dyn burstscope_core::BlockSource = match (&nwb_reader, &raw_reader, &oe_reader) {
-        (Some(r), _, _) => r,
-        (None, Some(r), _) => r,
-        (None, None, Some(r)) => r,
-        (None, None, None) => bail!("{}: no reader", file.display()),
+    let reader: &dyn burstscope_core::BlockSource = if let Some(r) = &nwb_reader {
+        r
+    } else if let Some(r) = &raw_reader {
+        r
+    } else if let Some(r) = &oe_reader {
+        r
+    } else if let Some(r) = &nsx_reader {
+        r
+    } else {
+        bail!("{}: no reader", file.display())
     };
     params
         .validate(series.rate_hz)

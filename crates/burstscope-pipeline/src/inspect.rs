@@ -219,3 +219,111 @@ pub fn render_abf(a: &burstscope_formats::abf::Abf) -> String {
     }
     o
 }
+
+/// The file formats `inspect` reads besides NWB/HDF5 and ABF: the summary as
+/// JSON and as text, or `None` when `path` is none of them.
+///
+/// # Errors
+/// The file is one of them but cannot be read.
+pub fn other_format_summary(path: &std::path::Path) -> crate::Result<Option<(serde_json::Value, String)>> {
+    use burstscope_formats::blackrock::{Nev, Nsx};
+    use burstscope_formats::openephys::{LegacyRecording, is_legacy_dir};
+    use serde_json::json;
+    use std::fmt::Write as _;
+    let input = |e: &dyn std::fmt::Display| crate::Error::Input(e.to_string());
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if path.is_dir() && is_legacy_dir(path) {
+        let r = LegacyRecording::open(path).map_err(|e| input(&e))?;
+        let names: Vec<&str> = r.channels.iter().map(|c| c.channel.as_str()).collect();
+        let mut o = format!(
+            "{} (Open Ephys legacy format)\n  {} channels at {} Hz, {} samples ({:.3} s) from {:.6} s\n  channels: {}\n",
+            path.display(),
+            r.channels.len(),
+            r.rate_hz,
+            r.n_samples,
+            r.n_samples as f64 / r.rate_hz,
+            r.start_s,
+            names.join(", ")
+        );
+        for w in &r.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+        let v = json!({"path": path.display().to_string(), "format": "openephys_legacy", "rate_hz": r.rate_hz,
+            "n_samples": r.n_samples, "start_s": r.start_s, "channels": names,
+            "bit_volts": r.channels.iter().map(|c| c.bit_volts).collect::<Vec<_>>(), "warnings": r.warnings});
+        return Ok(Some((v, o)));
+    }
+    if ext == "nev" {
+        let n = Nev::open(path).map_err(|e| input(&e))?;
+        let units = n.units();
+        let sorted = units.iter().filter(|((_, u), _)| (1..=16).contains(u)).count();
+        let changes: Vec<_> = n.digital_changes().collect();
+        let mut o = format!(
+            "{} (Blackrock NEV {})\n  {} spikes on {} electrodes in {} trains ({sorted} online-sorted units), timestamps at {} Hz\n  {} digital-input changes\n",
+            path.display(),
+            n.version,
+            n.spikes.len(),
+            units.iter().map(|((e, _), _)| *e).collect::<std::collections::BTreeSet<_>>().len(),
+            units.len(),
+            n.timestamp_hz,
+            changes.len()
+        );
+        for w in &n.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+        let v = json!({"path": path.display().to_string(), "format": "blackrock_nev", "version": n.version,
+            "n_spikes": n.spikes.len(), "n_trains": units.len(), "n_sorted_units": sorted,
+            "timestamp_hz": n.timestamp_hz,
+            "digital": changes.iter().map(|d| json!({"time_s": d.timestamp as f64 / n.timestamp_hz, "value": d.value})).collect::<Vec<_>>(),
+            "warnings": n.warnings});
+        return Ok(Some((v, o)));
+    }
+    if ext.len() == 3 && ext.starts_with("ns") && ext.as_bytes()[2].is_ascii_digit() {
+        let nev = sibling_nev(path).and_then(|p| Nev::open(&p).ok());
+        let n = Nsx::open(path, nev.as_ref()).map_err(|e| input(&e))?;
+        let mut o = format!(
+            "{} (Blackrock NSx {})\n  {} channels at {} Hz, {} samples ({:.3} s) from {:.6} s\n",
+            path.display(),
+            n.version,
+            n.channels.len(),
+            n.rate_hz,
+            n.n_samples,
+            n.n_samples as f64 / n.rate_hz,
+            n.start_s
+        );
+        for (id, label, g) in &n.channels {
+            let _ = writeln!(o, "  {label} (id {id}): {g} µV per unit");
+        }
+        for w in &n.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+        let v = json!({"path": path.display().to_string(), "format": "blackrock_nsx", "version": n.version,
+            "rate_hz": n.rate_hz, "n_samples": n.n_samples, "start_s": n.start_s,
+            "channels": n.channels.iter().map(|(id, l, g)| json!({"id": id, "label": l, "uv_per_unit": g})).collect::<Vec<_>>(),
+            "warnings": n.warnings});
+        return Ok(Some((v, o)));
+    }
+    Ok(None)
+}
+
+/// The NEV file beside an NSx file: the same stem, or the stem with a
+/// `-NN` suffix (Central's numbered event files).
+#[must_use]
+pub fn sibling_nev(nsx: &std::path::Path) -> Option<std::path::PathBuf> {
+    let dir = nsx.parent()?;
+    let stem = nsx.file_stem()?.to_string_lossy().into_owned();
+    let same = dir.join(format!("{stem}.nev"));
+    if same.is_file() {
+        return Some(same);
+    }
+    let mut v: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x.eq_ignore_ascii_case("nev"))
+                && p.file_stem().is_some_and(|s| s.to_string_lossy().starts_with(&format!("{stem}-")))
+        })
+        .collect();
+    v.sort();
+    v.into_iter().next()
+}

@@ -25,6 +25,9 @@ pub(crate) fn run(a: &InspectArgs) -> Result<Outcome> {
                     burstscope_pipeline::inspect::render_abf(&abf),
                 ));
             }
+            if let Some(s) = burstscope_pipeline::inspect::other_format_summary(f)? {
+                return Ok(s);
+            }
             let s = Recording::open_with(f, mapping.clone()).and_then(|r| r.summary())?;
             Ok((serde_json::to_value(&s)?, burstscope_pipeline::inspect::render_summary(&s)))
         });

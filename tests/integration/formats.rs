@@ -153,3 +153,78 @@ fn inspect_and_detect_read_open_ephys_and_blackrock_files() {
     assert!(err.contains("alone.ns2") && err.contains("NEV"), "{err}");
     assert!(!dir.path().join("x").exists());
 }
+
+/// `detect` on an Open Ephys binary recording folder: the real folder (its
+/// `structure.oebin`, timestamps and events) with a `continuous.dat` written
+/// from the format's description (deterministic noise and a spike every
+/// 100 ms on channel 3); without the file, a clear exit 2.
+#[test]
+fn detect_reads_an_open_ephys_binary_recording() {
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../shared/real/extracellular/openephys_binary_v0.6.7_no_continuous/Record Node 101/experiment1/recording1",
+    );
+    if !real.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real");
+        return;
+    }
+    let r = bin().arg("inspect").arg("--json").arg(&real).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v[0]["format"], "openephys_binary");
+    assert_eq!(v[0]["streams"][0]["continuous_dat"], false);
+    assert_eq!(v[0]["ttl"][1]["events"].as_array().unwrap().len(), 128);
+    let tmp = tempfile::tempdir().unwrap();
+    let r = bin().arg("detect").arg(&real).arg("--out").arg(tmp.path().join("none")).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("continuous.dat: missing"));
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.path().is_dir() {
+                copy_dir(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let rec = tmp.path().join("recording1");
+    copy_dir(&real, &rec);
+    let (n, nch, rate) = (131_362usize, 16usize, 40_000.0);
+    let mut x: u64 = 1;
+    let mut data = Vec::with_capacity(n * nch * 2);
+    for t in 0..n {
+        for c in 0..nch {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let mut v = ((x >> 33) % 41) as i16 - 20;
+            // a 0.2 ms spike of −600 units (−30 µV) every 4 000 samples on channel 3
+            if c == 3 && t >= 2_000 && (t - 2_000) % 4_000 < 8 {
+                v -= 600;
+            }
+            data.extend(v.to_le_bytes());
+        }
+    }
+    std::fs::write(rec.join("continuous/File_Reader-100.example_data/continuous.dat"), data).unwrap();
+    let out = tmp.path().join("det");
+    let r = bin()
+        .arg("detect")
+        .arg(&rec)
+        .arg("--out")
+        .arg(&out)
+        .args(["--format", "csv", "--channels-per-group", "4"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let expected = (n - 2_000).div_ceil(4_000);
+    assert_eq!(rows.len(), expected, "one event per spike");
+    for (k, row) in rows.iter().enumerate() {
+        assert_eq!((row[2], row[3]), ("tetrode0", "3"));
+        let sample: f64 = row[0].parse().unwrap();
+        assert!((sample - (2_000.0 + 4_000.0 * k as f64)).abs() <= 8.0, "{row:?}");
+        // times on the acquisition clock: the stream starts at 1.002275 s
+        let t: f64 = row[1].parse().unwrap();
+        assert!((t - (1.002_275 + sample / rate)).abs() < 1e-9, "{row:?}");
+    }
+}

@@ -18,5 +18,6 @@
 
 pub mod abf;
 pub mod blackrock;
+pub mod npy;
 pub mod openephys;
 pub mod raw;

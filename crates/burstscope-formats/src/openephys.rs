@@ -334,3 +334,187 @@ mod tests {
         assert!(Continuous::open(&bad).unwrap_err().to_string().contains("Open Ephys Data Format"));
     }
 }
+
+/// One continuous stream of an Open Ephys binary-format recording
+/// (`structure.oebin`'s `continuous` entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinaryStream {
+    /// `folder_name` under `continuous/`.
+    pub folder: PathBuf,
+    /// `stream_name`.
+    pub name: String,
+    /// Sampling rate, Hz.
+    pub rate_hz: f64,
+    /// Channel names.
+    pub channels: Vec<String>,
+    /// µV per stored unit per channel (`bit_volts`).
+    pub bit_volts: Vec<f64>,
+    /// Samples, from `sample_numbers.npy`.
+    pub n_samples: usize,
+    /// The first sample's number on the acquisition clock.
+    pub first_sample: i64,
+    /// The first sample's time (s, `timestamps.npy`; NaN without it).
+    pub first_time_s: f64,
+}
+
+/// A TTL event: a line going high or low.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TtlEvent {
+    /// The line (1-based, as the GUI numbers them).
+    pub line: u16,
+    /// Rising (true) or falling edge.
+    pub rising: bool,
+    /// Sample number on the acquisition clock.
+    pub sample: i64,
+    /// Time (s) from `timestamps.npy`.
+    pub time_s: f64,
+}
+
+/// An Open Ephys binary-format recording (`recordingN/` with
+/// `structure.oebin`, `continuous/<stream>/continuous.dat` (int16
+/// interleaved), `sample_numbers.npy` and `timestamps.npy`, and
+/// `events/<stream>/TTL/{states,sample_numbers,timestamps}.npy`).
+#[derive(Debug, Clone)]
+pub struct BinaryRecording {
+    /// The `recordingN` folder.
+    pub dir: PathBuf,
+    /// The GUI version that wrote it.
+    pub gui_version: String,
+    /// Continuous streams.
+    pub streams: Vec<BinaryStream>,
+    /// TTL events per event folder (`folder_name` → events in file order).
+    pub ttl: Vec<(String, Vec<TtlEvent>)>,
+}
+
+/// Whether `dir` is an Open Ephys binary-format recording folder.
+#[must_use]
+pub fn is_binary_dir(dir: &Path) -> bool {
+    dir.join("structure.oebin").is_file()
+}
+
+impl BinaryRecording {
+    /// Reads `dir/structure.oebin` and the timestamps and events it names.
+    ///
+    /// # Errors
+    /// A missing or malformed `structure.oebin` or `.npy` file, named.
+    pub fn open(dir: &Path) -> Result<Self, OpenEphysError> {
+        let oebin = dir.join("structure.oebin");
+        let text =
+            std::fs::read_to_string(&oebin).map_err(|source| OpenEphysError::Io { path: oebin.clone(), source })?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| invalid(&oebin, format!("not JSON: {e}")))?;
+        let gui_version = v["GUI version"].as_str().unwrap_or("").to_string();
+        let npy = |p: &Path| crate::npy::read_npy(p).map_err(|e| invalid(p, e));
+        let mut streams = Vec::new();
+        for (k, s) in v["continuous"].as_array().map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
+            let folder = s["folder_name"]
+                .as_str()
+                .ok_or_else(|| invalid(&oebin, format!("continuous[{k}].folder_name missing")))?;
+            let rate_hz = s["sample_rate"]
+                .as_f64()
+                .filter(|r| *r > 0.0)
+                .ok_or_else(|| invalid(&oebin, format!("continuous[{k}].sample_rate: expected a positive rate")))?;
+            let chans =
+                s["channels"].as_array().ok_or_else(|| invalid(&oebin, format!("continuous[{k}].channels missing")))?;
+            let channels = chans.iter().map(|c| c["channel_name"].as_str().unwrap_or("").to_string()).collect();
+            let bit_volts = chans.iter().map(|c| c["bit_volts"].as_f64().unwrap_or(f64::NAN)).collect();
+            let sdir = dir.join("continuous").join(folder.trim_end_matches('/'));
+            let sn = npy(&sdir.join("sample_numbers.npy"))?;
+            let first_sample = sn.ints.as_ref().and_then(|v| v.first().copied()).unwrap_or(0);
+            let ts = sdir.join("timestamps.npy");
+            let first_time_s =
+                if ts.is_file() { npy(&ts)?.floats.first().copied().unwrap_or(f64::NAN) } else { f64::NAN };
+            streams.push(BinaryStream {
+                folder: sdir,
+                name: s["stream_name"].as_str().unwrap_or("").to_string(),
+                rate_hz,
+                channels,
+                bit_volts,
+                n_samples: sn.shape.first().copied().unwrap_or(0),
+                first_sample,
+                first_time_s,
+            });
+        }
+        let mut ttl = Vec::new();
+        for e in v["events"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let Some(folder) = e["folder_name"].as_str() else { continue };
+            if !folder.trim_end_matches('/').ends_with("TTL") {
+                continue;
+            }
+            let edir = dir.join("events").join(folder.trim_end_matches('/'));
+            let states = npy(&edir.join("states.npy"))?;
+            let samples = npy(&edir.join("sample_numbers.npy"))?;
+            let times = npy(&edir.join("timestamps.npy"))?;
+            let (st, sa) = (states.ints.unwrap_or_default(), samples.ints.unwrap_or_default());
+            if st.len() != sa.len() || times.floats.len() != st.len() {
+                return Err(invalid(
+                    &edir,
+                    format!("{} states, {} sample numbers, {} timestamps", st.len(), sa.len(), times.floats.len()),
+                ));
+            }
+            let events = st
+                .iter()
+                .zip(&sa)
+                .zip(&times.floats)
+                .map(|((&s, &n), &t)| TtlEvent {
+                    line: u16::try_from(s.unsigned_abs()).unwrap_or(u16::MAX),
+                    rising: s > 0,
+                    sample: n,
+                    time_s: t,
+                })
+                .collect();
+            ttl.push((folder.to_string(), events));
+        }
+        if streams.is_empty() {
+            return Err(invalid(&oebin, "no continuous streams"));
+        }
+        Ok(Self { dir: dir.into(), gui_version, streams, ttl })
+    }
+
+    /// The samples of stream `k` (`continuous.dat`, int16 interleaved) as a
+    /// raw binary source in µV per the first channel's `bit_volts`.
+    ///
+    /// # Errors
+    /// The stream does not exist, its `continuous.dat` is missing, or its size
+    /// does not match `sample_numbers.npy`.
+    pub fn continuous(&self, k: usize) -> Result<crate::raw::RawBinary, OpenEphysError> {
+        let s = self
+            .streams
+            .get(k)
+            .ok_or_else(|| invalid(&self.dir, format!("stream {k}: {} streams", self.streams.len())))?;
+        let dat = s.folder.join("continuous.dat");
+        if !dat.is_file() {
+            return Err(invalid(
+                &dat,
+                "missing: the recording's samples (the folder has only its timestamps and events)",
+            ));
+        }
+        let gain = s.bit_volts.first().copied().unwrap_or(f64::NAN);
+        if s.bit_volts.iter().any(|b| (b - gain).abs() > 1e-12) {
+            return Err(invalid(
+                &self.dir.join("structure.oebin"),
+                "channels with different bit_volts in one stream are not read yet",
+            ));
+        }
+        let p = crate::raw::RawParams {
+            dtype: crate::raw::RawDtype::I16,
+            n_channels: s.channels.len(),
+            rate_hz: s.rate_hz,
+            offset_bytes: 0,
+            gain_uv: gain,
+        };
+        let raw = crate::raw::RawBinary::open(&dat, p).map_err(|e| invalid(&dat, e.to_string()))?;
+        if raw.n_samples != s.n_samples || raw.trailing_bytes != 0 {
+            return Err(invalid(
+                &dat,
+                format!(
+                    "{} samples of {} channels; sample_numbers.npy says {}",
+                    raw.n_samples,
+                    s.channels.len(),
+                    s.n_samples
+                ),
+            ));
+        }
+        Ok(raw)
+    }
+}

@@ -51,7 +51,12 @@ pub fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
 /// is then unchanged).
 pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progress) -> Result<DetectRun> {
     // an Open Ephys folder is identified by its channel files
-    let inputs: Vec<PathBuf> = if file.is_dir() {
+    let inputs: Vec<PathBuf> = if burstscope_formats::openephys::is_binary_dir(file) {
+        // the layout and the samples of an Open Ephys binary recording
+        let r = burstscope_formats::openephys::BinaryRecording::open(file).map_err(|e| Error::Input(e.to_string()))?;
+        let first = r.streams.first().map(|s| s.folder.join("continuous.dat"));
+        std::iter::once(file.join("structure.oebin")).chain(first).collect()
+    } else if file.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(file)
             .map_err(crate::error::file_err(file))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -216,10 +221,29 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
             nsx_reader = Some(nsx);
             (series, None, None, None)
         }
+        None if burstscope_formats::openephys::is_binary_dir(file) => {
+            let r =
+                burstscope_formats::openephys::BinaryRecording::open(file).map_err(|e| Error::Input(e.to_string()))?;
+            let raw = r.continuous(0).map_err(|e| Error::Input(e.to_string()))?;
+            let st = &r.streams[0];
+            let name = format!("{}/{}", file.display(), st.name);
+            let layout = crate::config::RawInput {
+                dtype: burstscope_formats::raw::RawDtype::I16,
+                n_channels: st.channels.len(),
+                rate_hz: st.rate_hz,
+                offset_bytes: 0,
+                gain_uv: st.bit_volts.first().copied().unwrap_or(1.0),
+            };
+            let mut series = raw_series(Path::new(&name), &layout, cfg.channels_per_group, &raw);
+            #[allow(clippy::cast_precision_loss)]
+            let start = if st.first_time_s.is_finite() { st.first_time_s } else { st.first_sample as f64 / st.rate_hz };
+            series.starting_time_s = start;
+            (series, None, Some(raw), None)
+        }
         None if file.is_dir() => {
             if !burstscope_formats::openephys::is_legacy_dir(file) {
                 bail!(
-                    "{}: a folder without .continuous files; expected an Open Ephys legacy-format record node",
+                    "{}: a folder without .continuous files or structure.oebin; expected an Open Ephys record node (legacy format) or recording folder (binary format)",
                     file.display()
                 );
             }

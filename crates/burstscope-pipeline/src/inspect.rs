@@ -232,6 +232,36 @@ pub fn other_format_summary(path: &std::path::Path) -> crate::Result<Option<(ser
     use std::fmt::Write as _;
     let input = |e: &dyn std::fmt::Display| crate::Error::Input(e.to_string());
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if burstscope_formats::openephys::is_binary_dir(path) {
+        let r = burstscope_formats::openephys::BinaryRecording::open(path).map_err(|e| input(&e))?;
+        let mut o = format!("{} (Open Ephys binary format, GUI {})\n", path.display(), r.gui_version);
+        for (k, st) in r.streams.iter().enumerate() {
+            let dat = if st.folder.join("continuous.dat").is_file() {
+                "continuous.dat present"
+            } else {
+                "continuous.dat MISSING"
+            };
+            let _ = writeln!(
+                o,
+                "  stream {k} {}: {} channels at {} Hz, {} samples from {:.6} s (sample {}); {dat}",
+                st.name,
+                st.channels.len(),
+                st.rate_hz,
+                st.n_samples,
+                st.first_time_s,
+                st.first_sample
+            );
+        }
+        for (folder, ev) in &r.ttl {
+            let _ = writeln!(o, "  TTL {folder}: {} events", ev.len());
+        }
+        let v = json!({"path": path.display().to_string(), "format": "openephys_binary", "gui_version": r.gui_version,
+            "streams": r.streams.iter().map(|st| json!({"name": st.name, "rate_hz": st.rate_hz, "channels": st.channels,
+                "n_samples": st.n_samples, "first_sample": st.first_sample, "first_time_s": st.first_time_s,
+                "continuous_dat": st.folder.join("continuous.dat").is_file()})).collect::<Vec<_>>(),
+            "ttl": r.ttl.iter().map(|(f, ev)| json!({"folder": f, "events": ev.iter().map(|e| json!({"line": e.line, "rising": e.rising, "sample": e.sample, "time_s": e.time_s})).collect::<Vec<_>>()})).collect::<Vec<_>>()});
+        return Ok(Some((v, o)));
+    }
     if path.is_dir() && is_legacy_dir(path) {
         let r = LegacyRecording::open(path).map_err(|e| input(&e))?;
         let names: Vec<&str> = r.channels.iter().map(|c| c.channel.as_str()).collect();

@@ -54,7 +54,10 @@ pub fn read_npy(path: &Path) -> Result<Npy, String> {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().map_err(|_| format!("shape '{shape_text}'")))
         .collect::<Result<_, _>>()?;
-    let n: usize = shape.iter().product();
+    let n: usize = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| format!("shape '{shape_text}' is too large"))?;
     let data = &b[start + hlen..];
     let width = match descr.trim_start_matches(['<', '|', '=']) {
         "i1" | "u1" | "b1" => 1,
@@ -66,7 +69,7 @@ pub fn read_npy(path: &Path) -> Result<Npy, String> {
     if descr.starts_with('>') {
         return Err(format!("big-endian dtype '{descr}'"));
     }
-    if data.len() < n * width {
+    if n.checked_mul(width).is_none_or(|bytes| data.len() < bytes) {
         return Err(format!("{} bytes of data for {n} values of {width} bytes", data.len()));
     }
     let kind = descr.trim_start_matches(['<', '|', '=']).to_string();

@@ -41,6 +41,37 @@ fn frac_matched(x: &[i64], y: &[i64], tol: i64) -> f64 {
     hit as f64 / x.len().max(1) as f64
 }
 
+/// SpikeInterface's peaks from a golden CSV (`sample_index,channel_index,amplitude`)
+/// as (sample, channel, |amplitude|).
+fn si_peaks(golden: &str) -> Vec<(i64, i64, f64)> {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(golden)).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].parse::<f64>().unwrap().abs())
+        })
+        .collect()
+}
+
+/// One event per group: of the (sample, |amplitude|) peaks of one group, those
+/// with no larger peak (or an equal, earlier one) within `w` samples; sorted.
+fn one_per_group(mut peaks: Vec<(i64, f64)>, w: i64) -> Vec<i64> {
+    peaks.sort_by_key(|a| a.0);
+    peaks
+        .iter()
+        .enumerate()
+        .filter(|(i, (s, a))| {
+            !peaks
+                .iter()
+                .enumerate()
+                .any(|(j, (s2, a2))| j != *i && (s2 - s).abs() <= w && (a2 > a || (a2 == a && s2 < s)))
+        })
+        .map(|(_, (s, _))| *s)
+        .collect()
+}
+
 /// Recall over units whose template peak exceeds 5σ, and precision, against
 /// the file's `/units` truth, matching within 0.4 ms (SpikeInterface's convention).
 fn score(nwb: &Path, truth: &Path, det: &Path) -> (f64, f64) {
@@ -107,29 +138,8 @@ fn agreement_with_spikeinterface_on_the_fixture() {
     detect_csv(&fixture("tetrode_raw.nwb"), dir.path(), &[]);
     let mut ours: Vec<i64> = read_spikes(dir.path()).iter().map(|s| s.0).collect();
     ours.sort_unstable();
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/si_peaks_tetrode_raw.csv"))
-            .unwrap();
-    let mut si: Vec<(i64, f64)> = text
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].parse().unwrap(), f[2].parse::<f64>().unwrap().abs())
-        })
-        .collect();
-    si.sort_by_key(|a| a.0);
-    let w = 15; // 0.5 ms at 30 kHz
-    let events: Vec<i64> = si
-        .iter()
-        .enumerate()
-        .filter(|(i, (s, a))| {
-            !si.iter()
-                .enumerate()
-                .any(|(j, (s2, a2))| j != *i && (s2 - s).abs() <= w && (a2 > a || (a2 == a && s2 < s)))
-        })
-        .map(|(_, (s, _))| *s)
-        .collect();
+    // one tetrode; 0.5 ms at 30 kHz
+    let events = one_per_group(si_peaks("si_peaks_tetrode_raw.csv").iter().map(|p| (p.0, p.2)).collect(), 15);
     let theirs_matched = frac_matched(&events, &ours, 12);
     let ours_matched = frac_matched(&ours, &events, 12);
     eprintln!(
@@ -271,28 +281,8 @@ fn raw_binary_locust_tetrode_agrees_with_spikeinterface() {
     assert!(spikes.iter().all(|s| s.1 == "tetrode0"));
     let mut ours: Vec<i64> = spikes.iter().map(|s| s.0).collect();
     ours.sort_unstable();
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/si_peaks_locust.csv"))
-        .unwrap();
-    let mut si: Vec<(i64, f64)> = text
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].parse().unwrap(), f[2].parse::<f64>().unwrap().abs())
-        })
-        .collect();
-    si.sort_by_key(|a| a.0);
-    let w = 8; // 0.5 ms at 15 kHz
-    let events: Vec<i64> = si
-        .iter()
-        .enumerate()
-        .filter(|(i, (s, a))| {
-            !si.iter()
-                .enumerate()
-                .any(|(j, (s2, a2))| j != *i && (s2 - s).abs() <= w && (a2 > a || (a2 == a && s2 < s)))
-        })
-        .map(|(_, (s, _))| *s)
-        .collect();
+    // one tetrode; 0.5 ms at 15 kHz
+    let events = one_per_group(si_peaks("si_peaks_locust.csv").iter().map(|p| (p.0, p.2)).collect(), 8);
     let (theirs_matched, ours_matched) = (frac_matched(&events, &ours, 6), frac_matched(&ours, &events, 6));
     eprintln!(
         "locust: SpikeInterface events {}, ours {}: {theirs_matched:.4} of theirs matched, {ours_matched:.4} of ours",
@@ -368,33 +358,11 @@ fn openephys_legacy_folder_is_detected_like_spikeinterface() {
     detect_csv(&node, dir.path(), &["--channels-per-group", "2"]);
     let spikes = read_spikes(dir.path());
     let group_of = |g: &str| g.strip_prefix("stereotrode").unwrap().parse::<i64>().unwrap();
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/si_peaks_openephys.csv"))
-            .unwrap();
-    let si: Vec<(i64, i64, f64)> = text
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[1].parse::<i64>().unwrap() / 2, f[0].parse().unwrap(), f[2].parse::<f64>().unwrap().abs())
-        })
-        .collect();
-    let w = 20; // 0.5 ms at 40 kHz
+    let si = si_peaks("si_peaks_openephys.csv");
     let (mut matched_theirs, mut n_theirs, mut matched_ours, mut n_ours) = (0.0, 0usize, 0.0, 0usize);
     for g in 0..8 {
-        let mut theirs: Vec<(i64, f64)> = si.iter().filter(|x| x.0 == g).map(|x| (x.1, x.2)).collect();
-        theirs.sort_by_key(|a| a.0);
-        let events: Vec<i64> = theirs
-            .iter()
-            .enumerate()
-            .filter(|(i, (s, a))| {
-                !theirs
-                    .iter()
-                    .enumerate()
-                    .any(|(j, (s2, a2))| j != *i && (s2 - s).abs() <= w && (a2 > a || (a2 == a && s2 < s)))
-            })
-            .map(|(_, (s, _))| *s)
-            .collect();
+        // stereotrode g: channels 2g and 2g + 1; 0.5 ms at 40 kHz
+        let events = one_per_group(si.iter().filter(|x| x.1 / 2 == g).map(|x| (x.0, x.2)).collect(), 20);
         let mut ours: Vec<i64> = spikes.iter().filter(|s| group_of(&s.1) == g).map(|s| s.0).collect();
         ours.sort_unstable();
         matched_theirs += frac_matched(&events, &ours, 16) * events.len() as f64;

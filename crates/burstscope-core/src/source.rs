@@ -15,6 +15,48 @@ pub struct BlockQuality {
     pub bad_rows: Vec<bool>,
 }
 
+impl BlockQuality {
+    /// Starts a block of `len` rows from a source of `n_channels`: checks the
+    /// request (`out` holds `len × stride` values, at most `stride` columns,
+    /// each a channel of the source) and clears the counts.
+    ///
+    /// # Errors
+    /// A request that does not fit, naming `source`.
+    pub fn begin(
+        &mut self,
+        source: &dyn std::fmt::Display,
+        n_channels: usize,
+        len: usize,
+        cols: &[usize],
+        stride: usize,
+        out_len: usize,
+    ) -> Result<(), String> {
+        if out_len != len * stride || cols.len() > stride || cols.iter().any(|&c| c >= n_channels) {
+            return Err(format!("{source}: bad block request"));
+        }
+        self.clipped = vec![0; n_channels];
+        self.nonfinite = vec![0; n_channels];
+        self.bad_rows = vec![false; len];
+        Ok(())
+    }
+
+    /// A clipped sample of channel `c` in row `t` (counted when `t` is in `count`).
+    pub fn clip(&mut self, c: usize, t: usize, count: &std::ops::Range<usize>) {
+        self.bad_rows[t] = true;
+        if count.contains(&t) {
+            self.clipped[c] += 1;
+        }
+    }
+
+    /// A NaN or infinite sample of channel `c` in row `t` (counted when `t` is in `count`).
+    pub fn nonfinite_at(&mut self, c: usize, t: usize, count: &std::ops::Range<usize>) {
+        self.bad_rows[t] = true;
+        if count.contains(&t) {
+            self.nonfinite[c] += 1;
+        }
+    }
+}
+
 /// A multi-channel recording that can be read in blocks, in physical units.
 pub trait BlockSource: Sync {
     /// Number of samples per channel.
@@ -89,12 +131,10 @@ impl BlockSource for ArraySource {
         count: std::ops::Range<usize>,
         quality: &mut BlockQuality,
     ) -> Result<(), String> {
-        if start + len > self.n_samples() || out.len() != len * stride || cols.len() > stride {
+        if start + len > self.n_samples() {
             return Err(format!("bad read {start}+{len} of {} samples", self.n_samples()));
         }
-        quality.clipped = vec![0; self.n_channels];
-        quality.nonfinite = vec![0; self.n_channels];
-        quality.bad_rows = vec![false; len];
+        quality.begin(&"array", self.n_channels, len, cols, stride, out.len())?;
         #[allow(clippy::cast_possible_truncation)]
         let scale = scale as f32;
         for t in 0..len {
@@ -106,10 +146,7 @@ impl BlockSource for ArraySource {
                 if v.is_finite() {
                     o[j] = v * scale;
                 } else {
-                    quality.bad_rows[t] = true;
-                    if count.contains(&t) {
-                        quality.nonfinite[c] += 1;
-                    }
+                    quality.nonfinite_at(c, t, &count);
                 }
             }
         }

@@ -374,28 +374,26 @@ impl burstscope_core::BlockSource for Nsx {
         quality: &mut burstscope_core::BlockQuality,
     ) -> Result<(), String> {
         let n = self.channels.len();
-        if out.len() != len * stride || cols.len() > stride || cols.iter().any(|&c| c >= n) {
-            return Err(format!("{}: bad block request", self.path.display()));
-        }
+        quality.begin(&self.path.display(), n, len, cols, stride, out.len())?;
         let v = self.read_values(start, len).map_err(|e| e.to_string())?;
-        quality.clipped = vec![0; n];
-        quality.nonfinite = vec![0; n];
-        quality.bad_rows = vec![false; len];
         out.fill(0.0);
+        // per read column: µV per unit (stored units without a scale) × scale
+        let factors: Vec<f64> = cols
+            .iter()
+            .map(|&c| {
+                let g = self.channels[c].2;
+                if g.is_finite() { g * scale } else { scale }
+            })
+            .collect();
         for t in 0..len {
-            for (j, &c) in cols.iter().enumerate() {
+            for (j, (&c, f)) in cols.iter().zip(&factors).enumerate() {
                 let x = v[t * n + c];
                 if x == i16::MIN || x == i16::MAX {
-                    quality.bad_rows[t] = true;
-                    if count.contains(&t) {
-                        quality.clipped[c] += 1;
-                    }
+                    quality.clip(c, t, &count);
                 }
-                let g = self.channels[c].2;
-                let g = if g.is_finite() { g } else { 1.0 };
                 #[allow(clippy::cast_possible_truncation)]
                 {
-                    out[t * stride + j] = (f64::from(x) * g * scale) as f32;
+                    out[t * stride + j] = (f64::from(x) * f) as f32;
                 }
             }
         }

@@ -255,13 +255,7 @@ impl BlockSource for LegacyRecording {
         count: std::ops::Range<usize>,
         quality: &mut BlockQuality,
     ) -> Result<(), String> {
-        let nch = self.channels.len();
-        if out.len() != len * stride || cols.len() > stride || cols.iter().any(|&c| c >= nch) {
-            return Err(format!("{}: bad block request", self.dir.display()));
-        }
-        quality.clipped = vec![0; nch];
-        quality.nonfinite = vec![0; nch];
-        quality.bad_rows = vec![false; len];
+        quality.begin(&self.dir.display(), self.channels.len(), len, cols, stride, out.len())?;
         out.fill(0.0);
         for (j, &c) in cols.iter().enumerate() {
             let ch = &self.channels[c];
@@ -270,10 +264,7 @@ impl BlockSource for LegacyRecording {
             let factor = (ch.bit_volts * scale) as f32;
             for (t, &x) in v.iter().enumerate() {
                 if x == i16::MIN || x == i16::MAX {
-                    quality.bad_rows[t] = true;
-                    if count.contains(&t) {
-                        quality.clipped[c] += 1;
-                    }
+                    quality.clip(c, t, &count);
                 }
                 out[t * stride + j] = f32::from(x) * factor;
             }

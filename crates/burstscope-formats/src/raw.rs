@@ -260,13 +260,8 @@ impl BlockSource for RawBinary {
         quality: &mut BlockQuality,
     ) -> Result<(), String> {
         let nch = self.params.n_channels;
-        if out.len() != len * stride || cols.len() > stride || cols.iter().any(|&c| c >= nch) {
-            return Err(format!("{}: bad block request", self.path.display()));
-        }
+        quality.begin(&self.path.display(), nch, len, cols, stride, out.len())?;
         let bytes = self.read_bytes(start, len).map_err(|e| e.to_string())?;
-        quality.clipped = vec![0; nch];
-        quality.nonfinite = vec![0; nch];
-        quality.bad_rows = vec![false; len];
         let w = self.params.dtype.width();
         let centre = if self.params.dtype == RawDtype::U16 { 32_768.0 } else { 0.0 };
         let factor = self.params.gain_uv * scale;
@@ -278,17 +273,11 @@ impl BlockSource for RawBinary {
                 let b = &row[c * w..(c + 1) * w];
                 let v = self.value(b);
                 if !v.is_finite() {
-                    quality.bad_rows[t] = true;
-                    if count.contains(&t) {
-                        quality.nonfinite[c] += 1;
-                    }
+                    quality.nonfinite_at(c, t, &count);
                     continue;
                 }
                 if self.clipped(b) {
-                    quality.bad_rows[t] = true;
-                    if count.contains(&t) {
-                        quality.clipped[c] += 1;
-                    }
+                    quality.clip(c, t, &count);
                 }
                 #[allow(clippy::cast_possible_truncation)]
                 {

@@ -228,3 +228,43 @@ fn detect_reads_an_open_ephys_binary_recording() {
         assert!((t - (1.002_275 + sample / rate)).abs() < 1e-9, "{row:?}");
     }
 }
+
+/// A HEKA PatchMaster bundle (the reader equals pyheka:
+/// crates/burstscope-formats/tests/heka_pyheka.rs) through the command line:
+/// `inspect` shows its groups and series; `epsc` reads its voltage-clamp
+/// series as one cell (the group), takes the step edges from the protocol
+/// and the voltage monitor so no capacitive transient passes for a stimulus,
+/// and — the sweeps having steps and no EPSCs — measures a membrane test in
+/// every sweep; `cclamp` refuses it (no current-clamp trace) with exit 2
+/// naming the modes it has.
+#[test]
+fn a_heka_bundle_is_inspected_and_analysed() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real/heka/epc9_patchmaster_v2x73.dat");
+    if !f.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real/heka");
+        return;
+    }
+    let r = bin().arg("inspect").arg("--json").arg(&f).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let series = v[0]["groups"][0]["series"].as_array().unwrap();
+    let sweeps: Vec<u64> = series.iter().map(|s| s["sweeps"].as_u64().unwrap()).collect();
+    assert_eq!(sweeps, vec![11, 11, 11, 1]);
+    assert_eq!(v[0]["format"], "heka_patchmaster");
+
+    let out = tempfile::tempdir().unwrap();
+    let r = bin().arg("epsc").arg(&f).arg("--out").arg(out.path().join("e")).output().unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{err}");
+    assert!(err.contains("voltage monitor follows the protocol"), "{err}");
+    assert!(err.contains("membrane-test time course"), "{err}");
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("e/epsc.json")).unwrap()).unwrap();
+    assert!(rec.to_string().contains("sweeps.parquet"));
+
+    let r = bin().arg("cclamp").arg(&f).arg("--out").arg(out.path().join("c")).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("no current-clamp trace") && err.contains("WholeCell"), "{err}");
+    assert!(!out.path().join("c").exists(), "nothing written");
+}

@@ -44,7 +44,7 @@ pub use fit::{ExpFit, fit_exp1, fit_exp2, fit_exp2_from};
 pub use memtest::{MembraneTest, membrane_test};
 pub use sweep::{
     Polarity, SweepResult, TestPulse, command_edges, command_levels, find_stimulus, find_stimulus_away_from,
-    measure_sweep,
+    measure_sweep, monitor_edges, monitor_lag,
 };
 pub use usedep::{MAX_CI_RATIO, UseDependence, fit_use_dependence};
 

@@ -129,6 +129,112 @@ pub fn command_edges(command_mv: &[f64]) -> Vec<usize> {
     out
 }
 
+/// The delay (samples, `0..=max_lag`) by which a recorded command monitor
+/// (the amplifier's V-mon) follows a command laid out from the protocol:
+/// the lag that best lines the command's steps up with the monitor's, each
+/// step weighted by its size and sign. Some rigs deliver the stimulus a
+/// fixed time after the protocol's nominal segment boundaries; shifting the
+/// laid-out command by this lag puts its edges where the capacitive
+/// transients are. `None` when the command has no step or the monitor is
+/// shorter than the command.
+///
+/// ```
+/// use burstscope_epsc::monitor_lag;
+/// let mut cmd = vec![0.0; 400];
+/// cmd[100..300].iter_mut().for_each(|x| *x = -10.0);
+/// let mut vmon = vec![0.0; 400];
+/// vmon[152..352].iter_mut().for_each(|x| *x = -9.8);
+/// vmon[160] = 3.0; // noise and a glitch do not move it
+/// assert_eq!(monitor_lag(&cmd, &vmon, 80), Some(52));
+/// ```
+#[must_use]
+pub fn monitor_lag(command: &[f64], monitor: &[f64], max_lag: usize) -> Option<usize> {
+    if monitor.len() < command.len() || command.len() < 4 {
+        return None;
+    }
+    let steps: Vec<(usize, f64)> = (1..command.len())
+        .map(|k| (k, command[k] - command[k - 1]))
+        .filter(|(_, d)| d.abs() > 0.0 && d.is_finite())
+        .collect();
+    if steps.is_empty() {
+        return None;
+    }
+    let n = monitor.len();
+    // the monitor's mean after minus its mean before the shifted step, over
+    // `h` samples each side: largest where the step splits the windows
+    let h = 8usize;
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0.0);
+    for &v in monitor {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + if v.is_finite() { v } else { 0.0 });
+    }
+    let score = |lag: usize| -> f64 {
+        steps
+            .iter()
+            .map(|&(k, d)| {
+                let j = k + lag;
+                if j < h || j + h > n { 0.0 } else { d * (prefix[j + h] - 2.0 * prefix[j] + prefix[j - h]) }
+            })
+            .sum()
+    };
+    let mut best = (0, score(0));
+    for lag in 1..=max_lag {
+        let s = score(lag);
+        if s > best.1 {
+            best = (lag, s);
+        }
+    }
+    (best.1 > 0.0).then_some(best.0)
+}
+
+/// Samples where a recorded command monitor (the amplifier's V-mon, mV)
+/// steps by at least `min_step_mv`: the mean of the 4 samples from there
+/// on differs from the mean of the 4 before by that much; one edge per
+/// step, where the difference is largest. Complements [`command_edges`]
+/// where the delivered steps do not sit exactly on the protocol's segment
+/// boundaries.
+///
+/// ```
+/// use burstscope_epsc::monitor_edges;
+/// let mut v = vec![-70.0; 1000];
+/// v[252..7000.min(1000)].iter_mut().for_each(|x| *x = -80.0);
+/// v[700..].iter_mut().for_each(|x| *x = -70.0);
+/// assert_eq!(monitor_edges(&v, 2.0), vec![252, 700]);
+/// ```
+#[must_use]
+pub fn monitor_edges(monitor_mv: &[f64], min_step_mv: f64) -> Vec<usize> {
+    const H: usize = 4;
+    let n = monitor_mv.len();
+    let mut out = Vec::new();
+    if n < 2 * H {
+        return out;
+    }
+    let diff = |k: usize| -> f64 {
+        let after: f64 = monitor_mv[k..k + H].iter().sum();
+        let before: f64 = monitor_mv[k - H..k].iter().sum();
+        ((after - before) / H as f64).abs()
+    };
+    let mut k = H;
+    while k + H <= n {
+        if diff(k) >= min_step_mv {
+            // the run of samples over the threshold: keep its largest
+            let mut best = (k, diff(k));
+            let mut j = k + 1;
+            while j + H <= n && diff(j) >= min_step_mv {
+                if diff(j) > best.1 {
+                    best = (j, diff(j));
+                }
+                j += 1;
+            }
+            out.push(best.0);
+            k = j;
+        } else {
+            k += 1;
+        }
+    }
+    out
+}
+
 /// Everything measured in one sweep. Currents in pA relative to the baseline
 /// (positive outward), times in ms from the stimulus unless noted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

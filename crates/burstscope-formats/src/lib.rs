@@ -5,6 +5,9 @@
 //! - [`abf`]: Axon Binary Format 1 and 2 (pCLAMP 9–11: Clampex, AxoScope),
 //!   episodic, gap-free and triggered (variable-length) acquisition, with
 //!   the protocol's epoch table, holding levels, telegraphs and tags.
+//! - [`heka`]: HEKA PatchMaster bundles (`.dat` with the pulsed and
+//!   stimulus trees): groups, series, sweeps, traces and the protocols'
+//!   command waveforms.
 //! - [`blackrock`]: Blackrock NEV 2.x event files: spikes with their
 //!   electrodes and online-sorted units, digital-input changes.
 //! - [`openephys`]: Open Ephys GUI legacy-format recordings (a folder of
@@ -18,6 +21,7 @@
 
 pub mod abf;
 pub mod blackrock;
+pub mod heka;
 pub mod npy;
 pub mod openephys;
 pub mod raw;

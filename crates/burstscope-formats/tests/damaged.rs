@@ -5,6 +5,7 @@
 
 use burstscope_core::{BlockQuality, BlockSource};
 use burstscope_formats::blackrock::{Nev, Nsx};
+use burstscope_formats::heka::Heka;
 use burstscope_formats::npy::read_npy;
 use burstscope_formats::openephys::Continuous;
 use std::path::{Path, PathBuf};
@@ -93,4 +94,51 @@ fn damaged_extracellular_files_never_panic() {
     });
     eprintln!("{cases} damaged files opened without a panic");
     assert_eq!(cases, 4 * 160);
+}
+
+/// The real PatchMaster bundle truncated at 40 lengths and with bytes
+/// changed at 120 seeded positions in its header and its trees (where the
+/// layout is decided): every open, trace read and command layout returns a
+/// value or an error.
+#[test]
+fn damaged_heka_bundles_never_panic() {
+    let Some(d) = base() else { return };
+    let bytes = std::fs::read(d.join("../heka/epc9_patchmaster_v2x73.dat")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("x.dat");
+    let trees = Heka::open(&d.join("../heka/epc9_patchmaster_v2x73.dat")).unwrap().items[1].1 as usize;
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (x >> 17) as usize
+    };
+    let open = |p: &Path| {
+        if let Ok(h) = Heka::open(p) {
+            for (g, group) in h.groups.iter().enumerate().take(4) {
+                for (s, series) in group.series.iter().enumerate().take(4) {
+                    for (w, sweep) in series.sweeps.iter().enumerate().take(3) {
+                        for t in 0..sweep.traces.len().min(4) {
+                            let _ = h.trace(g, s, w, t);
+                            let _ = h.command(g, s, w, t);
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let n = bytes.len();
+    for k in 0..40 {
+        let cut = if k < 10 { k * 97 } else { trees + next() % (n - trees) };
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        open(&path);
+    }
+    for _ in 0..120 {
+        let mut b = bytes.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = if next() % 5 == 0 { next() % 256 } else { trees + next() % (n - trees) };
+            b[at] = (next() & 0xff) as u8;
+        }
+        std::fs::write(&path, &b).unwrap();
+        open(&path);
+    }
 }

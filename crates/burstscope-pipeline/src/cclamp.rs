@@ -170,7 +170,68 @@ fn stem(path: &Path) -> String {
 }
 
 fn load(path: &Path) -> Result<(Vec<IcCell>, Vec<String>)> {
-    if crate::inspect::is_abf(path) { load_abf(path) } else { load_nwb(path) }
+    if crate::inspect::is_abf(path) {
+        load_abf(path)
+    } else if burstscope_formats::heka::is_heka(path) {
+        load_heka(path)
+    } else {
+        load_nwb(path)
+    }
+}
+
+/// A HEKA PatchMaster bundle: one cell per group, its sweeps those of every
+/// current-clamp series (a trace in volts recorded in current clamp), the
+/// current command laid out from the stimulus tree.
+fn load_heka(path: &Path) -> Result<(Vec<IcCell>, Vec<String>)> {
+    use burstscope_formats::heka::{Heka, RecordingMode};
+    let h = Heka::open(path)?;
+    let warnings: Vec<String> = h.warnings.iter().map(|w| format!("{}: {w}", path.display())).collect();
+    let t0 = h
+        .groups
+        .iter()
+        .flat_map(|g| g.series.iter().flat_map(|s| s.sweeps.iter().map(|w| w.time_unix_s)))
+        .fold(f64::INFINITY, f64::min);
+    let several = h.groups.len() > 1;
+    let mut cells = Vec::new();
+    let mut modes = std::collections::BTreeSet::new();
+    for (gi, group) in h.groups.iter().enumerate() {
+        let mut sweeps = Vec::new();
+        for (si, series) in group.series.iter().enumerate() {
+            for (wi, sweep) in series.sweeps.iter().enumerate() {
+                modes.extend(sweep.traces.iter().map(|t| t.recording_mode.name()));
+                let Some(ti) = sweep
+                    .traces
+                    .iter()
+                    .position(|t| t.recording_mode == RecordingMode::CClamp && t.y_unit.trim() == "V" && !t.is_leak)
+                else {
+                    continue;
+                };
+                let tr = &sweep.traces[ti];
+                let v_mv = h.trace(gi, si, wi, ti)?.iter().map(|v| v * 1e3).collect();
+                let command_pa = h.command(gi, si, wi, ti).map(|c| c.iter().map(|v| v * 1e12).collect::<Vec<f64>>());
+                sweeps.push(IcSweep {
+                    number: sweeps.len() as u64,
+                    time_s: sweep.time_unix_s - t0,
+                    rate_hz: 1.0 / tr.x_interval_s,
+                    v_mv,
+                    command_pa,
+                });
+            }
+        }
+        if !sweeps.is_empty() {
+            let cell = if several { format!("{}/{}", stem(path), group.label) } else { stem(path) };
+            cells.push(IcCell { cell, sweeps });
+        }
+    }
+    if cells.is_empty() {
+        bail!(
+            "{}: no current-clamp trace (a trace in V recorded in CClamp mode; the bundle's modes: {}); \
+             `cclamp` analyses membrane potential in current clamp",
+            path.display(),
+            modes.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok((cells, warnings))
 }
 
 fn load_abf(path: &Path) -> Result<(Vec<IcCell>, Vec<String>)> {

@@ -286,7 +286,104 @@ struct FileSource {
 /// Reads a file's voltage-clamp cells: NWB (one cell per intracellular
 /// electrode) or Axon ABF (one cell per current channel).
 fn load_file(path: &Path) -> Result<FileSource> {
-    if crate::inspect::is_abf(path) { load_abf(path) } else { load_nwb(path) }
+    if crate::inspect::is_abf(path) {
+        load_abf(path)
+    } else if burstscope_formats::heka::is_heka(path) {
+        load_heka(path)
+    } else {
+        load_nwb(path)
+    }
+}
+
+/// A HEKA PatchMaster bundle: one cell per group (PatchMaster's usual
+/// layout: a group per cell, a series per protocol run), its sweeps those
+/// of every voltage-clamp series in order, the current from the trace in
+/// amperes (the current monitor first), the command laid out from the
+/// stimulus tree, times on the bundle's clock (from its first sweep).
+fn load_heka(path: &Path) -> Result<FileSource> {
+    use burstscope_formats::heka::{Heka, RecordingMode};
+    let h = Heka::open(path)?;
+    let warnings: Vec<String> = h.warnings.iter().map(|w| format!("{}: {w}", path.display())).collect();
+    let t0 = h
+        .groups
+        .iter()
+        .flat_map(|g| g.series.iter().flat_map(|s| s.sweeps.iter().map(|w| w.time_unix_s)))
+        .fold(f64::INFINITY, f64::min);
+    let stem = file_stem(path);
+    let several = h.groups.len() > 1;
+    let mut cells = Vec::new();
+    let mut lags: Vec<f64> = Vec::new();
+    for (gi, group) in h.groups.iter().enumerate() {
+        let mut sweeps = Vec::new();
+        for (si, series) in group.series.iter().enumerate() {
+            for (wi, sweep) in series.sweeps.iter().enumerate() {
+                let current = |t: &&burstscope_formats::heka::HekaTrace| {
+                    t.y_unit.trim() == "A" && t.recording_mode != RecordingMode::CClamp && !t.is_leak
+                };
+                let Some(ti) = sweep
+                    .traces
+                    .iter()
+                    .position(|t| t.is_imon && current(&t))
+                    .or_else(|| sweep.traces.iter().position(|t| current(&t)))
+                else {
+                    continue;
+                };
+                let tr = &sweep.traces[ti];
+                let current_pa: Vec<f64> = h.trace(gi, si, wi, ti)?.iter().map(|v| v * 1e12).collect();
+                let mut command_mv = h.command(gi, si, wi, ti).map(|c| c.iter().map(|v| v * 1e3).collect::<Vec<f64>>());
+                // where the rig delivers the steps later than the protocol's
+                // segment boundaries, the voltage monitor says by how much
+                let vmon = sweep.traces.iter().position(|t| t.is_vmon && t.y_unit.trim() == "V");
+                let vmon_mv = match vmon {
+                    Some(vi) => Some(h.trace(gi, si, wi, vi)?.iter().map(|v| v * 1e3).collect::<Vec<f64>>()),
+                    None => None,
+                };
+                if let (Some(cmd), Some(v)) = (command_mv.as_mut(), vmon_mv.as_ref()) {
+                    let max_lag = (0.01 / tr.x_interval_s) as usize;
+                    if let Some(lag) = burstscope_epsc::monitor_lag(cmd, v, max_lag).filter(|&l| l > 0) {
+                        let first = cmd[0];
+                        cmd.rotate_right(lag);
+                        cmd[..lag].iter_mut().for_each(|x| *x = first);
+                        lags.push(lag as f64 * tr.x_interval_s * 1e3);
+                    }
+                }
+                let mut edges = command_mv.as_deref().map(command_edges).unwrap_or_default();
+                if let Some(v) = &vmon_mv {
+                    edges.extend(burstscope_epsc::monitor_edges(v, 2.0));
+                    edges.sort_unstable();
+                    edges.dedup();
+                }
+                sweeps.push(VcSweep {
+                    number: sweeps.len() as u64,
+                    time_s: sweep.time_unix_s - t0,
+                    rate_hz: 1.0 / tr.x_interval_s,
+                    current_pa,
+                    command_mv,
+                    description: None,
+                    edges,
+                });
+            }
+        }
+        if sweeps.is_empty() {
+            continue;
+        }
+        let cell = if several { format!("{stem}/{}", group.label) } else { stem.clone() };
+        cells.push(CellSource { cell, location: None, sweeps });
+    }
+    if cells.is_empty() {
+        bail!("{}: no voltage-clamp current trace (a trace in A, not in current clamp) in any group", path.display());
+    }
+    let mut warnings = warnings;
+    if !lags.is_empty() {
+        let (lo, hi) = lags.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        warnings.push(format!(
+            "{}: the voltage monitor follows the protocol's segments by {lo:.2}–{hi:.2} ms in {} sweeps: commands shifted to it",
+            path.display(),
+            lags.len()
+        ));
+    }
+    let epochs = vec![Epoch { start_s: f64::NEG_INFINITY, stop_s: f64::INFINITY, tags: vec!["baseline".into()] }];
+    Ok(FileSource { cells, epochs, warnings })
 }
 
 fn file_stem(path: &Path) -> String {

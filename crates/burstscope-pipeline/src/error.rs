@@ -109,6 +109,9 @@ pub enum Error {
     /// Reading an Axon ABF file.
     #[error(transparent)]
     Abf(#[from] burstscope_formats::abf::AbfError),
+    /// Reading a HEKA PatchMaster bundle.
+    #[error(transparent)]
+    Heka(#[from] burstscope_formats::heka::HekaError),
     /// A file system operation on `path`.
     #[error("{}: {source}", path.display())]
     File {

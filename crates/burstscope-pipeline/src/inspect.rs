@@ -283,6 +283,10 @@ pub fn other_format_summary(path: &std::path::Path) -> crate::Result<Option<(ser
             "bit_volts": r.channels.iter().map(|c| c.bit_volts).collect::<Vec<_>>(), "warnings": r.warnings});
         return Ok(Some((v, o)));
     }
+    if path.is_file() && burstscope_formats::heka::is_heka(path) {
+        let h = burstscope_formats::heka::Heka::open(path)?;
+        return Ok(Some((heka_summary(&h), render_heka(&h))));
+    }
     if ext == "nev" {
         let n = Nev::open(path).map_err(|e| input(&e))?;
         let units = n.units();
@@ -356,4 +360,60 @@ pub fn sibling_nev(nsx: &std::path::Path) -> Option<std::path::PathBuf> {
         .collect();
     v.sort();
     v.into_iter().next()
+}
+
+/// The summary of a HEKA PatchMaster bundle as JSON (what `inspect --json` prints).
+#[must_use]
+pub fn heka_summary(h: &burstscope_formats::heka::Heka) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "path": h.path.display().to_string(),
+        "format": "heka_patchmaster",
+        "version": h.version,
+        "start_unix_s": h.start_unix_s,
+        "items": h.items.iter().map(|(e, _, l)| json!({"extension": e, "bytes": l})).collect::<Vec<_>>(),
+        "groups": h.groups.iter().map(|g| json!({
+            "label": g.label, "text": g.text,
+            "series": g.series.iter().map(|s| {
+                let first = s.sweeps.first();
+                json!({
+                    "label": s.label, "comment": s.comment, "time_unix_s": s.time_unix_s, "sweeps": s.sweeps.len(),
+                    "traces": first.map(|w| w.traces.iter().map(|t| json!({
+                        "label": t.label, "unit": t.y_unit, "points": t.points, "rate_hz": 1.0 / t.x_interval_s,
+                        "mode": t.recording_mode.name(), "adc_channel": t.adc_channel,
+                    })).collect::<Vec<_>>()),
+                })
+            }).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "stimulations": h.stimulations.iter().map(|s| json!({
+            "name": s.name, "sweeps": s.number_sweeps, "sample_interval_s": s.sample_interval_s,
+            "sweep_interval_s": s.sweep_interval_s,
+        })).collect::<Vec<_>>(),
+        "warnings": h.warnings,
+    })
+}
+
+/// Human-readable summary of a HEKA PatchMaster bundle.
+#[must_use]
+pub fn render_heka(h: &burstscope_formats::heka::Heka) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} (HEKA PatchMaster bundle, {})", h.path.display(), h.version);
+    for g in &h.groups {
+        let _ = writeln!(o, "  group {}: {} series", g.label, g.series.len());
+        for s in &g.series {
+            let traces = s.sweeps.first().map_or_else(String::new, |w| {
+                w.traces
+                    .iter()
+                    .map(|t| format!("{} [{}] {} samples at {} Hz", t.label, t.y_unit, t.points, 1.0 / t.x_interval_s))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
+            let mode = s.sweeps.first().and_then(|w| w.traces.first()).map_or("", |t| t.recording_mode.name());
+            let _ = writeln!(o, "    series {} ({mode}): {} sweeps; {traces}", s.label, s.sweeps.len());
+        }
+    }
+    for w in &h.warnings {
+        let _ = writeln!(o, "  warning: {w}");
+    }
+    o
 }

@@ -36,12 +36,14 @@
 mod cell;
 mod fit;
 mod memtest;
+mod ratio;
 mod sweep;
 mod usedep;
 
 pub use cell::{CellSummary, CellSweep, summarize_cell};
 pub use fit::{ExpFit, fit_exp1, fit_exp2, fit_exp2_from};
 pub use memtest::{MembraneTest, membrane_test};
+pub use ratio::{NmdaAmpa, nmda_ampa_ratio};
 pub use sweep::{
     Polarity, SweepResult, TestPulse, command_edges, command_levels, find_stimulus, find_stimulus_away_from,
     measure_sweep, monitor_edges, monitor_lag,

@@ -525,6 +525,10 @@ pub struct EpscSettings {
     pub holding_mv: Option<f64>,
     /// Sweeps within this of the holding potential are analysed together, mV.
     pub holding_tolerance_mv: f64,
+    /// NMDA/AMPA ratio: the AMPA peak is measured in sweeps held here, mV.
+    pub ampa_holding_mv: f64,
+    /// NMDA/AMPA ratio: the NMDA amplitude at `sweep.latency_ms` in sweeps held here, mV.
+    pub nmda_holding_mv: f64,
     /// Keep QC-failed cells in the group statistics.
     pub include_failed: bool,
     /// Averaged traces: ms before and after the stimulus.
@@ -544,6 +548,8 @@ impl Default for EpscSettings {
             test_pulse: None,
             holding_mv: None,
             holding_tolerance_mv: 2.5,
+            ampa_holding_mv: -70.0,
+            nmda_holding_mv: 40.0,
             include_failed: false,
             trace_window_ms: (20.0, 600.0),
             format: TableFormat::Parquet,
@@ -596,6 +602,19 @@ impl EpscSettings {
             return Err(ParamError::new("epsc", "holding_mv", v, "a potential within ±200 mV"));
         }
         finite_positive("epsc", "holding_tolerance_mv", self.holding_tolerance_mv, "a positive number of mV")?;
+        for (field, v) in [("ampa_holding_mv", self.ampa_holding_mv), ("nmda_holding_mv", self.nmda_holding_mv)] {
+            if !(v.is_finite() && v.abs() <= 200.0) {
+                return Err(ParamError::new("epsc", field, v, "a potential within ±200 mV"));
+            }
+        }
+        if (self.ampa_holding_mv - self.nmda_holding_mv).abs() <= 2.0 * self.holding_tolerance_mv {
+            return Err(ParamError::new(
+                "epsc",
+                "nmda_holding_mv",
+                self.nmda_holding_mv,
+                "a potential further than 2 × holding_tolerance_mv from ampa_holding_mv",
+            ));
+        }
         let (pre, post) = self.trace_window_ms;
         if !(pre.is_finite() && post.is_finite() && pre >= 0.0 && post > 0.0 && pre + post <= 60_000.0) {
             return Err(ParamError::new(

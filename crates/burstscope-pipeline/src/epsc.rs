@@ -9,8 +9,8 @@ use crate::error::{Error, Result, bail, file_err};
 use crate::output::{Stage, StageOutput, identify};
 use burstscope_core::{ClampMode, ColumnData, Epoch, Record, SweepInfo, Table};
 use burstscope_epsc::{
-    CellParams, CellSummary, CellSweep, MembraneTest, SweepParams, TestPulse, command_edges, command_levels,
-    find_stimulus_away_from, measure_sweep, membrane_test, summarize_cell,
+    CellParams, CellSummary, CellSweep, MembraneTest, NmdaAmpa, SweepParams, TestPulse, command_edges, command_levels,
+    find_stimulus_away_from, measure_sweep, membrane_test, nmda_ampa_ratio, summarize_cell,
 };
 use burstscope_io::Recording;
 use burstscope_plot as plot;
@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The `epsc` stage.
-pub const EPSC_STAGE: Stage = Stage { name: "epsc", algorithm_version: 2 };
+pub const EPSC_STAGE: Stage = Stage { name: "epsc", algorithm_version: 3 };
 
 /// One analysed cell.
 #[derive(Debug, Clone)]
@@ -55,6 +55,9 @@ pub struct CellData {
     pub trace_drug: Vec<f64>,
     /// Per sweep (as `sweeps`): the membrane test on the command's step.
     pub membrane: Vec<Option<MembraneTest>>,
+    /// The NMDA/AMPA ratio, when the cell has baseline sweeps at both the
+    /// AMPA and the NMDA holding potential.
+    pub nmda_ampa: Option<NmdaAmpa>,
     /// What was left out or could not be measured.
     pub warnings: Vec<String>,
 }
@@ -122,6 +125,8 @@ pub enum EpscMetric {
     InitialDeclinePctPerStimulus,
     /// Baseline minus drug amplitude within cells, pA.
     AmplitudePaBaselineMinusDrug,
+    /// NMDA/AMPA ratio (cells with sweeps at both holding potentials).
+    NmdaAmpaRatio,
 }
 
 impl EpscMetric {
@@ -134,6 +139,7 @@ impl EpscMetric {
             Self::BlockPerStimulus => "block_per_stimulus",
             Self::InitialDeclinePctPerStimulus => "initial_decline_pct_per_stimulus",
             Self::AmplitudePaBaselineMinusDrug => "amplitude_pa_baseline_minus_drug",
+            Self::NmdaAmpaRatio => "nmda_ampa_ratio",
         }
     }
 }
@@ -676,9 +682,23 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
         stims.push(stim);
         holds.push(hold);
     }
+    let tolerance = cfg.holding_tolerance_mv;
+    // The NMDA/AMPA ratio from the baseline sweeps at the two holding
+    // potentials: AMPA's peak, NMDA's amplitude at the fixed latency.
+    let at = |target: f64, f: fn(&burstscope_epsc::SweepResult) -> f64| -> Vec<f64> {
+        sweeps
+            .iter()
+            .zip(&holds)
+            .filter(|(s, h)| h.is_some_and(|h| (h - target).abs() <= tolerance) && cp.is_baseline(&s.condition))
+            .filter_map(|(s, _)| s.result.as_ref().map(f))
+            .collect()
+    };
+    let nmda_ampa = nmda_ampa_ratio(
+        &at(cfg.ampa_holding_mv, |r| r.amplitude_pa),
+        &at(cfg.nmda_holding_mv, |r| r.amplitude_at_latency_pa),
+    );
     // One holding potential per analysis: a cell also recorded at −70 mV
     // (AMPA) keeps its +40 mV (NMDA) sweeps, or those at --holding-mv.
-    let tolerance = cfg.holding_tolerance_mv;
     let target = cfg.holding_mv.or_else(|| most_common_holding(&holds));
     let keep: Vec<bool> =
         holds.iter().map(|h| !matches!((h, target), (Some(h), Some(t)) if (h - t).abs() > tolerance)).collect();
@@ -753,6 +773,7 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
         sweeps,
         summary,
         membrane: membranes,
+        nmda_ampa,
         warnings,
     })
 }
@@ -781,6 +802,10 @@ fn initial_decline_pct(u: &burstscope_epsc::UseDependence) -> f64 {
 
 fn initial_decline(c: &CellData) -> f64 {
     c.summary.use_dependence.as_ref().map_or(f64::NAN, initial_decline_pct)
+}
+
+fn nmda_ampa_of(c: &CellData) -> f64 {
+    c.nmda_ampa.as_ref().map_or(f64::NAN, |r| r.ratio)
 }
 
 fn block_per_stimulus(c: &CellData) -> f64 {
@@ -843,8 +868,12 @@ pub fn group_stats(cells: &[&CellData]) -> Vec<GroupRow> {
             (EpscMetric::BaselineAmplitudePa, cs.iter().map(|c| c.summary.baseline_amplitude_pa).collect()),
             (EpscMetric::BlockPerStimulus, cs.iter().map(|c| block_per_stimulus(c)).collect()),
             (EpscMetric::InitialDeclinePctPerStimulus, cs.iter().map(|c| initial_decline(c)).collect()),
+            (EpscMetric::NmdaAmpaRatio, cs.iter().map(|c| nmda_ampa_of(c)).collect()),
         ] {
             let v: Vec<f64> = vals.into_iter().filter(|x| x.is_finite()).collect();
+            if metric == EpscMetric::NmdaAmpaRatio && v.is_empty() {
+                continue; // no cell of the group was recorded at both holding potentials
+            }
             let s = summary(&v);
             rows.push(GroupRow {
                 group: g.clone(),
@@ -872,8 +901,11 @@ pub fn group_stats(cells: &[&CellData]) -> Vec<GroupRow> {
     }
     // between groups, every pair
     let names: Vec<&String> = groups.keys().collect();
-    let between: [(EpscMetric, CellMetric); 2] =
-        [(EpscMetric::BlockPct, |c| c.summary.block_pct), (EpscMetric::InitialDeclinePctPerStimulus, initial_decline)];
+    let between: [(EpscMetric, CellMetric); 3] = [
+        (EpscMetric::BlockPct, |c| c.summary.block_pct),
+        (EpscMetric::InitialDeclinePctPerStimulus, initial_decline),
+        (EpscMetric::NmdaAmpaRatio, nmda_ampa_of),
+    ];
     for (metric, value) in between {
         for i in 0..names.len() {
             for j in i + 1..names.len() {
@@ -1004,6 +1036,20 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
     t.push("n_block_sweeps", ColumnData::I64(cells.iter().map(|c| c.summary.n_block_sweeps as i64).collect()));
     t.push("rs_first_mohm", ColumnData::F64(cells.iter().map(|c| c.summary.rs_first_mohm).collect()));
     t.push("rs_last_mohm", ColumnData::F64(cells.iter().map(|c| c.summary.rs_last_mohm).collect()));
+    let na = |f: fn(&NmdaAmpa) -> f64| {
+        ColumnData::F64(cells.iter().map(|c| c.nmda_ampa.as_ref().map_or(f64::NAN, f)).collect())
+    };
+    t.push("ampa_peak_pa", na(|r| r.ampa_peak_pa));
+    t.push("nmda_latency_pa", na(|r| r.nmda_latency_pa));
+    t.push("nmda_ampa_ratio", na(|r| r.ratio));
+    t.push(
+        "n_ampa_sweeps",
+        ColumnData::I64(cells.iter().map(|c| c.nmda_ampa.map_or(0, |r| r.n_ampa as i64)).collect()),
+    );
+    t.push(
+        "n_nmda_sweeps",
+        ColumnData::I64(cells.iter().map(|c| c.nmda_ampa.map_or(0, |r| r.n_nmda as i64)).collect()),
+    );
     t.push("qc_pass", ColumnData::Bool(cells.iter().map(|c| c.summary.qc_pass).collect()));
     t.push("qc_reason", ColumnData::Str(cells.iter().map(|c| c.summary.qc_reasons.join("; ")).collect()));
 
@@ -1353,4 +1399,94 @@ pub fn run_epsc(paths: &[PathBuf], out: &Path, cfg: &EpscConfig, cells_table: Op
     summary.insert("n_sweeps".into(), json!(cells.iter().map(|c| c.sweeps.len()).sum::<usize>()));
     let record = stage.finish(summary, warnings.clone())?;
     Ok(EpscRun { cells, failed, group_stats: rows, figures: figs, dir: out.to_path_buf(), record, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burstscope_synth::{SliceCell, SliceParams};
+
+    fn vc_sweeps(c: &SliceCell, t0: f64) -> Vec<VcSweep> {
+        let fs = c.params.rate_hz;
+        c.sweeps
+            .iter()
+            .map(|s| {
+                let command_mv: Vec<f64> = s.command_v.iter().map(|&v| f64::from(v) * 1e3).collect();
+                VcSweep {
+                    number: u64::from(s.truth.sweep),
+                    time_s: t0 + s.truth.start_s,
+                    rate_hz: fs,
+                    current_pa: s.response_a.iter().map(|&v| f64::from(v) * 1e12).collect(),
+                    edges: command_edges(&command_mv),
+                    command_mv: Some(command_mv),
+                    description: None,
+                }
+            })
+            .collect()
+    }
+
+    /// A cell recorded at −70 mV (an AMPA-like fast inward EPSC, 200 pA) and
+    /// then at +40 mV (an NMDA-like slow outward one, 120 pA): its ratio is
+    /// the NMDA current 50 ms after the stimulus over the AMPA peak, within
+    /// 3 % of the generator's truth, and the +40 mV sweeps are analysed.
+    #[test]
+    fn a_cell_at_two_holding_potentials_gives_its_nmda_ampa_ratio() {
+        let ampa = SliceCell::new(SliceParams {
+            holding_mv: -70.0,
+            amplitude_pa: -200.0,
+            tau_rise_s: 0.001,
+            tau_fast_s: 0.008,
+            tau_slow_s: 0.03,
+            frac_fast: 0.9,
+            n_baseline: 10,
+            n_drug: 0,
+            seed: 3,
+            ..SliceParams::default()
+        })
+        .unwrap();
+        let nmda = SliceCell::new(SliceParams {
+            holding_mv: 40.0,
+            amplitude_pa: 120.0,
+            n_baseline: 12,
+            n_drug: 0,
+            seed: 4,
+            ..SliceParams::default()
+        })
+        .unwrap();
+        let mut sweeps = vc_sweeps(&ampa, 0.0);
+        sweeps.extend(vc_sweeps(&nmda, 200.0));
+        let epochs = vec![Epoch { start_s: f64::NEG_INFINITY, stop_s: f64::INFINITY, tags: vec!["baseline".into()] }];
+        let cfg = EpscConfig::new(crate::config::EpscSettings::default()).unwrap();
+        let c = analyse_cell(
+            CellInput { path: Path::new("x.nwb"), cell: "x".into(), location: None, sweeps: &sweeps, epochs: &epochs },
+            &cfg,
+            &CellMeta::new(),
+        )
+        .unwrap();
+        let r = c.nmda_ampa.expect("a ratio");
+        assert_eq!((r.n_ampa, r.n_nmda), (10, 12));
+        // truth: the mean peak of the AMPA sweeps; the NMDA sweeps' mean peak
+        // times the generator's normalised shape 50 ms after the stimulus
+        let mean = |c: &SliceCell| c.sweeps.iter().map(|s| s.truth.amplitude_pa).sum::<f64>() / c.sweeps.len() as f64;
+        let p = &nmda.params;
+        let raw = |t: f64| {
+            (1.0 - (-t / p.tau_rise_s).exp())
+                * (p.frac_fast * (-t / p.tau_fast_s).exp() + (1.0 - p.frac_fast) * (-t / p.tau_slow_s).exp())
+        };
+        let peak = (1..20_000).map(|i| raw(f64::from(i) * 1e-5)).fold(0.0f64, f64::max);
+        let nmda_at_50 = mean(&nmda) * raw(0.05 - p.latency_s) / peak;
+        let want = nmda_at_50.abs() / mean(&ampa).abs();
+        assert!(
+            (r.ratio - want).abs() / want < 0.03,
+            "ratio {:.4} (AMPA {:.1} pA, NMDA {:.1} pA); truth {want:.4} (AMPA {:.1}, NMDA {nmda_at_50:.1})",
+            r.ratio,
+            r.ampa_peak_pa,
+            r.nmda_latency_pa,
+            mean(&ampa)
+        );
+        eprintln!("NMDA/AMPA {:.4} against the truth {want:.4}", r.ratio);
+        assert!(r.ampa_peak_pa < 0.0 && r.nmda_latency_pa > 0.0);
+        assert_eq!(c.holding_mv.round(), 40.0, "the NMDA sweeps are the ones analysed");
+        assert_eq!(c.sweeps_other_holding, 10);
+    }
 }

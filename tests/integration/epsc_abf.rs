@@ -65,7 +65,10 @@ fn the_membrane_test_equals_pyabf_and_is_right_on_the_model_cell() {
             s => s.to_string(),
         };
         let g = &got[&cell];
-        assert!(g.contains_key("kind=membrane_test"), "{name}: analysed as membrane tests: {:?}", g.keys());
+        // 05210017 has an ACh puff from its protocol's digital output: an
+        // evoked response with a membrane test in every sweep
+        let kind = if stem == "05210017_vc_abf1" { "kind=epsc" } else { "kind=membrane_test" };
+        assert!(g.contains_key(kind), "{name}: analysed as {kind}: {:?}", g.keys());
         let n = want["holding_pa"].as_array().unwrap().len();
         assert_eq!(g["holding_pa"].len(), n, "{name}: one row per sweep");
         // The same quantities: holding current and input resistance (pyabf's
@@ -121,4 +124,32 @@ fn a_drug_tag_splits_a_membrane_test_time_course() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("epsc.json")).unwrap()).unwrap();
     assert!(json.to_string().contains("membrane-test time course"), "{json}");
+}
+
+/// A puff of ACh triggered by the protocol's digital output (epoch E of
+/// `05210017_vc_abf1.abf`, bit 0, at 602.85 ms) leaves no artifact: the
+/// stimuli come from the protocol and the response is the one the file's
+/// description gives (about −55 pA about 0.62 s into the sweep); asked for
+/// artifacts instead, there is no stimulus.
+#[test]
+fn stimuli_from_the_protocols_digital_output() {
+    let Some(dir) = real_abf() else { return };
+    let f = dir.join("05210017_vc_abf1.abf");
+    let by = run(std::slice::from_ref(&f));
+    let cell = &by["05210017_vc_abf1/Voltage 0"];
+    assert!(cell["stim_ms"].iter().all(|&t| (t - 602.85).abs() < 0.01), "{:?}", cell["stim_ms"]);
+    let amp = mean(&cell["amplitude_pa"]);
+    let peak_s = (602.85 + mean(&cell["peak_ms"])) / 1e3;
+    eprintln!("ACh response {amp:.1} pA at {peak_s:.3} s");
+    assert!((-75.0..-40.0).contains(&amp), "{amp}");
+    assert!((0.60..0.65).contains(&peak_s), "{peak_s}");
+
+    let out = tempfile::tempdir().unwrap();
+    let cfg = out.path().join("epsc.toml");
+    std::fs::write(&cfg, "stimulus_source = \"artifact\"\n").unwrap();
+    let r =
+        bin().arg("epsc").arg(&f).arg("--out").arg(out.path().join("a")).arg("--config").arg(&cfg).output().unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{err}");
+    assert!(err.contains("no stimulus at a consistent time"), "{err}");
 }

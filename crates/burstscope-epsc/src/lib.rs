@@ -43,10 +43,10 @@ mod usedep;
 pub use cell::{CellSummary, CellSweep, summarize_cell};
 pub use fit::{ExpFit, fit_exp1, fit_exp2, fit_exp2_from};
 pub use memtest::{MembraneTest, membrane_test};
-pub use ratio::{NmdaAmpa, nmda_ampa_ratio};
+pub use ratio::{NmdaAmpa, nmda_ampa_ratio, paired_pulse_ratio};
 pub use sweep::{
-    Polarity, SweepResult, TestPulse, command_edges, command_levels, find_stimulus, find_stimulus_away_from,
-    measure_sweep, monitor_edges, monitor_lag,
+    Polarity, SweepResult, TestPulse, command_edges, command_levels, find_stimuli_away_from, find_stimulus,
+    find_stimulus_away_from, measure_sweep, monitor_edges, monitor_lag,
 };
 pub use usedep::{MAX_CI_RATIO, UseDependence, fit_use_dependence};
 

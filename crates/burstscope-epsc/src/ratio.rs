@@ -1,4 +1,5 @@
-//! The NMDA/AMPA ratio of a cell recorded at two holding potentials.
+//! Ratios of a cell's EPSCs: NMDA/AMPA across holding potentials, and the
+//! paired-pulse ratio within trains.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,4 +48,27 @@ pub fn nmda_ampa_ratio(ampa_peaks_pa: &[f64], nmda_latency_pa: &[f64]) -> Option
         n_ampa,
         n_nmda,
     })
+}
+
+/// The paired-pulse ratio: the mean second-pulse amplitude over the mean
+/// first-pulse amplitude, over the sweeps where both were measured (the
+/// ratio of means, less biased by noise than the mean of per-sweep ratios;
+/// Kim & Alger 2001). `None` without such a sweep or with a zero first mean.
+///
+/// ```
+/// use burstscope_epsc::paired_pulse_ratio;
+/// let r = paired_pulse_ratio(&[-100.0, -120.0, -90.0], &[-150.0, -180.0, f64::NAN]).unwrap();
+/// assert!((r - 1.5).abs() < 1e-12);
+/// ```
+#[must_use]
+pub fn paired_pulse_ratio(first_pa: &[f64], second_pa: &[f64]) -> Option<f64> {
+    let (mut a, mut b, mut n) = (0.0, 0.0, 0usize);
+    for (x, y) in first_pa.iter().zip(second_pa) {
+        if x.is_finite() && y.is_finite() {
+            a += x;
+            b += y;
+            n += 1;
+        }
+    }
+    (n > 0 && a != 0.0).then(|| b / a)
 }

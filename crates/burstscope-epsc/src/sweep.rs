@@ -83,8 +83,26 @@ pub fn find_stimulus(current_pa: &[f64], fs_hz: f64, test_pulse: Option<&TestPul
 /// stimuli (see [`command_edges`]).
 #[must_use]
 pub fn find_stimulus_away_from(current_pa: &[f64], fs_hz: f64, edges: &[usize]) -> Option<usize> {
+    find_stimuli_away_from(current_pa, fs_hz, edges).first().copied()
+}
+
+/// Every stimulus of a train: each artifact's first edge (a jump of at
+/// least half the largest, standing out of the noise as in
+/// [`find_stimulus`]), at least 5 ms apart, away from `edges` (±2 ms).
+///
+/// ```
+/// use burstscope_epsc::find_stimuli_away_from;
+/// let mut i: Vec<f64> = (0..5000).map(|k| (k as f64 * 0.7).sin()).collect();
+/// for s in [2000, 2500] {
+///     i[s] -= 3000.0;
+///     i[s + 1] -= 1500.0;
+/// }
+/// assert_eq!(find_stimuli_away_from(&i, 10_000.0, &[]), vec![2000, 2500]);
+/// ```
+#[must_use]
+pub fn find_stimuli_away_from(current_pa: &[f64], fs_hz: f64, edges: &[usize]) -> Vec<usize> {
     if current_pa.len() < 3 {
-        return None;
+        return Vec::new();
     }
     let guard = (2e-3 * fs_hz).ceil() as usize;
     let near_edge = |k: usize| edges.iter().any(|&e| k + guard >= e && k <= e + guard);
@@ -94,10 +112,18 @@ pub fn find_stimulus_away_from(current_pa: &[f64], fs_hz: f64, edges: &[usize]) 
     let median = sorted[sorted.len() / 2];
     let m = d.iter().enumerate().filter(|(k, _)| !near_edge(*k)).map(|(_, v)| *v).fold(0.0f64, f64::max);
     if !(m > 20.0 * median.max(1e-12)) {
-        return None;
+        return Vec::new();
     }
-    // the artifact's first edge: the first jump of at least half the largest
-    d.iter().enumerate().find(|(k, v)| !near_edge(*k) && **v >= 0.5 * m).map(|(k, _)| k + 1)
+    // each artifact's first edge: a jump of at least half the largest, the
+    // artifact's own later edges (within 5 ms) belonging to it
+    let gap = (5e-3 * fs_hz).ceil() as usize;
+    let mut out: Vec<usize> = Vec::new();
+    for (k, v) in d.iter().enumerate() {
+        if !near_edge(k) && *v >= 0.5 * m && out.last().is_none_or(|&l| k + 1 >= l + gap) {
+            out.push(k + 1);
+        }
+    }
+    out
 }
 
 /// Samples where the command potential steps (≥ 0.5 mV) or a ramp starts or

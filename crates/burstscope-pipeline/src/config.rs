@@ -509,6 +509,21 @@ pub struct TestPulseSpec {
     pub step_mv: f64,
 }
 
+/// Where the `epsc` stage takes the stimulus times from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StimulusSource {
+    /// The protocol's digital outputs when the file's protocol has them,
+    /// else the stimulus artifact.
+    #[default]
+    Auto,
+    /// The stimulus artifact in the current (electrical stimulation).
+    Artifact,
+    /// The protocol: the onsets of its digital outputs (optogenetic or puff
+    /// stimulation, which leave no artifact).
+    Protocol,
+}
+
 /// `epsc` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -517,8 +532,10 @@ pub struct EpscSettings {
     pub sweep: SweepParams,
     /// Per-cell summary and QC.
     pub cell: CellParams,
-    /// Stimulus time within each sweep, ms (default: found from the artifact).
+    /// Stimulus time within each sweep, ms (default: from `stimulus_source`).
     pub stim_ms: Option<f64>,
+    /// Where stimuli come from when `stim_ms` is not given.
+    pub stimulus_source: StimulusSource,
     /// Test pulse when the file has no command series.
     pub test_pulse: Option<TestPulseSpec>,
     /// Holding potential analysed, mV (default: each cell's most common).
@@ -545,6 +562,7 @@ impl Default for EpscSettings {
             sweep: SweepParams::default(),
             cell: CellParams::default(),
             stim_ms: None,
+            stimulus_source: StimulusSource::Auto,
             test_pulse: None,
             holding_mv: None,
             holding_tolerance_mv: 2.5,

@@ -4,13 +4,13 @@
 //! is reported and skipped.
 
 use crate::bursts::FigureFile;
-use crate::config::EpscConfig;
+use crate::config::{EpscConfig, StimulusSource};
 use crate::error::{Error, Result, bail, file_err};
 use crate::output::{Stage, StageOutput, identify};
 use burstscope_core::{ClampMode, ColumnData, Epoch, Record, SweepInfo, Table};
 use burstscope_epsc::{
     CellParams, CellSummary, CellSweep, MembraneTest, NmdaAmpa, SweepParams, TestPulse, command_edges, command_levels,
-    find_stimulus_away_from, measure_sweep, membrane_test, nmda_ampa_ratio, summarize_cell,
+    find_stimuli_away_from, measure_sweep, membrane_test, nmda_ampa_ratio, summarize_cell,
 };
 use burstscope_io::Recording;
 use burstscope_plot as plot;
@@ -58,6 +58,16 @@ pub struct CellData {
     /// The NMDA/AMPA ratio, when the cell has baseline sweeps at both the
     /// AMPA and the NMDA holding potential.
     pub nmda_ampa: Option<NmdaAmpa>,
+    /// Per sweep (as `sweeps`): the first stimulus's time in the sweep (ms;
+    /// NaN without one).
+    pub stim_ms: Vec<f64>,
+    /// Per sweep (as `sweeps`): the train's later stimuli (pulse 1, 2, …),
+    /// each measured up to the next; empty for single stimuli.
+    pub pulses: Vec<Vec<Pulse>>,
+    /// Mean second over mean first EPSC in the baseline sweeps of trains.
+    pub paired_pulse_ratio: f64,
+    /// Median interval between the first two stimuli (ms; NaN without trains).
+    pub pulse_interval_ms: f64,
     /// What was left out or could not be measured.
     pub warnings: Vec<String>,
 }
@@ -81,6 +91,15 @@ impl CellData {
         let n = v.len();
         if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
     }
+}
+
+/// A later stimulus of a train within a sweep.
+#[derive(Debug, Clone)]
+pub struct Pulse {
+    /// Its time in the sweep (ms; NaN when this sweep lacks it).
+    pub stim_ms: f64,
+    /// Its EPSC, measured from the baseline just before it up to the next stimulus.
+    pub result: Option<burstscope_epsc::SweepResult>,
 }
 
 /// A file that could not be analysed, with the reason.
@@ -272,6 +291,8 @@ struct VcSweep {
     /// cell's and, in paired recordings, the other amplifiers'): their
     /// capacitive transients are not stimuli.
     edges: Vec<usize>,
+    /// Stimuli the protocol defines: onsets of its digital outputs.
+    protocol_stims: Vec<usize>,
 }
 
 /// One cell's voltage-clamp sweeps in a file.
@@ -367,6 +388,7 @@ fn load_heka(path: &Path) -> Result<FileSource> {
                     command_mv,
                     description: None,
                     edges,
+                    protocol_stims: Vec::new(),
                 });
             }
         }
@@ -443,6 +465,7 @@ fn load_nwb(path: &Path) -> Result<FileSource> {
                 current_pa,
                 command_mv,
                 description: s.stimulus_description.clone(),
+                protocol_stims: Vec::new(),
             });
         }
         cells.push(CellSource { cell, location, sweeps });
@@ -503,6 +526,24 @@ fn load_abf(path: &Path) -> Result<FileSource> {
         bail!("{}: no sweeps in the data section", path.display());
     }
     let stem = file_stem(path);
+    // Stimuli from the protocol: where a digital output switches on.
+    let digital: Vec<Vec<usize>> = (0..abf.sweeps.len())
+        .map(|k| {
+            let mut on: Vec<usize> = (0..abf.dacs.len())
+                .flat_map(|d| {
+                    let layout = abf.epoch_layout(k, d);
+                    layout
+                        .windows(2)
+                        .filter(|w| w[1].digital & !w[0].digital != 0 && w[1].start > w[0].start)
+                        .map(|w| w[1].start)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            on.sort_unstable();
+            on.dedup();
+            on
+        })
+        .collect();
     let edges: Vec<Vec<usize>> = (0..abf.sweeps.len())
         .map(|k| {
             let mut e: Vec<usize> = (0..abf.dacs.len())
@@ -545,6 +586,7 @@ fn load_abf(path: &Path) -> Result<FileSource> {
                 command_mv,
                 description: None,
                 edges: edges[k].clone(),
+                protocol_stims: digital[k].clone(),
             });
         }
         let cell = if vc.len() > 1 { format!("{stem}/{}", ch.name.trim()) } else { stem.clone() };
@@ -612,18 +654,39 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
     // Stimuli from the artifact: an evoked response comes at the same time in
     // most sweeps; jumps elsewhere (spontaneous events, another cell's
     // command) are not stimuli.
-    let found = consistent_stimuli(
+    // Trains: every stimulus time most sweeps share is a pulse; from the
+    // protocol's digital outputs, or from the artifacts in the current.
+    let from_protocol = match cfg.stimulus_source {
+        StimulusSource::Protocol => true,
+        StimulusSource::Artifact => false,
+        StimulusSource::Auto => vc.iter().any(|s| !s.protocol_stims.is_empty()),
+    };
+    if from_protocol && cfg.stim_ms.is_none() {
+        if vc.iter().all(|s| s.protocol_stims.is_empty()) {
+            warnings.push(format!("{cell}: stimulus_source = \"protocol\" but the protocol has no digital output"));
+        } else {
+            warnings.push(format!("{cell}: stimuli from the protocol's digital outputs"));
+        }
+    }
+    let trains = consistent_trains(
         &vc.iter()
             .map(|s| {
+                if from_protocol {
+                    return s.protocol_stims.clone();
+                }
                 let mut edges = s.edges.clone();
                 if let Some(tp) = s.command_mv.as_deref().and_then(|v| command_levels(v, s.rate_hz).1) {
                     edges.extend([tp.start, tp.stop]);
                 }
-                find_stimulus_away_from(&s.current_pa, s.rate_hz, &edges)
+                find_stimuli_away_from(&s.current_pa, s.rate_hz, &edges)
             })
             .collect::<Vec<_>>(),
         fs,
     );
+    let found: Vec<Option<usize>> = trains.iter().map(|t| t.first().copied().flatten()).collect();
+    let mut pulses: Vec<Vec<Pulse>> = Vec::with_capacity(vc.len());
+    let mut stim_ms: Vec<f64> = Vec::with_capacity(vc.len());
+    let mut pulse_failures = 0usize;
     if cfg.stim_ms.is_none() && found.iter().all(Option::is_none) && vc.len() > 1 {
         warnings.push(format!("{cell}: no stimulus at a consistent time across the sweeps (stim_ms to give it)"));
     }
@@ -667,8 +730,25 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
         }
         .unwrap_or_else(|| "unknown".into());
         membranes.push(tp.as_ref().map(|tp| membrane_test(i, s.rate_hz, tp)));
+        // a train's pulses: each measured up to the next stimulus
+        let train: &[Option<usize>] = if cfg.stim_ms.is_none() { &trains[k] } else { &[] };
+        let end_of = |j: usize| train.iter().skip(j + 1).flatten().next().copied().unwrap_or(i.len());
+        let mut later = Vec::new();
+        for j in 1..train.len() {
+            let result = train[j].and_then(|st| {
+                let r = measure_sweep(&i[..end_of(j)], s.rate_hz, st, None, hold, sp).ok();
+                if r.is_none() {
+                    pulse_failures += 1;
+                }
+                r
+            });
+            later.push(Pulse { stim_ms: train[j].map_or(f64::NAN, |st| st as f64 / s.rate_hz * 1e3), result });
+        }
+        pulses.push(later);
+        stim_ms.push(stim.map_or(f64::NAN, |st| st as f64 / s.rate_hz * 1e3));
+        let first_end = if train.len() > 1 { end_of(0) } else { i.len() };
         let result = match stim {
-            Some(st) => match measure_sweep(i, s.rate_hz, st, tp.as_ref(), hold, sp) {
+            Some(st) => match measure_sweep(&i[..first_end], s.rate_hz, st, tp.as_ref(), hold, sp) {
                 Ok(r) => Some(r),
                 Err(e) => {
                     warnings.push(format!("{}: sweep {k}: {e}", path.display()));
@@ -718,7 +798,31 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
         retain_where(&mut traces, &keep);
         retain_where(&mut stims, &keep);
         retain_where(&mut membranes, &keep);
+        retain_where(&mut pulses, &keep);
+        retain_where(&mut stim_ms, &keep);
     }
+    if pulse_failures > 0 {
+        warnings.push(format!("{cell}: {pulse_failures} later pulse(s) of trains could not be measured"));
+    }
+    // paired-pulse ratio over the baseline sweeps
+    let (first, second): (Vec<f64>, Vec<f64>) = sweeps
+        .iter()
+        .zip(&pulses)
+        .filter(|(s, p)| cp.is_baseline(&s.condition) && !p.is_empty())
+        .map(|(s, p)| {
+            let a = |r: Option<&burstscope_epsc::SweepResult>| r.map_or(f64::NAN, |r| r.amplitude_pa);
+            (a(s.result.as_ref()), a(p[0].result.as_ref()))
+        })
+        .unzip();
+    let paired_pulse_ratio = burstscope_epsc::paired_pulse_ratio(&first, &second).unwrap_or(f64::NAN);
+    let mut intervals: Vec<f64> = stim_ms
+        .iter()
+        .zip(&pulses)
+        .filter_map(|(a, p)| p.first().map(|p| p.stim_ms - a))
+        .filter(|d| d.is_finite())
+        .collect();
+    intervals.sort_by(f64::total_cmp);
+    let pulse_interval_ms = if intervals.is_empty() { f64::NAN } else { intervals[intervals.len() / 2] };
     if sweeps.is_empty() {
         bail!(
             "{}: cell {cell}: no voltage-clamp sweeps at {:.1} mV (±{tolerance} mV)",
@@ -774,23 +878,45 @@ fn analyse_cell(input: CellInput<'_>, cfg: &EpscConfig, meta: &CellMeta) -> Resu
         summary,
         membrane: membranes,
         nmda_ampa,
+        stim_ms,
+        pulses,
+        paired_pulse_ratio,
+        pulse_interval_ms,
         warnings,
     })
 }
 
-/// Keeps the stimuli found within ±1 ms of the time most sweeps share, when
-/// at least half of the sweeps share it; none otherwise.
-fn consistent_stimuli(found: &[Option<usize>], fs_hz: f64) -> Vec<Option<usize>> {
+/// The stimulus times a train's sweeps share: every time (±1 ms) found in
+/// at least half of the sweeps is a pulse, in time order; per sweep, the
+/// stimulus found within ±2 ms of each pulse's time (or `None`). A single
+/// stimulus is a train of one; an artifact-like jump in a few sweeps only
+/// (a spontaneous event) is not a pulse.
+fn consistent_trains(found: &[Vec<usize>], fs_hz: f64) -> Vec<Vec<Option<usize>>> {
     let tol = (1e-3 * fs_hz).ceil() as usize;
-    let times: Vec<usize> = found.iter().flatten().copied().collect();
-    let best = times
-        .iter()
-        .map(|&t| (t, times.iter().filter(|&&u| u.abs_diff(t) <= tol).count()))
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
-    match best {
-        Some((t, n)) if 2 * n >= found.len() => found.iter().map(|s| s.filter(|&u| u.abs_diff(t) <= 2 * tol)).collect(),
-        _ => vec![None; found.len()],
+    let sweeps_near = |t: usize| found.iter().filter(|f| f.iter().any(|&u| u.abs_diff(t) <= tol)).count();
+    let mut times: Vec<usize> = found.iter().flatten().copied().collect();
+    times.sort_unstable();
+    let mut centres: Vec<usize> = Vec::new();
+    loop {
+        let best = times.iter().map(|&t| (t, sweeps_near(t))).max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+        match best {
+            Some((t, n)) if 2 * n >= found.len() => {
+                centres.push(t);
+                times.retain(|&u| u.abs_diff(t) > 2 * tol);
+            }
+            _ => break,
+        }
     }
+    centres.sort_unstable();
+    found
+        .iter()
+        .map(|f| {
+            centres
+                .iter()
+                .map(|&c| f.iter().copied().filter(|&u| u.abs_diff(c) <= 2 * tol).min_by_key(|&u| u.abs_diff(c)))
+                .collect()
+        })
+        .collect()
 }
 
 /// Fitted fall of the normalised amplitude from the first to the second
@@ -930,6 +1056,7 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
     let (mut cell, mut region, mut cond, mut fit_ok, mut measured) = (vec![], vec![], vec![], vec![], vec![]);
     let (mut sweep, mut stim) = (vec![], vec![]);
     let (mut time, mut since) = (vec![], vec![]);
+    let (mut pulse, mut stim_at) = (vec![], vec![]);
     let names = [
         "amplitude_pa",
         "normalized_amplitude",
@@ -950,39 +1077,46 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
     ];
     for c in cells {
         for (k, sw) in c.sweeps.iter().enumerate() {
-            cell.push(c.cell.clone());
-            region.push(c.region.clone());
-            sweep.push(sw.sweep as i64);
-            time.push(sw.time_s);
-            since.push(sw.time_s - c.drug_onset_s);
-            cond.push(sw.condition.clone());
-            stim.push(i64::from(c.summary.stimulus[k]));
-            measured.push(sw.result.is_some());
-            fit_ok.push(sw.result.as_ref().is_some_and(|r| r.fit_ok));
-            let r = sw.result.as_ref();
-            let g = |f: fn(&burstscope_epsc::SweepResult) -> f64| r.map_or(f64::NAN, f);
-            let m = c.membrane.get(k).copied().flatten();
-            let mt = |f: fn(&MembraneTest) -> f64| m.as_ref().map_or(f64::NAN, f);
-            let vals = [
-                g(|r| r.amplitude_pa),
-                c.summary.normalized[k],
-                g(|r| r.amplitude_at_latency_pa),
-                g(|r| r.peak_ms),
-                g(|r| r.rise_ms),
-                g(|r| r.tau_mono_ms),
-                g(|r| r.tau_fast_ms),
-                g(|r| r.tau_slow_ms),
-                g(|r| r.tau_weighted_ms),
-                g(|r| r.charge_pc),
-                m.map_or_else(|| g(|r| r.holding_pa), |m| m.holding_pa),
-                mt(|m| m.rs_mohm),
-                mt(|m| m.rin_mohm),
-                mt(|m| m.rm_mohm),
-                mt(|m| m.cm_pf),
-                mt(|m| m.tau_ms),
-            ];
-            for (n, v) in names.iter().zip(vals) {
-                cols.entry(n).or_default().push(v);
+            // one row per stimulus: the first (with the sweep's membrane test
+            // and normalised amplitude), then a train's later pulses
+            let later = c.pulses.get(k).map_or(&[][..], Vec::as_slice);
+            for p in 0..=later.len() {
+                cell.push(c.cell.clone());
+                region.push(c.region.clone());
+                sweep.push(sw.sweep as i64);
+                time.push(sw.time_s);
+                since.push(sw.time_s - c.drug_onset_s);
+                cond.push(sw.condition.clone());
+                stim.push(i64::from(c.summary.stimulus[k]));
+                pulse.push(p as i64);
+                let r = if p == 0 { sw.result.as_ref() } else { later[p - 1].result.as_ref() };
+                stim_at.push(if p == 0 { c.stim_ms.get(k).copied().unwrap_or(f64::NAN) } else { later[p - 1].stim_ms });
+                measured.push(r.is_some());
+                fit_ok.push(r.is_some_and(|r| r.fit_ok));
+                let g = |f: fn(&burstscope_epsc::SweepResult) -> f64| r.map_or(f64::NAN, f);
+                let m = if p == 0 { c.membrane.get(k).copied().flatten() } else { None };
+                let mt = |f: fn(&MembraneTest) -> f64| m.as_ref().map_or(f64::NAN, f);
+                let vals = [
+                    g(|r| r.amplitude_pa),
+                    if p == 0 { c.summary.normalized[k] } else { f64::NAN },
+                    g(|r| r.amplitude_at_latency_pa),
+                    g(|r| r.peak_ms),
+                    g(|r| r.rise_ms),
+                    g(|r| r.tau_mono_ms),
+                    g(|r| r.tau_fast_ms),
+                    g(|r| r.tau_slow_ms),
+                    g(|r| r.tau_weighted_ms),
+                    g(|r| r.charge_pc),
+                    m.map_or_else(|| g(|r| r.holding_pa), |m| m.holding_pa),
+                    mt(|m| m.rs_mohm),
+                    mt(|m| m.rin_mohm),
+                    mt(|m| m.rm_mohm),
+                    mt(|m| m.cm_pf),
+                    mt(|m| m.tau_ms),
+                ];
+                for (n, v) in names.iter().zip(vals) {
+                    cols.entry(n).or_default().push(v);
+                }
             }
         }
     }
@@ -993,6 +1127,8 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
     s.push("time_since_drug_s", ColumnData::F64(since));
     s.push("condition", ColumnData::Str(cond));
     s.push("stimulus", ColumnData::I64(stim));
+    s.push("pulse", ColumnData::I64(pulse));
+    s.push("stim_ms", ColumnData::F64(stim_at));
     s.push("measured", ColumnData::Bool(measured));
     for n in names {
         s.push(n, ColumnData::F64(cols.remove(n).unwrap_or_default()));
@@ -1050,6 +1186,12 @@ fn tables(cells: &[CellData], rows: &[GroupRow]) -> Vec<Table> {
         "n_nmda_sweeps",
         ColumnData::I64(cells.iter().map(|c| c.nmda_ampa.map_or(0, |r| r.n_nmda as i64)).collect()),
     );
+    t.push(
+        "n_pulses",
+        ColumnData::I64(cells.iter().map(|c| 1 + c.pulses.iter().map(Vec::len).max().unwrap_or(0) as i64).collect()),
+    );
+    t.push("pulse_interval_ms", ColumnData::F64(cells.iter().map(|c| c.pulse_interval_ms).collect()));
+    t.push("paired_pulse_ratio", ColumnData::F64(cells.iter().map(|c| c.paired_pulse_ratio).collect()));
     t.push("qc_pass", ColumnData::Bool(cells.iter().map(|c| c.summary.qc_pass).collect()));
     t.push("qc_reason", ColumnData::Str(cells.iter().map(|c| c.summary.qc_reasons.join("; ")).collect()));
 
@@ -1420,6 +1562,7 @@ mod tests {
                     edges: command_edges(&command_mv),
                     command_mv: Some(command_mv),
                     description: None,
+                    protocol_stims: Vec::new(),
                 }
             })
             .collect()
@@ -1488,5 +1631,64 @@ mod tests {
         assert!(r.ampa_peak_pa < 0.0 && r.nmda_latency_pa > 0.0);
         assert_eq!(c.holding_mv.round(), 40.0, "the NMDA sweeps are the ones analysed");
         assert_eq!(c.sweeps_other_holding, 10);
+        assert!(c.paired_pulse_ratio.is_nan() && c.pulses.iter().all(Vec::is_empty), "single stimuli");
+    }
+
+    /// Paired pulses 50 ms apart whose second EPSC is 1.5 × the first (a
+    /// fast AMPA-like EPSC at −70 mV, facilitating): one `sweeps` row per
+    /// stimulus with its 0-based `pulse`, the first pulse's results as for a
+    /// single stimulus, and the cell's paired-pulse ratio within 3 % of 1.5.
+    #[test]
+    fn paired_pulses_give_a_row_per_pulse_and_the_paired_pulse_ratio() {
+        let params = SliceParams {
+            holding_mv: -70.0,
+            amplitude_pa: -200.0,
+            tau_rise_s: 0.001,
+            tau_fast_s: 0.008,
+            tau_slow_s: 0.008,
+            frac_fast: 1.0,
+            n_baseline: 12,
+            n_drug: 0,
+            seed: 9,
+            ..SliceParams::default()
+        };
+        let with = SliceCell::new(params.clone()).unwrap();
+        // the same sweeps without EPSC and artifact: their difference is one
+        // stimulus's artifact and response
+        let without = SliceCell::new(SliceParams { amplitude_pa: 0.0, artifact_pa: 0.0, ..params }).unwrap();
+        let mut sweeps = vc_sweeps(&with, 0.0);
+        let base = vc_sweeps(&without, 0.0);
+        let d = (0.05 * with.params.rate_hz) as usize;
+        for (s, b) in sweeps.iter_mut().zip(&base) {
+            let template: Vec<f64> = s.current_pa.iter().zip(&b.current_pa).map(|(x, y)| x - y).collect();
+            for k in d..s.current_pa.len() {
+                s.current_pa[k] += 1.5 * template[k - d];
+            }
+        }
+        let epochs = vec![Epoch { start_s: f64::NEG_INFINITY, stop_s: f64::INFINITY, tags: vec!["baseline".into()] }];
+        let cfg = EpscConfig::new(crate::config::EpscSettings::default()).unwrap();
+        let c = analyse_cell(
+            CellInput { path: Path::new("x.nwb"), cell: "x".into(), location: None, sweeps: &sweeps, epochs: &epochs },
+            &cfg,
+            &CellMeta::new(),
+        )
+        .unwrap();
+        assert!(c.pulses.iter().all(|p| p.len() == 1 && p[0].result.is_some()), "every sweep has its second pulse");
+        assert!((c.pulse_interval_ms - 50.0).abs() < 0.2, "{}", c.pulse_interval_ms);
+        eprintln!("paired-pulse ratio {:.4} (truth 1.5)", c.paired_pulse_ratio);
+        assert!((c.paired_pulse_ratio - 1.5).abs() / 1.5 < 0.03, "{}", c.paired_pulse_ratio);
+        // the first pulse is measured as a single stimulus would be
+        for (sw, truth) in c.sweeps.iter().zip(&with.sweeps) {
+            let a = sw.result.as_ref().unwrap().amplitude_pa;
+            assert!((a - truth.truth.amplitude_pa).abs() < 0.05 * truth.truth.amplitude_pa.abs(), "{a}");
+        }
+        let t = tables(std::slice::from_ref(&c), &[]);
+        let sweeps_table = &t[0];
+        let Some(ColumnData::I64(pulse)) = sweeps_table.column("pulse") else { panic!("pulse is an integer column") };
+        assert_eq!(*pulse, (0..12).flat_map(|_| [0, 1]).collect::<Vec<i64>>());
+        let Some(ColumnData::F64(stim)) = sweeps_table.column("stim_ms") else { panic!("stim_ms") };
+        assert!((stim[1] - stim[0] - 50.0).abs() < 0.2);
+        let Some(ColumnData::F64(ppr)) = t[1].column("paired_pulse_ratio") else { panic!("paired_pulse_ratio") };
+        assert!((ppr[0] - c.paired_pulse_ratio).abs() < 1e-12);
     }
 }

@@ -7,6 +7,7 @@ mod cclamp;
 mod detect;
 mod epsc;
 mod epsc_abf;
+mod events;
 mod formats;
 mod fuzz;
 mod generate_inspect;

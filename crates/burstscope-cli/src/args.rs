@@ -46,7 +46,7 @@ pub enum Command {
     Sort(SortArgs),
     /// Detect bursts per unit, compute per-window metrics, pre/post statistics and figures.
     #[command(
-        after_help = "Examples:\n  burstscope bursts session.nwb --out bursts/\n  burstscope bursts session.nwb --out b/ --method maxinterval --format csv\n  burstscope bursts units.nwb --out b/ --drug-at 1800 --exclude-after 120\n  burstscope bursts spikes.csv --out b/ --baseline 0:600 --post 900:1500 --drug-name ketamine\n  burstscope bursts mea.h5 --out b/ --method logisi\n  burstscope bursts session.nwb --out b/ --start-isi-ms 15 --silence-ms 50 --min-spikes 3\n  burstscope bursts session.nwb --out b/ --config bursts.toml\n  burstscope bursts sorted/sorted.nwb --out b/ --labels good\n  burstscope bursts kilosort_output/ --out b/ --labels good   # a phy / Kilosort folder\n  burstscope bursts array.nev --out b/ --labels sorted        # Blackrock online-sorted units\n\nINPUT: an NWB file with /units, an MEA spike-train HDF5 file, a spikes table\n(CSV or Parquet) with columns unit and time_s, a phy / Kilosort folder\n(params.py, spike_times.npy, spike_clusters.npy, cluster_group.tsv or cluster_KSLabel.tsv),\nor a Blackrock NEV file (units ch<electrode>#<unit>; labels unsorted, sorted, noise).\n\nMethods (docs/bursts.md):\n  lhb          interval rule with preceding silence. Defaults: onset ISI <= 20 ms,\n               within-burst ISI <= 20 ms, silence before the burst >= 100 ms, >= 2 spikes\n               (a common LHb choice, not confirmed as the cited papers' exact values)\n  maxinterval  NeuroExplorer MaxInterval: 0.17 s / 0.3 s / 0.2 s / 0.01 s / 3 spikes\n  poisson      Poisson surprise, S > -ln 0.01\n  rank         rank surprise, RS >= -ln 0.01, 75th-percentile ISI limit\n  logisi       Pasquale logISI, 100 ms cut-off\n  cma          cumulative moving average (skewness of the CMA curve)\n\nWindows: the file's epochs (baseline, then the next epoch, e.g. ketamine), or\n--drug-at T (baseline = start..T, post = T+gap..end), or --baseline/--post A:B.\n\nbursts.toml sections (every field optional; unknown fields are errors):\n  method = \"lhb\", bin_s = 60.0, format = \"parquet\", figures = true\n  [lhb] start_isi_max_s, end_isi_max_s, min_preceding_silence_s, min_spikes, ...\n  [maxinterval] [poisson] [rank] [logisi] [cma]   method parameters\n  [metrics] silent_below_hz = 0.05, bursting_min_per_min = 1.0, isi_violation_s = 0.002\n  [windows] drug_at_s, baseline_s = [0, 600], post_s, exclude_after_s = 0, drug_name\n  [lfp] bands, target_hz, segment_s, max_freq_hz\nFlags override the file. Presets: data/bursts-lhb.toml, data/bursts-cotterill-hipsc.toml.\n\nWrites DIR/bursts, unit_metrics, time_course, stats (.parquet or .csv),\nDIR/figures/*.{svg,png,pdf} and DIR/bursts.json (record: key, outputs, run)."
+        after_help = "Examples:\n  burstscope bursts session.nwb --out bursts/\n  burstscope bursts session.nwb --out b/ --method maxinterval --format csv\n  burstscope bursts units.nwb --out b/ --drug-at 1800 --exclude-after 120\n  burstscope bursts units.nwb --out b/ --drug-at event:ketamine   # the first event named so\n  burstscope bursts array.nev --out b/ --drug-at event:digital:0   # digital line 0 going high\n  burstscope bursts spikes.csv --out b/ --baseline 0:600 --post 900:1500 --drug-name ketamine\n  burstscope bursts mea.h5 --out b/ --method logisi\n  burstscope bursts session.nwb --out b/ --start-isi-ms 15 --silence-ms 50 --min-spikes 3\n  burstscope bursts session.nwb --out b/ --config bursts.toml\n  burstscope bursts sorted/sorted.nwb --out b/ --labels good\n  burstscope bursts kilosort_output/ --out b/ --labels good   # a phy / Kilosort folder\n  burstscope bursts array.nev --out b/ --labels sorted        # Blackrock online-sorted units\n\nINPUT: an NWB file with /units, an MEA spike-train HDF5 file, a spikes table\n(CSV or Parquet) with columns unit and time_s, a phy / Kilosort folder\n(params.py, spike_times.npy, spike_clusters.npy, cluster_group.tsv or cluster_KSLabel.tsv),\nor a Blackrock NEV file (units ch<electrode>#<unit>; labels unsorted, sorted, noise).\n\nMethods (docs/bursts.md):\n  lhb          interval rule with preceding silence. Defaults: onset ISI <= 20 ms,\n               within-burst ISI <= 20 ms, silence before the burst >= 100 ms, >= 2 spikes\n               (a common LHb choice, not confirmed as the cited papers' exact values)\n  maxinterval  NeuroExplorer MaxInterval: 0.17 s / 0.3 s / 0.2 s / 0.01 s / 3 spikes\n  poisson      Poisson surprise, S > -ln 0.01\n  rank         rank surprise, RS >= -ln 0.01, 75th-percentile ISI limit\n  logisi       Pasquale logISI, 100 ms cut-off\n  cma          cumulative moving average (skewness of the CMA curve)\n\nWindows: the file's epochs (baseline, then the next epoch, e.g. ketamine), or\n--drug-at T or --drug-at event:NAME (baseline = start..T, post = T+gap..end; `inspect`\nlists a file's events), or --baseline/--post A:B.\n\nbursts.toml sections (every field optional; unknown fields are errors):\n  method = \"lhb\", bin_s = 60.0, format = \"parquet\", figures = true\n  [lhb] start_isi_max_s, end_isi_max_s, min_preceding_silence_s, min_spikes, ...\n  [maxinterval] [poisson] [rank] [logisi] [cma]   method parameters\n  [metrics] silent_below_hz = 0.05, bursting_min_per_min = 1.0, isi_violation_s = 0.002\n  [windows] drug_at_s or drug_at_event, baseline_s = [0, 600], post_s, exclude_after_s = 0, drug_name\n  [lfp] bands, target_hz, segment_s, max_freq_hz\nFlags override the file. Presets: data/bursts-lhb.toml, data/bursts-cotterill-hipsc.toml.\n\nWrites DIR/bursts, unit_metrics, time_course, stats (.parquet or .csv),\nDIR/figures/*.{svg,png,pdf} and DIR/bursts.json (record: key, outputs, run)."
     )]
     Bursts(BurstsArgs),
     /// Slice EPSC analysis: per-sweep measures, per-cell block and QC, region comparison, figures.
@@ -339,6 +339,30 @@ pub struct InspectArgs {
     pub mapping: MappingArgs,
 }
 
+/// `--drug-at`: a time or a named event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DrugAt {
+    /// Seconds on the recording's clock.
+    Seconds(f64),
+    /// The first event with this name.
+    Event(String),
+}
+
+fn parse_drug_at(s: &str) -> Result<DrugAt, String> {
+    if let Some(name) = s.strip_prefix("event:") {
+        if name.trim().is_empty() {
+            return Err("event: needs a name, e.g. event:ketamine".into());
+        }
+        return Ok(DrugAt::Event(name.to_string()));
+    }
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|t| t.is_finite())
+        .map(DrugAt::Seconds)
+        .ok_or_else(|| format!("{s:?}: expected seconds (e.g. 1800) or event:NAME (e.g. event:ketamine)"))
+}
+
 /// Table file format.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum TableFormatArg {
@@ -506,9 +530,11 @@ pub struct BurstsArgs {
     /// Fewest spikes in a burst (default: the method's).
     #[arg(long)]
     pub min_spikes: Option<usize>,
-    /// Injection time, s (baseline = start..T, post = T + gap..end).
-    #[arg(long)]
-    pub drug_at: Option<f64>,
+    /// Injection time: seconds, or event:NAME — the first event of the input
+    /// with that name (epoch tag, annotation, event label, digital:BIT of a NEV
+    /// digital line); baseline = start..T, post = T + gap..end.
+    #[arg(long, value_parser = parse_drug_at)]
+    pub drug_at: Option<DrugAt>,
     /// Baseline window START:STOP in s.
     #[arg(long, value_parser = parse_range, requires = "post")]
     pub baseline: Option<(f64, f64)>,

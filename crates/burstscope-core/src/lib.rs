@@ -197,6 +197,44 @@ pub struct Epoch {
     pub tags: Vec<String>,
 }
 
+/// A named event on the recording's clock: a tag or comment, an epoch's
+/// start, an annotation, a TTL or digital-input edge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// What it says: the tag, annotation text or label (`ttl:3`, `digital:0`
+    /// for a line's rising edge).
+    pub name: String,
+    /// Time in seconds.
+    pub time_s: f64,
+    /// Where it was found (`/intervals/epochs`, an annotation series' path,
+    /// `ABF tags`, `NEV digital input`, ...).
+    pub source: String,
+}
+
+/// The first event called `name` (case-insensitive), or the first event of
+/// the series or source called `name`, for `--drug-at event:NAME`.
+///
+/// ```
+/// use burstscope_core::{Event, find_event};
+/// let ev = vec![
+///     Event { name: "baseline".into(), time_s: 0.0, source: "/intervals/epochs".into() },
+///     Event { name: "Ketamine".into(), time_s: 1800.0, source: "/intervals/epochs".into() },
+///     Event { name: "ttl:1".into(), time_s: 12.5, source: "/acquisition/injection".into() },
+/// ];
+/// assert_eq!(find_event(&ev, "ketamine").map(|e| e.time_s), Some(1800.0));
+/// assert_eq!(find_event(&ev, "injection").map(|e| e.time_s), Some(12.5));
+/// assert!(find_event(&ev, "saline").is_none());
+/// ```
+#[must_use]
+pub fn find_event<'a>(events: &'a [Event], name: &str) -> Option<&'a Event> {
+    let n = name.trim();
+    events.iter().find(|e| e.name.trim().eq_ignore_ascii_case(n)).or_else(|| {
+        events.iter().find(|e| {
+            e.source.eq_ignore_ascii_case(n) || e.source.rsplit('/').next().is_some_and(|b| b.eq_ignore_ascii_case(n))
+        })
+    })
+}
+
 /// Epochs that carry `tag` (case-insensitive).
 #[must_use]
 pub fn epochs_tagged<'a>(epochs: &'a [Epoch], tag: &str) -> Vec<&'a Epoch> {
@@ -308,6 +346,10 @@ pub struct FileSummary {
     pub has_intracellular_recordings_table: bool,
     /// Duration of the recording in seconds, when it can be known.
     pub recording_duration_s: Option<f64>,
+    /// Named events other than epoch tags (annotations, event series), for
+    /// `--drug-at event:NAME`.
+    #[serde(default)]
+    pub events: Vec<Event>,
 }
 
 /// A unit without its spike times, for summaries.

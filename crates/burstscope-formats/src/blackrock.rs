@@ -193,6 +193,25 @@ impl Nev {
     pub fn digital_changes(&self) -> impl Iterator<Item = &NevDigital> {
         self.digital.iter().filter(|d| d.reason & 1 == 1)
     }
+
+    /// The rising edges of the digital input's lines: `(bit, timestamp)` for
+    /// every change that sets a bit that was clear (the port starts at 0),
+    /// in time order.
+    #[must_use]
+    pub fn digital_rising_edges(&self) -> Vec<(u8, u64)> {
+        let mut prev = 0u16;
+        let mut out = Vec::new();
+        for d in self.digital_changes() {
+            let up = d.value & !prev;
+            for bit in 0..16u8 {
+                if up >> bit & 1 == 1 {
+                    out.push((bit, d.timestamp));
+                }
+            }
+            prev = d.value;
+        }
+        out
+    }
 }
 
 /// A Blackrock NSx continuous file: NSx 2.1 (`NEURALSG`: label, sampling

@@ -173,9 +173,26 @@ pub fn resolve_windows(cfg: &BurstsConfig, s: &Spikes) -> Result<(Vec<Window>, O
     let w = &cfg.windows;
     let gap = w.exclude_after_s;
     let post_name = |tag: Option<&str>| w.drug_name.clone().unwrap_or_else(|| tag.unwrap_or("post").to_string());
+    // `drug_at_event`: the first event of the input with that name
+    let drug_at_s = match &w.drug_at_event {
+        Some(name) => Some(
+            burstscope_core::find_event(&s.events, name)
+                .ok_or_else(|| {
+                    let mut names: Vec<&str> = s.events.iter().map(|e| e.name.as_str()).collect();
+                    names.dedup();
+                    names.truncate(20);
+                    crate::Error::Input(format!(
+                        "windows.drug_at_event = {name:?}: no such event in the input (its events: {})",
+                        if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                    ))
+                })?
+                .time_s,
+        ),
+        None => w.drug_at_s,
+    };
     let (wins, drug) = if let (Some(b), Some(p)) = (w.baseline_s, w.post_s) {
-        (vec![Window::new("baseline", b.0, b.1), Window::new(&post_name(None), p.0, p.1)], w.drug_at_s.or(Some(p.0)))
-    } else if let Some(t) = w.drug_at_s {
+        (vec![Window::new("baseline", b.0, b.1), Window::new(&post_name(None), p.0, p.1)], drug_at_s.or(Some(p.0)))
+    } else if let Some(t) = drug_at_s {
         (vec![Window::new("baseline", s.start_s, t), Window::new(&post_name(None), t + gap, s.end_s)], Some(t))
     } else if !s.epochs.is_empty() {
         let mut ep: Vec<&Epoch> = s.epochs.iter().collect();
@@ -618,6 +635,13 @@ pub fn run_bursts(input: &Path, out: &Path, cfg: &BurstsConfig) -> Result<Bursts
     summary.insert("method".into(), json!(an.method.name()));
     summary.insert("windows".into(), json!(windows));
     summary.insert("drug_at_s".into(), json!(drug));
+    if let Some(name) = &cfg.windows.drug_at_event {
+        let e = burstscope_core::find_event(&spikes.events, name);
+        summary.insert(
+            "drug_at_event".into(),
+            json!({"name": name, "matched": e.map(|e| &e.name), "source": e.map(|e| &e.source), "time_s": e.map(|e| e.time_s)}),
+        );
+    }
     summary.insert("recording_s".into(), json!([span.0, span.1]));
     summary.insert("n_units".into(), json!(n_units));
     summary.insert("n_bursts".into(), json!(an.n_bursts()));

@@ -325,6 +325,11 @@ pub enum MethodName {
 pub struct WindowSettings {
     /// Injection time, s: baseline = start..T, post = T + `exclude_after_s`..end.
     pub drug_at_s: Option<f64>,
+    /// Injection time from the input's events: the first event with this
+    /// name (an epoch tag, an annotation's text, an event series' label or
+    /// name, `digital:<bit>` for a NEV digital line's rising edge); then as
+    /// `drug_at_s`.
+    pub drug_at_event: Option<String>,
     /// Baseline window START:STOP, s (with `post_s`).
     pub baseline_s: Option<(f64, f64)>,
     /// Post-drug window START:STOP, s (with `baseline_s`).
@@ -455,6 +460,19 @@ impl BurstsSettings {
             && !t.is_finite()
         {
             return Err(ParamError::new("bursts", "windows.drug_at_s", t, "a finite time in seconds"));
+        }
+        if let Some(n) = &w.drug_at_event {
+            if n.trim().is_empty() {
+                return Err(ParamError::new("bursts", "windows.drug_at_event", "\"\"", "an event's name"));
+            }
+            if w.drug_at_s.is_some() {
+                return Err(ParamError::new(
+                    "bursts",
+                    "windows.drug_at_event",
+                    n.as_str(),
+                    "either windows.drug_at_s or windows.drug_at_event, not both",
+                ));
+            }
         }
         match (w.baseline_s, w.post_s) {
             (Some(_), None) | (None, Some(_)) => {

@@ -76,6 +76,20 @@ pub fn render_summary(s: &FileSummary) -> String {
     for e in &s.epochs {
         let _ = writeln!(o, "    {:.3}-{:.3} s  {}", e.start_s, e.stop_s, e.tags.join(","));
     }
+    if !s.events.is_empty() {
+        let mut by: BTreeMap<&str, (usize, f64, std::collections::BTreeSet<&str>)> = BTreeMap::new();
+        for e in &s.events {
+            let x = by.entry(e.source.as_str()).or_insert((0, e.time_s, Default::default()));
+            x.0 += 1;
+            x.2.insert(e.name.as_str());
+        }
+        let _ = writeln!(o, "  events (for --drug-at event:NAME): {}", s.events.len());
+        for (src, (n, first, names)) in by {
+            let shown: Vec<&str> = names.iter().take(8).copied().collect();
+            let more = if names.len() > 8 { format!(", ... {} more names", names.len() - 8) } else { String::new() };
+            let _ = writeln!(o, "    {src}: {n} from {first:.3} s: {}{more}", shown.join(", "));
+        }
+    }
     let _ = writeln!(o, "  sweeps: {}", s.sweeps.len());
     if !s.sweeps.is_empty() {
         let mut cells: BTreeMap<String, (String, usize, BTreeMap<String, usize>)> = BTreeMap::new();
@@ -309,6 +323,7 @@ pub fn other_format_summary(path: &std::path::Path) -> crate::Result<Option<(ser
             "n_spikes": n.spikes.len(), "n_trains": units.len(), "n_sorted_units": sorted,
             "timestamp_hz": n.timestamp_hz,
             "digital": changes.iter().map(|d| json!({"time_s": d.timestamp as f64 / n.timestamp_hz, "value": d.value})).collect::<Vec<_>>(),
+            "events": n.digital_rising_edges().iter().map(|(b, t)| json!({"name": format!("digital:{b}"), "time_s": *t as f64 / n.timestamp_hz})).collect::<Vec<_>>(),
             "warnings": n.warnings});
         return Ok(Some((v, o)));
     }

@@ -7,7 +7,7 @@
 //! each case is returned as a warning that goes into the output's record.
 
 use crate::error::{Context, Result, bail};
-use burstscope_core::{ColumnData, Epoch};
+use burstscope_core::{ColumnData, Epoch, Event};
 use burstscope_io::Recording;
 use std::path::Path;
 
@@ -39,6 +39,9 @@ pub struct Spikes {
     pub subject: Option<String>,
     /// What was repaired (unsorted or duplicate spike times).
     pub warnings: Vec<String>,
+    /// Named events (epoch tags, annotations, TTL and digital-input edges),
+    /// for `--drug-at event:NAME`.
+    pub events: Vec<Event>,
 }
 
 /// Whether `path` is read as a table (`.csv`, `.parquet`).
@@ -140,7 +143,8 @@ fn load_recording(path: &Path) -> Result<Spikes> {
     let first_spike = trains.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(f64::INFINITY, f64::min);
     let end = rec.duration_s()?.unwrap_or(0.0).max(last_spike);
     let start = epochs.iter().map(|e| e.start_s).fold(first_spike.min(0.0), f64::min);
-    Ok(Spikes { units: trains, epochs, start_s: start, end_s: end, subject, warnings: Vec::new() })
+    let events = rec.events()?;
+    Ok(Spikes { units: trains, epochs, start_s: start, end_s: end, subject, warnings: Vec::new(), events })
 }
 
 /// A Blackrock NEV file's online-sorted units: one train per electrode and
@@ -171,7 +175,17 @@ fn load_nev(path: &Path) -> Result<Spikes> {
     // the recording lasted at least through the last spike's tick
     let end = units.iter().flat_map(|u| u.times.last()).copied().fold(0.0f64, f64::max) + 1.0 / nev.timestamp_hz;
     let warnings = nev.warnings.iter().map(|w| format!("{}: {w}", path.display())).collect();
-    Ok(Spikes { units, epochs: Vec::new(), start_s: 0.0, end_s: end, subject: None, warnings })
+    // each digital line's rising edge is an event `digital:<bit>`
+    let events = nev
+        .digital_rising_edges()
+        .into_iter()
+        .map(|(bit, ts)| Event {
+            name: format!("digital:{bit}"),
+            time_s: ts as f64 / nev.timestamp_hz,
+            source: "NEV digital input".into(),
+        })
+        .collect();
+    Ok(Spikes { units, epochs: Vec::new(), start_s: 0.0, end_s: end, subject: None, warnings, events })
 }
 
 fn load_table(path: &Path) -> Result<Spikes> {
@@ -206,7 +220,15 @@ fn load_table(path: &Path) -> Result<Spikes> {
     let finite = |t: &&f64| t.is_finite();
     let end = units.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(0.0f64, f64::max);
     let start = units.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(0.0f64, f64::min);
-    Ok(Spikes { units, epochs: Vec::new(), start_s: start, end_s: end, subject: None, warnings: Vec::new() })
+    Ok(Spikes {
+        units,
+        epochs: Vec::new(),
+        start_s: start,
+        end_s: end,
+        subject: None,
+        warnings: Vec::new(),
+        events: Vec::new(),
+    })
 }
 
 /// Keeps the units whose curation label is one of `labels` (case-insensitive;
@@ -267,5 +289,13 @@ fn load_phy(dir: &Path) -> Result<Spikes> {
         })
         .collect();
     let end = units.iter().flat_map(|u| u.times.last()).copied().fold(0.0f64, f64::max);
-    Ok(Spikes { units, epochs: Vec::new(), start_s: 0.0, end_s: end, subject: None, warnings: Vec::new() })
+    Ok(Spikes {
+        units,
+        epochs: Vec::new(),
+        start_s: 0.0,
+        end_s: end,
+        subject: None,
+        warnings: Vec::new(),
+        events: Vec::new(),
+    })
 }

@@ -42,8 +42,16 @@ pub(crate) fn config(a: &BurstsArgs) -> Result<BurstsConfig> {
         s.set_min_spikes(n);
     }
     let w = &mut s.windows;
-    if a.drug_at.is_some() {
-        w.drug_at_s = a.drug_at;
+    match &a.drug_at {
+        Some(crate::args::DrugAt::Seconds(t)) => {
+            w.drug_at_s = Some(*t);
+            w.drug_at_event = None;
+        }
+        Some(crate::args::DrugAt::Event(n)) => {
+            w.drug_at_event = Some(n.clone());
+            w.drug_at_s = None;
+        }
+        None => {}
     }
     if let (Some(b), Some(p)) = (a.baseline, a.post) {
         w.baseline_s = Some(b);

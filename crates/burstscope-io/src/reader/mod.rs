@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::Path;
 
 mod epochs;
+mod events;
 mod icephys;
 mod series;
 mod units;
@@ -174,6 +175,7 @@ impl Recording {
             has_intracellular_recordings_table: self.layout == Layout::Nwb
                 && self.file.link_exists("general/intracellular_ephys/intracellular_recordings"),
             recording_duration_s: self.duration_s()?,
+            events: self.events()?.into_iter().filter(|e| e.source != "/intervals/epochs").collect(),
         })
     }
 

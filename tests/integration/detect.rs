@@ -389,3 +389,73 @@ fn openephys_legacy_folder_is_detected_like_spikeinterface() {
         .unwrap();
     assert!(first >= 6.290875, "times on the acquisition clock: {first}");
 }
+
+/// The real locust tetrode wrapped as a SpikeGLX Neuropixels 2.0-style AP
+/// stream (its 4 channels, then a sync channel with a square wave; a `.meta`
+/// written from SpikeGLX's description: 0.5 V range, 14-bit, gain 80, all on
+/// shank 0, firstSample 15000): `detect` reads the `.bin` beside its `.meta`,
+/// leaves the sync channel out, groups by shank, starts the clock at 1 s,
+/// and finds exactly the spikes of the same samples read as raw binary with
+/// the same µV per count.
+#[test]
+fn a_spikeglx_stream_is_detected_like_the_same_samples_as_raw_binary() {
+    let raw =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real/extracellular/locust_tetrode/locust_trial_01.raw");
+    if !raw.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(&raw).unwrap();
+    let n = bytes.len() / 8;
+    let mut glx = Vec::with_capacity(n * 10);
+    for t in 0..n {
+        glx.extend_from_slice(&bytes[t * 8..t * 8 + 8]);
+        let sync: i16 = if (t / 1500) % 2 == 0 { 0 } else { 64 };
+        glx.extend_from_slice(&sync.to_le_bytes());
+    }
+    let bin_path = dir.path().join("locust_g0_t0.imec0.ap.bin");
+    std::fs::write(&bin_path, &glx).unwrap();
+    let meta = format!(
+        "typeThis=imec\nimSampRate=15000\nnSavedChans=5\nsnsApLfSy=4,0,1\nsnsSaveChanSubset=all\n\
+         imAiRangeMax=0.5\nimAiRangeMin=-0.5\nimMaxInt=8192\nimChan0apGain=80\nimDatPrb_pn=NP2000\n\
+         firstSample=15000\nfileSizeBytes={}\n~imroTbl=(21,4)(0 1 0 0)(1 1 0 1)(2 1 0 2)(3 1 0 3)\n\
+         ~snsChanMap=(4,0,1)(AP0;0:0)(AP1;1:1)(AP2;2:2)(AP3;3:3)(SY0;4:4)\n\
+         ~snsShankMap=(1,2,480)(0:0:0:1)(0:1:0:1)(0:0:1:1)(0:1:1:1)\n",
+        glx.len()
+    );
+    std::fs::write(dir.path().join("locust_g0_t0.imec0.ap.meta"), meta).unwrap();
+    let uv = 0.5 / 8192.0 / 80.0 * 1e6;
+    let (a, b) = (dir.path().join("glx"), dir.path().join("raw"));
+    detect_csv(&bin_path, &a, &[]);
+    detect_csv(
+        &raw,
+        &b,
+        &[
+            "--dtype",
+            "int16",
+            "--channels",
+            "4",
+            "--rate",
+            "15000",
+            "--channels-per-group",
+            "4",
+            "--gain-uv",
+            &uv.to_string(),
+        ],
+    );
+    let (sa, sb) = (read_spikes(&a), read_spikes(&b));
+    assert!(sa.len() > 100, "{} spikes", sa.len());
+    assert!(sa.iter().all(|s| s.1 == "shank0" && s.2 < 4), "groups by shank, the sync channel left out");
+    let key = |v: &[(i64, String, i64)]| v.iter().map(|s| (s.0, s.2)).collect::<Vec<_>>();
+    assert_eq!(key(&sa), key(&sb), "the same spikes as the raw binary read");
+    // the acquisition clock: firstSample / rate = 1 s
+    let text = std::fs::read_to_string(a.join("spikes.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (si, ti) =
+        (header.iter().position(|h| *h == "sample").unwrap(), header.iter().position(|h| *h == "time_s").unwrap());
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (sample, time): (f64, f64) = (first[si].parse().unwrap(), first[ti].parse().unwrap());
+    assert!((time - (1.0 + sample / 15000.0)).abs() < 1e-9, "time {time} for sample {sample}");
+}

@@ -12,6 +12,9 @@
 //!   electrodes and online-sorted units, digital-input changes.
 //! - [`openephys`]: Open Ephys GUI legacy-format recordings (a folder of
 //!   `.continuous` files), read in blocks as a [`burstscope_core::BlockSource`].
+//! - [`spikeglx`]: SpikeGLX `.bin` + `.meta` streams (Neuropixels imec AP/LF,
+//!   NI-DAQ, OneBox) as a [`burstscope_core::BlockSource`] in µV with each
+//!   channel's gain, shanks and the sync channel.
 //! - [`raw`]: interleaved raw binary (int16, uint16, int32, float32,
 //!   float64) with its layout given, read in blocks as a
 //!   [`burstscope_core::BlockSource`].
@@ -25,3 +28,4 @@ pub mod heka;
 pub mod npy;
 pub mod openephys;
 pub mod raw;
+pub mod spikeglx;

@@ -142,3 +142,37 @@ fn damaged_heka_bundles_never_panic() {
         open(&path);
     }
 }
+
+/// SpikeGLX `.meta` files with values changed at seeded positions and
+/// truncated, beside a truncated `.bin`: every open and read returns a value
+/// or an error.
+#[test]
+fn damaged_spikeglx_metas_never_panic() {
+    use burstscope_formats::spikeglx::SpikeGlx;
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/spikeglx");
+    let meta = std::fs::read(src.join("run_g0_t0.imec0.ap.meta")).unwrap();
+    let bin = std::fs::read(src.join("run_g0_t0.imec0.ap.bin")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (m, b) = (tmp.path().join("x.imec0.ap.meta"), tmp.path().join("x.imec0.ap.bin"));
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    let mut next = || {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (x >> 17) as usize
+    };
+    for k in 0..200 {
+        let mut mm = meta.clone();
+        if k % 4 == 0 {
+            mm.truncate(next() % mm.len());
+        } else {
+            for _ in 0..1 + next() % 3 {
+                let at = next() % mm.len();
+                mm[at] = b"0123456789,:()=~-x9 "[next() % 20];
+            }
+        }
+        std::fs::write(&m, &mm).unwrap();
+        std::fs::write(&b, &bin[..if k % 3 == 0 { next() % bin.len() } else { bin.len() }]).unwrap();
+        if let Ok(s) = SpikeGlx::open(&b) {
+            read_some(&s);
+        }
+    }
+}

@@ -190,6 +190,41 @@ fn openephys_series(
     }
 }
 
+/// The neural channels of a SpikeGLX stream (AP or LF; the sync channel
+/// left out) in µV, on the acquisition clock (`firstSample`), grouped by
+/// shank when the metadata has a shank map, else by `channels_per_group`.
+fn spikeglx_series(
+    file: &Path,
+    channels_per_group: Option<usize>,
+    s: &burstscope_formats::spikeglx::SpikeGlx,
+) -> SeriesInfo {
+    use burstscope_core::BlockSource as _;
+    let name = file.file_name().map_or_else(|| "spikeglx".into(), |n| n.to_string_lossy().into_owned());
+    let mut electrodes = grouped_electrodes(s.n_neural, channels_per_group);
+    if let (None, Some(shanks)) = (channels_per_group, &s.shanks) {
+        for (e, k) in electrodes.iter_mut().zip(shanks) {
+            e.group = format!("shank{k}");
+        }
+    }
+    SeriesInfo {
+        name: name.clone(),
+        path: name,
+        kind: burstscope_core::SeriesKind::Mapped,
+        dtype: "int16".into(),
+        n_samples: s.n_samples(),
+        n_channels: s.n_neural,
+        rate_hz: s.rate_hz(),
+        starting_time_s: s.start_s(),
+        has_timestamps: false,
+        duration_s: s.n_samples() as f64 / s.rate_hz(),
+        conversion: 1e-6,
+        offset: 0.0,
+        channel_conversion: None,
+        unit: "microvolts".into(),
+        electrodes,
+    }
+}
+
 type Detected = (StageOutput, PathBuf, Vec<i64>, BTreeMap<String, serde_json::Value>, Vec<String>);
 
 #[allow(clippy::too_many_lines)]
@@ -198,6 +233,7 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
     // NWB / HDF5 through burstscope-io, or raw binary with its layout given
     let mut oe_reader = None;
     let mut nsx_reader = None;
+    let mut glx_reader = None;
     let (series, nwb_reader, raw_reader, timestamps) = match &cfg.raw {
         Some(r) => {
             let raw =
@@ -219,6 +255,15 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
             }
             let series = nsx_series(file, cfg.channels_per_group, &nsx);
             nsx_reader = Some(nsx);
+            (series, None, None, None)
+        }
+        None if burstscope_formats::spikeglx::is_spikeglx(file) => {
+            let glx = burstscope_formats::spikeglx::SpikeGlx::open(file).map_err(|e| Error::Input(e.to_string()))?;
+            if glx.n_neural == 0 {
+                bail!("{}: a SpikeGLX {} stream without neural channels", file.display(), glx.device);
+            }
+            let series = spikeglx_series(file, cfg.channels_per_group, &glx);
+            glx_reader = Some(glx);
             (series, None, None, None)
         }
         None if burstscope_formats::openephys::is_binary_dir(file) => {
@@ -269,6 +314,8 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
     } else if let Some(r) = &oe_reader {
         r
     } else if let Some(r) = &nsx_reader {
+        r
+    } else if let Some(r) = &glx_reader {
         r
     } else {
         bail!("{}: no reader", file.display())

@@ -297,6 +297,34 @@ pub fn other_format_summary(path: &std::path::Path) -> crate::Result<Option<(ser
             "bit_volts": r.channels.iter().map(|c| c.bit_volts).collect::<Vec<_>>(), "warnings": r.warnings});
         return Ok(Some((v, o)));
     }
+    if burstscope_formats::spikeglx::is_spikeglx(path) {
+        use burstscope_core::BlockSource as _;
+        let g = burstscope_formats::spikeglx::SpikeGlx::open(path).map_err(|e| input(&e))?;
+        let mut o = format!(
+            "{} (SpikeGLX {}{}{})\n  {} channels ({} neural) at {} Hz, {} samples ({:.3} s) from {:.6} s\n",
+            path.display(),
+            g.device,
+            if g.stream.is_empty() { "" } else { " " },
+            g.stream,
+            g.n_channels(),
+            g.n_neural,
+            g.rate_hz(),
+            g.n_samples(),
+            g.n_samples() as f64 / g.rate_hz(),
+            g.start_s()
+        );
+        if let Some(sh) = &g.shanks {
+            let n: std::collections::BTreeSet<&u32> = sh.iter().collect();
+            let _ = writeln!(o, "  shanks: {}", n.len());
+        }
+        for w in &g.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+        let v = json!({"path": path.display().to_string(), "format": "spikeglx", "device": g.device, "stream": g.stream,
+            "rate_hz": g.rate_hz(), "n_samples": g.n_samples(), "start_s": g.start_s(), "n_neural": g.n_neural,
+            "channels": g.channel_names, "uv_per_bit": g.uv_per_bit, "shanks": g.shanks, "warnings": g.warnings});
+        return Ok(Some((v, o)));
+    }
     if path.is_file() && burstscope_formats::heka::is_heka(path) {
         let h = burstscope_formats::heka::Heka::open(path)?;
         return Ok(Some((heka_summary(&h), render_heka(&h))));

@@ -435,9 +435,13 @@ impl Plan {
         let mut q = std::mem::take(&mut scratch.quality);
         let (rows, row0, bad) = self.filtered::<G, S>(src, stripe, a, e, a..e, &mut q, scratch)?;
         let rows: &[[Lane; G]] = rows;
-        for (c, (cl, nf)) in q.clipped.iter().zip(&q.nonfinite).enumerate() {
-            out.clipped[c] += cl;
-            out.nonfinite[c] += nf;
+        // a source may hold more channels than the plan reads (a SpikeGLX
+        // stream's sync channel): those are never read and count nothing
+        for ((o_cl, o_nf), (cl, nf)) in
+            out.clipped.iter_mut().zip(out.nonfinite.iter_mut()).zip(q.clipped.iter().zip(&q.nonfinite))
+        {
+            *o_cl += cl;
+            *o_nf += nf;
         }
         // Thresholds per column (infinite for padding and dead channels).
         let mut thr = [[f32::INFINITY; LANES]; G];

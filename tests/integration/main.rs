@@ -4,6 +4,7 @@ mod atomic;
 mod batch;
 mod bursts;
 mod cclamp;
+mod convert;
 mod detect;
 mod epsc;
 mod epsc_abf;

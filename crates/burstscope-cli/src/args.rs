@@ -63,6 +63,11 @@ ratio of cells with sweeps at both), include_failed, trace_window_ms = [20, 600]
         after_help = "Examples:\n  burstscope cclamp cell.abf --out cc/\n  burstscope cclamp steps/*.abf cell.nwb --out cc/ --format csv\n  burstscope cclamp cell.abf --out cc/ --dvdt-threshold 15\n  burstscope bursts cc/spikes.parquet --out cc_bursts/    # the cells' spike trains into bursts\n\nPATHS: Axon ABF files (channels in current clamp; a channel labelled pA while the\namplifier is in current clamp is read as membrane potential, with a warning) or NWB\nfiles with CurrentClampSeries. A bad file among several is reported and skipped (exit 1).\n\nAction potentials: dV/dt rises through the threshold (20 V/s); the peak is the maximum\nbefore dV/dt turns negative (within 5 ms) and at least 20 mV above the threshold\npotential; half-width at half the amplitude; AHP the minimum within 20 ms after the peak.\nThe current step is the command's longest step away from its holding current.\n\ncclamp.toml: [aps] dvdt_threshold_v_per_s, max_rise_ms, min_amplitude_mv,\nahp_window_ms; top level: format, figures.\n\nWrites DIR/sweeps (per sweep: step_pa, counts, rate, first-spike latency and shape),\nDIR/aps (every AP), DIR/cells (rheobase, F-I gain, max rate), DIR/spikes (unit = cell,\ntime_s on the recording's clock), DIR/figures/fi_curve.{svg,png,pdf}, DIR/cclamp.json."
     )]
     Cclamp(CclampArgs),
+    /// Convert any recording burstscope reads into an NWB 2.x file (for DANDI and every NWB tool).
+    #[command(
+        after_help = "Examples:\n  burstscope convert cell.abf --out cell.nwb\n  burstscope convert cell.dat --out cell.nwb            # HEKA PatchMaster bundle\n  burstscope convert 'Record Node 101/' --out session.nwb --channels-per-group 2 --gzip 4\n  burstscope convert run_g0_t0.imec0.ap.bin --out probe.nwb   # SpikeGLX (.meta beside it)\n  burstscope convert array.ns5 --out array.nwb          # Blackrock NSx (NEV beside it for events)\n  burstscope convert array.nev --out units.nwb          # online-sorted units\n  burstscope convert cell.abf --out cell.nwb --subject subject_id=rat7 --subject species=\"Rattus norvegicus\" --subject sex=M --subject age=P60D\n  burstscope convert trial.raw --out trial.nwb --dtype int16 --channels 4 --rate 15000 --channels-per-group 4\n\nExtracellular recordings become one int16 ElectricalSeries (the stored integers kept;\nconversion and channel_conversion give volts), streamed in --chunk-samples blocks and\ngzip-compressed with --gzip N, with the electrode table and one ElectrodeGroup per\ngroup; TTL and digital-input edges an AnnotationSeries. Patch-clamp files become one\nIntracellularElectrode per cell, VoltageClampSeries / CurrentClampSeries with their\ncommands and the IntracellularRecordingsTable; ABF tags an AnnotationSeries and +drug /\n-drug conditions epochs. NEV units become /units with their labels. The program,\nversion, input and options are in /general/source_script. Nothing is written on error."
+    )]
+    Convert(ConvertArgs),
     /// Run every session of a manifest through its stages, each in a worker process, reusing the cache.
     #[command(
         after_help = "Examples:\n  burstscope batch study.csv --out study/\n  burstscope batch study.csv --out study/ --config dataset.toml --jobs 2\n  burstscope batch study.csv --out study/ --dry-run        # run / cached / failed before, per stage\n  burstscope batch study.csv --out study/ --force bursts   # recompute bursts (and nothing upstream)\n  burstscope batch study.csv --out study/ --shard 0/4      # one of four workers (SLURM arrays: automatic)\n\nMANIFEST (.csv with a header, or .toml with [[session]] tables; paths relative to it):\n  session, path, kind (tetrode: detect -> sort -> bursts; units: bursts; slice: epsc),\n  subject, group, region, drug, [drug_at_s], [config], [tags], further columns kept as text.\n  Example: data/manifests/example.csv.\n\ndataset.toml: [detect], [sort], [bursts], [epsc] tables, each what that command's --config\ntakes; a session's config file (the same tables, or for a units or slice session that\nstage's own settings file) overrides it key by key.\n\nWrites DIR/sessions/<session>/<stage>/ (each stage's usual output and record), beside it\n<stage>.toml (the config used), <stage>.log (the worker's output) and, after a failure,\n<stage>.failed.json; DIR/batch.json (every stage's key, outcome and reason).\nA stage is reused when its key (input content, validated config, upstream stages, program\nand algorithm versions) is unchanged and its outputs verify. Exit 1 when a session failed\n(the others complete), 2 for an invalid manifest or config (nothing runs)."
@@ -392,6 +397,52 @@ pub enum ReferenceArg {
     Median,
     /// Group mean.
     Average,
+}
+
+/// `burstscope convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Recording: ABF, HEKA .dat, NEV, NSx, SpikeGLX .bin, an Open Ephys folder, or raw binary with --dtype.
+    pub input: PathBuf,
+    /// The NWB file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// gzip level for continuous data (0 = none) [default: 0].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub gzip: Option<u8>,
+    /// Samples per chunk of continuous data [default: 65536].
+    #[arg(long)]
+    pub chunk_samples: Option<usize>,
+    /// Raw binary: sample type (int16).
+    #[arg(long)]
+    pub dtype: Option<String>,
+    /// Raw binary: channels per frame.
+    #[arg(long, requires = "dtype")]
+    pub channels: Option<usize>,
+    /// Raw binary: sampling rate, Hz.
+    #[arg(long, requires = "dtype")]
+    pub rate: Option<f64>,
+    /// Raw binary: header bytes before the first frame.
+    #[arg(long, requires = "dtype")]
+    pub offset_bytes: Option<u64>,
+    /// Raw binary: µV per stored unit.
+    #[arg(long, requires = "dtype")]
+    pub gain_uv: Option<f64>,
+    /// Channels per group (2 stereotrodes, 4 tetrodes) when the file does not say.
+    #[arg(long)]
+    pub channels_per_group: Option<usize>,
+    /// A subject field, KEY=VALUE (subject_id, species, sex, age as ISO 8601 e.g. P60D, ...); repeat.
+    #[arg(long, value_parser = parse_key_value)]
+    pub subject: Vec<(String, String)>,
+    /// An experimenter ("Last, First"); repeat.
+    #[arg(long)]
+    pub experimenter: Vec<String>,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("{s:?}: expected KEY=VALUE"))
 }
 
 /// `burstscope detect`.

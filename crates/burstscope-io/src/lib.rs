@@ -36,6 +36,6 @@ pub use reader::{Layout, Recording, UnitColumns};
 pub use stream::SeriesReader;
 pub use waveforms::{WaveformGroup, WaveformSet, WaveformWriter, read_waveforms};
 pub use writer::{
-    ElectricalSeriesSpec, ElectricalSeriesWriter, NWB_VERSION, NwbSession, NwbWriter, SortedUnitsSpec, SweepSpec,
-    iso8601_from_unix, now_iso8601,
+    Clamp, ElectricalSeriesSpec, ElectricalSeriesWriter, IcRecordingRow, NWB_VERSION, NwbSession, NwbWriter,
+    PatchSweepSpec, SortedUnitsSpec, SweepSpec, iso8601_from_unix, now_iso8601,
 };

@@ -54,6 +54,47 @@ pub struct ElectricalSeriesSpec {
     pub gzip_level: u8,
     /// Description attribute.
     pub description: String,
+    /// Time of the first sample on the session clock, s.
+    pub starting_time_s: f64,
+    /// Per-channel factors applied on top of `conversion` (NWB
+    /// `channel_conversion`), for channels with different gains.
+    pub channel_conversion: Option<Vec<f32>>,
+}
+
+/// The clamp of a patch-clamp sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clamp {
+    /// Voltage clamp: the response in amperes, the command in volts.
+    Voltage,
+    /// Current clamp: the response in volts, the command in amperes.
+    Current,
+}
+
+/// One patch-clamp sweep of any clamp, with its command when there is one.
+#[derive(Debug, Clone)]
+pub struct PatchSweepSpec<'a> {
+    /// Voltage or current clamp.
+    pub clamp: Clamp,
+    /// Name of the response series under `/acquisition`.
+    pub name: String,
+    /// Name of the stimulus series under `/stimulus/presentation`.
+    pub stimulus_name: String,
+    /// Sweep number.
+    pub sweep_number: u32,
+    /// Sweep start on the session clock, s.
+    pub starting_time_s: f64,
+    /// Sampling rate, Hz.
+    pub rate_hz: f64,
+    /// Response (A in voltage clamp, V in current clamp).
+    pub response: &'a [f32],
+    /// Command (V in voltage clamp, A in current clamp), when known.
+    pub command: Option<&'a [f32]>,
+    /// Condition or protocol name (`stimulus_description`).
+    pub stimulus_description: String,
+    /// What the series is (`description`).
+    pub description: String,
+    /// Name of the intracellular electrode (under `/general/intracellular_ephys`).
+    pub electrode: String,
 }
 
 /// A sorter's `/units`: spike times, groups, electrodes, mean and SD
@@ -111,6 +152,19 @@ pub struct SweepSpec<'a> {
     pub stimulus_description: String,
     /// Name of the intracellular electrode (under `/general/intracellular_ephys`).
     pub electrode: String,
+}
+
+/// One row of the `IntracellularRecordingsTable`.
+#[derive(Debug, Clone)]
+pub struct IcRecordingRow {
+    /// The intracellular electrode's name.
+    pub electrode: String,
+    /// The stimulus series' path, when the sweep has one.
+    pub stimulus: Option<String>,
+    /// The response series' path.
+    pub response: String,
+    /// Samples of the response (and stimulus).
+    pub count: usize,
 }
 
 /// Writes one NWB file; see the module documentation.
@@ -286,9 +340,17 @@ impl NwbWriter {
             attr_f64(&data, "resolution", -1.0)?;
             attr_str(&data, "unit", "volts")?;
             let t0 = g.new_dataset::<f64>().obj_track_times(false).create("starting_time")?;
-            t0.write_scalar(&0.0)?;
+            t0.write_scalar(&spec.starting_time_s)?;
             attr_f64(&t0, "rate", spec.rate_hz)?;
             attr_str(&t0, "unit", "seconds")?;
+            if let Some(cc) = &spec.channel_conversion {
+                let ds = g
+                    .new_dataset_builder()
+                    .obj_track_times(false)
+                    .with_data(cc.as_slice())
+                    .create("channel_conversion")?;
+                attr_i32(&ds, "axis", 1)?;
+            }
             let rows: Vec<i64> = spec.electrode_rows.iter().map(|&r| r as i64).collect();
             let el = g.new_dataset_builder().obj_track_times(false).with_data(rows.as_slice()).create("electrodes")?;
             attr_str(&el, "description", "electrodes of this series")?;
@@ -307,6 +369,20 @@ impl NwbWriter {
     /// # Errors
     /// HDF5 write errors.
     pub fn add_units(&self, units: &[Unit], text_columns: &[(&str, &str, Vec<String>)]) -> Result<()> {
+        self.add_units_with_resolution(units, text_columns, None)
+    }
+
+    /// [`NwbWriter::add_units`] with the spike times' resolution (s; the
+    /// acquisition system's tick), as NWB best practice asks.
+    ///
+    /// # Errors
+    /// HDF5 write errors.
+    pub fn add_units_with_resolution(
+        &self,
+        units: &[Unit],
+        text_columns: &[(&str, &str, Vec<String>)],
+        resolution_s: Option<f64>,
+    ) -> Result<()> {
         let path = "/units";
         (|| {
             let g = self.f().create_group_builder().obj_track_times(false).create("units")?;
@@ -323,6 +399,9 @@ impl NwbWriter {
             let all: Vec<f64> = units.iter().flat_map(|u| u.spike_times_s.iter().copied()).collect();
             let st = g.new_dataset_builder().obj_track_times(false).with_data(all.as_slice()).create("spike_times")?;
             self.vector_attrs(&st, "the spike times for each unit in seconds")?;
+            if let Some(r) = resolution_s {
+                attr_f64(&st, "resolution", r)?;
+            }
             let mut ends = Vec::with_capacity(units.len());
             let mut acc = 0u64;
             for u in units {
@@ -506,6 +585,157 @@ impl NwbWriter {
             .map_err(|e| self.err(&spath, e))
     }
 
+    /// Writes a patch-clamp sweep of either clamp
+    /// (`VoltageClampSeries`/`CurrentClampSeries`) and, when given, its
+    /// command (`VoltageClampStimulusSeries`/`CurrentClampStimulusSeries`);
+    /// returns the paths of the response and the stimulus.
+    ///
+    /// # Errors
+    /// HDF5 write errors.
+    pub fn add_patch_sweep(&self, s: &PatchSweepSpec<'_>) -> Result<(String, Option<String>)> {
+        let (rty, runit, sty, sunit) = match s.clamp {
+            Clamp::Voltage => ("VoltageClampSeries", "amperes", "VoltageClampStimulusSeries", "volts"),
+            Clamp::Current => ("CurrentClampSeries", "volts", "CurrentClampStimulusSeries", "amperes"),
+        };
+        let legacy = SweepSpec {
+            name: s.name.clone(),
+            stimulus_name: s.stimulus_name.clone(),
+            sweep_number: s.sweep_number,
+            starting_time_s: s.starting_time_s,
+            rate_hz: s.rate_hz,
+            response_a: s.response,
+            command_v: &[],
+            stimulus_description: s.stimulus_description.clone(),
+            electrode: s.electrode.clone(),
+        };
+        let rpath = format!("/acquisition/{}", s.name);
+        self.patch_series(&rpath, rty, runit, s.response, &legacy, &s.stimulus_description)
+            .and_then(|()| {
+                let g = self.f().group(&rpath)?;
+                g.attr("description")?.write_scalar(&vlu(&s.description))
+            })
+            .map_err(|e| self.err(&rpath, e))?;
+        let spath = match s.command {
+            Some(cmd) => {
+                let spath = format!("/stimulus/presentation/{}", s.stimulus_name);
+                self.patch_series(&spath, sty, sunit, cmd, &legacy, &s.stimulus_description)
+                    .and_then(|()| {
+                        let g = self.f().group(&spath)?;
+                        g.attr("description")?.write_scalar(&vlu("the command of this sweep, from the protocol"))
+                    })
+                    .map_err(|e| self.err(&spath, e))?;
+                Some(spath)
+            }
+            None => None,
+        };
+        Ok((rpath, spath))
+    }
+
+    /// Writes the `IntracellularRecordingsTable` (NWB 2.4+): one row per
+    /// recording — its electrode, stimulus (when any) and response series,
+    /// each referenced whole (`count` samples from 0).
+    ///
+    /// # Errors
+    /// HDF5 write errors.
+    pub fn add_intracellular_recordings(&self, rows: &[IcRecordingRow]) -> Result<()> {
+        #[derive(hdf5::H5Type, Clone, Copy)]
+        #[repr(C)]
+        struct TsRef {
+            idx_start: i32,
+            count: i32,
+            timeseries: ObjectReference1,
+        }
+        let path = "/general/intracellular_ephys/intracellular_recordings";
+        (|| {
+            let ie = ensure_group(self.f(), "general/intracellular_ephys")?;
+            let g = ie.create_group_builder().obj_track_times(false).create("intracellular_recordings")?;
+            attr_strs(&g, "categories", &["electrodes", "stimuli", "responses"])?;
+            attr_strs(&g, "colnames", &[])?;
+            attr_str(&g, "description", "A table to group together a stimulus and response from a single electrode and a single simultaneous recording and for storing metadata about the intracellular recording.")?;
+            self.typed(&g, "core", "IntracellularRecordingsTable")?;
+            let ids: Vec<i64> = (0..rows.len() as i64).collect();
+            self.element_ids(&g, &ids)?;
+            let sub = |name: &str, ty: &str, col: &str, desc: &str| -> hdf5::Result<Group> {
+                let t = g.create_group_builder().obj_track_times(false).create(name)?;
+                attr_strs(&t, "colnames", &[col])?;
+                attr_str(&t, "description", desc)?;
+                self.typed(&t, "core", ty)?;
+                self.element_ids(&t, &ids)?;
+                Ok(t)
+            };
+            let e = sub("electrodes", "IntracellularElectrodesTable", "electrode", "Table for storing intracellular electrode related metadata.")?;
+            let refs = rows
+                .iter()
+                .map(|r| self.f().reference::<ObjectReference1>(&format!("/general/intracellular_ephys/{}", r.electrode)))
+                .collect::<hdf5::Result<Vec<_>>>()?;
+            let ds = e.new_dataset_builder().obj_track_times(false).with_data(refs.as_slice()).create("electrode")?;
+            self.vector_attrs(&ds, "Column for storing the reference to the intracellular electrode.")?;
+            for (name, ty, col, desc) in [
+                ("stimuli", "IntracellularStimuliTable", "stimulus", "Table for storing intracellular stimulus related metadata."),
+                ("responses", "IntracellularResponsesTable", "response", "Table for storing intracellular response related metadata."),
+            ] {
+                let t = sub(name, ty, col, desc)?;
+                let refs = rows
+                    .iter()
+                    .map(|r| {
+                        let target = if col == "stimulus" { r.stimulus.as_deref() } else { Some(r.response.as_str()) };
+                        // an absent stimulus references the response with idx_start = -1, count = -1
+                        let p = target.unwrap_or(r.response.as_str());
+                        let timeseries = self.f().reference::<ObjectReference1>(p)?;
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+                        let (idx_start, count) = if target.is_some() { (0, r.count as i32) } else { (-1, -1) };
+                        Ok(TsRef { idx_start, count, timeseries })
+                    })
+                    .collect::<hdf5::Result<Vec<_>>>()?;
+                let ds = t.new_dataset_builder().obj_track_times(false).with_data(refs.as_slice()).create(col)?;
+                attr_str(&ds, "description", &format!("Column storing the reference to the recorded {col} for the recording (rows)."))?;
+                self.typed(&ds, "core", "TimeSeriesReferenceVectorData")?;
+            }
+            Ok(())
+        })()
+        .map_err(|e| self.err(path, e))
+    }
+
+    /// Writes `/general/source_script` (the program and parameters that
+    /// made the file) with its `file_name` attribute.
+    ///
+    /// # Errors
+    /// HDF5 write errors.
+    pub fn add_source_script(&self, text: &str, file_name: &str) -> Result<()> {
+        let path = "/general/source_script";
+        (|| {
+            let g = self.f().group("general")?;
+            let ds = g.new_dataset::<VarLenUnicode>().obj_track_times(false).shape(()).create("source_script")?;
+            ds.write_scalar(&vlu(text))?;
+            attr_str(&ds, "file_name", file_name)
+        })()
+        .map_err(|e| self.err(path, e))
+    }
+
+    /// Writes an `AnnotationSeries` under `/acquisition`: texts at times (s).
+    ///
+    /// # Errors
+    /// HDF5 write errors.
+    pub fn add_annotations(&self, name: &str, description: &str, texts: &[String], times_s: &[f64]) -> Result<()> {
+        let path = format!("/acquisition/{name}");
+        (|| {
+            let g = self.f().create_group_builder().obj_track_times(false).create(path.as_str())?;
+            attr_str(&g, "comments", "no comments")?;
+            attr_str(&g, "description", description)?;
+            self.typed(&g, "core", "AnnotationSeries")?;
+            let v: Vec<VarLenUnicode> = texts.iter().map(|s| vlu(s)).collect();
+            let d = g.new_dataset_builder().obj_track_times(false).with_data(v.as_slice()).create("data")?;
+            attr_f64(&d, "conversion", 1.0)?;
+            attr_f64(&d, "offset", 0.0)?;
+            attr_f64(&d, "resolution", -1.0)?;
+            attr_str(&d, "unit", "n/a")?;
+            let t = g.new_dataset_builder().obj_track_times(false).with_data(times_s).create("timestamps")?;
+            attr_i32(&t, "interval", 1)?;
+            attr_str(&t, "unit", "seconds")
+        })()
+        .map_err(|e| self.err(&path, e))
+    }
+
     fn patch_series(
         &self,
         path: &str,
@@ -650,6 +880,10 @@ fn attr_strs(loc: &Location, name: &str, values: &[&str]) -> hdf5::Result<()> {
 
 fn attr_f64(loc: &Location, name: &str, value: f64) -> hdf5::Result<()> {
     loc.new_attr::<f64>().shape(()).create(name)?.write_scalar(&value)
+}
+
+fn attr_i32(loc: &Location, name: &str, value: i32) -> hdf5::Result<()> {
+    loc.new_attr::<i32>().shape(()).create(name)?.write_scalar(&value)
 }
 
 fn attr_u32(loc: &Location, name: &str, value: u32) -> hdf5::Result<()> {

@@ -256,6 +256,8 @@ fn direct_reads_equal_hdf5_reads_for_gzip_and_plain_layouts() {
             chunk_samples: 32_768,
             gzip_level: 0,
             description: "t".into(),
+            starting_time_s: 0.0,
+            channel_conversion: None,
         })
         .unwrap();
     let data: Vec<i16> = (0..70_000 * 4).map(|i| i16::try_from(i % 20_011).unwrap() - 10_000).collect();

@@ -225,100 +225,172 @@ fn spikeglx_series(
     }
 }
 
+/// An extracellular recording in one of the formats `burstscope-formats`
+/// reads: its series (neural channels, groups, clock), a block source in
+/// µV, each channel's µV per stored count and the named events it has.
+pub(crate) struct Extracellular {
+    /// The series (channels in µV, groups, start).
+    pub(crate) series: SeriesInfo,
+    /// Samples in µV.
+    pub(crate) source: Box<dyn burstscope_core::BlockSource>,
+    /// µV per stored integer count, per channel of the series.
+    pub(crate) uv_per_count: Vec<f64>,
+    /// TTL and digital-input edges.
+    pub(crate) events: Vec<burstscope_core::Event>,
+    /// What the format is.
+    pub(crate) format: &'static str,
+}
+
+/// Opens `file` when it is raw binary (`raw` given), a Blackrock NSx file,
+/// a SpikeGLX stream, or an Open Ephys binary or legacy folder; `None` for
+/// anything else (NWB / HDF5).
+///
+/// # Errors
+/// The file is one of these and cannot be read.
+pub(crate) fn open_extracellular(
+    file: &Path,
+    raw: Option<&crate::config::RawInput>,
+    channels_per_group: Option<usize>,
+) -> Result<Option<Extracellular>> {
+    let input = |e: &dyn std::fmt::Display| Error::Input(e.to_string());
+    if let Some(r) = raw {
+        let raw = burstscope_formats::raw::RawBinary::open(file, r.layout()).map_err(|e| input(&e))?;
+        let series = raw_series(file, r, channels_per_group, &raw);
+        let uv = vec![r.gain_uv; r.n_channels];
+        return Ok(Some(Extracellular {
+            series,
+            source: Box::new(raw),
+            uv_per_count: uv,
+            events: Vec::new(),
+            format: "raw binary",
+        }));
+    }
+    if is_nsx(file) {
+        let nev = crate::inspect::sibling_nev(file)
+            .map(|p| burstscope_formats::blackrock::Nev::open(&p))
+            .transpose()
+            .map_err(|e| input(&e))?;
+        let nsx = burstscope_formats::blackrock::Nsx::open(file, nev.as_ref()).map_err(|e| input(&e))?;
+        if let Some((_, label, _)) = nsx.channels.iter().find(|c| !c.2.is_finite()) {
+            bail!(
+                "{}: channel {label} has no scale to microvolts (an NSx 2.1 file needs its NEV file beside it)",
+                file.display()
+            );
+        }
+        let series = nsx_series(file, channels_per_group, &nsx);
+        let uv = nsx.channels.iter().map(|c| c.2).collect();
+        let events = nev.map(|n| {
+            n.digital_rising_edges()
+                .into_iter()
+                .map(|(bit, ts)| burstscope_core::Event {
+                    name: format!("digital:{bit}"),
+                    time_s: ts as f64 / n.timestamp_hz,
+                    source: "NEV digital input".into(),
+                })
+                .collect()
+        });
+        return Ok(Some(Extracellular {
+            series,
+            source: Box::new(nsx),
+            uv_per_count: uv,
+            events: events.unwrap_or_default(),
+            format: "Blackrock NSx",
+        }));
+    }
+    if burstscope_formats::spikeglx::is_spikeglx(file) {
+        let glx = burstscope_formats::spikeglx::SpikeGlx::open(file).map_err(|e| input(&e))?;
+        if glx.n_neural == 0 {
+            bail!("{}: a SpikeGLX {} stream without neural channels", file.display(), glx.device);
+        }
+        let series = spikeglx_series(file, channels_per_group, &glx);
+        let uv = glx.uv_per_bit[..glx.n_neural].to_vec();
+        return Ok(Some(Extracellular {
+            series,
+            source: Box::new(glx),
+            uv_per_count: uv,
+            events: Vec::new(),
+            format: "SpikeGLX",
+        }));
+    }
+    if burstscope_formats::openephys::is_binary_dir(file) {
+        let r = burstscope_formats::openephys::BinaryRecording::open(file).map_err(|e| input(&e))?;
+        let raw = r.continuous(0).map_err(|e| input(&e))?;
+        let st = &r.streams[0];
+        let name = format!("{}/{}", file.display(), st.name);
+        let layout = crate::config::RawInput {
+            dtype: burstscope_formats::raw::RawDtype::I16,
+            n_channels: st.channels.len(),
+            rate_hz: st.rate_hz,
+            offset_bytes: 0,
+            gain_uv: st.bit_volts.first().copied().unwrap_or(1.0),
+        };
+        let mut series = raw_series(Path::new(&name), &layout, channels_per_group, &raw);
+        #[allow(clippy::cast_precision_loss)]
+        let start = if st.first_time_s.is_finite() { st.first_time_s } else { st.first_sample as f64 / st.rate_hz };
+        series.starting_time_s = start;
+        let uv = vec![layout.gain_uv; layout.n_channels];
+        let events = r
+            .ttl
+            .iter()
+            .flat_map(|(folder, ev)| {
+                ev.iter().filter(|e| e.rising).map(move |e| burstscope_core::Event {
+                    name: format!("ttl:{}", e.line),
+                    time_s: e.time_s,
+                    source: format!("Open Ephys TTL {folder}"),
+                })
+            })
+            .collect();
+        return Ok(Some(Extracellular {
+            series,
+            source: Box::new(raw),
+            uv_per_count: uv,
+            events,
+            format: "Open Ephys binary",
+        }));
+    }
+    if file.is_dir() {
+        if !burstscope_formats::openephys::is_legacy_dir(file) {
+            bail!(
+                "{}: a folder without .continuous files or structure.oebin; expected an Open Ephys record node (legacy format) or recording folder (binary format)",
+                file.display()
+            );
+        }
+        let oe = burstscope_formats::openephys::LegacyRecording::open(file).map_err(|e| input(&e))?;
+        let series = openephys_series(file, channels_per_group, &oe);
+        let uv = oe.channels.iter().map(|c| c.bit_volts).collect();
+        return Ok(Some(Extracellular {
+            series,
+            source: Box::new(oe),
+            uv_per_count: uv,
+            events: Vec::new(),
+            format: "Open Ephys legacy",
+        }));
+    }
+    Ok(None)
+}
+
 type Detected = (StageOutput, PathBuf, Vec<i64>, BTreeMap<String, serde_json::Value>, Vec<String>);
 
 #[allow(clippy::too_many_lines)]
 fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progress) -> Result<Detected> {
     let params = &cfg.params;
-    // NWB / HDF5 through burstscope-io, or raw binary with its layout given
-    let mut oe_reader = None;
-    let mut nsx_reader = None;
-    let mut glx_reader = None;
-    let (series, nwb_reader, raw_reader, timestamps) = match &cfg.raw {
-        Some(r) => {
-            let raw =
-                burstscope_formats::raw::RawBinary::open(file, r.layout()).map_err(|e| Error::Input(e.to_string()))?;
-            (raw_series(file, r, cfg.channels_per_group, &raw), None, Some(raw), None)
-        }
-        None if is_nsx(file) => {
-            let nev = crate::inspect::sibling_nev(file)
-                .map(|p| burstscope_formats::blackrock::Nev::open(&p))
-                .transpose()
-                .map_err(|e| Error::Input(e.to_string()))?;
-            let nsx = burstscope_formats::blackrock::Nsx::open(file, nev.as_ref())
-                .map_err(|e| Error::Input(e.to_string()))?;
-            if let Some((_, label, _)) = nsx.channels.iter().find(|c| !c.2.is_finite()) {
-                bail!(
-                    "{}: channel {label} has no scale to microvolts (an NSx 2.1 file needs its NEV file beside it)",
-                    file.display()
-                );
-            }
-            let series = nsx_series(file, cfg.channels_per_group, &nsx);
-            nsx_reader = Some(nsx);
-            (series, None, None, None)
-        }
-        None if burstscope_formats::spikeglx::is_spikeglx(file) => {
-            let glx = burstscope_formats::spikeglx::SpikeGlx::open(file).map_err(|e| Error::Input(e.to_string()))?;
-            if glx.n_neural == 0 {
-                bail!("{}: a SpikeGLX {} stream without neural channels", file.display(), glx.device);
-            }
-            let series = spikeglx_series(file, cfg.channels_per_group, &glx);
-            glx_reader = Some(glx);
-            (series, None, None, None)
-        }
-        None if burstscope_formats::openephys::is_binary_dir(file) => {
-            let r =
-                burstscope_formats::openephys::BinaryRecording::open(file).map_err(|e| Error::Input(e.to_string()))?;
-            let raw = r.continuous(0).map_err(|e| Error::Input(e.to_string()))?;
-            let st = &r.streams[0];
-            let name = format!("{}/{}", file.display(), st.name);
-            let layout = crate::config::RawInput {
-                dtype: burstscope_formats::raw::RawDtype::I16,
-                n_channels: st.channels.len(),
-                rate_hz: st.rate_hz,
-                offset_bytes: 0,
-                gain_uv: st.bit_volts.first().copied().unwrap_or(1.0),
-            };
-            let mut series = raw_series(Path::new(&name), &layout, cfg.channels_per_group, &raw);
-            #[allow(clippy::cast_precision_loss)]
-            let start = if st.first_time_s.is_finite() { st.first_time_s } else { st.first_sample as f64 / st.rate_hz };
-            series.starting_time_s = start;
-            (series, None, Some(raw), None)
-        }
-        None if file.is_dir() => {
-            if !burstscope_formats::openephys::is_legacy_dir(file) {
-                bail!(
-                    "{}: a folder without .continuous files or structure.oebin; expected an Open Ephys record node (legacy format) or recording folder (binary format)",
-                    file.display()
-                );
-            }
-            let oe =
-                burstscope_formats::openephys::LegacyRecording::open(file).map_err(|e| Error::Input(e.to_string()))?;
-            let series = openephys_series(file, cfg.channels_per_group, &oe);
-            oe_reader = Some(oe);
-            (series, None, None, None)
-        }
+    // the formats burstscope-formats reads, else NWB / HDF5 through burstscope-io
+    let other = open_extracellular(file, cfg.raw.as_ref(), cfg.channels_per_group)?;
+    let (series, nwb_reader, timestamps) = match &other {
+        Some(x) => (x.series.clone(), None, None),
         None => {
             let rec = Recording::open_with(file, cfg.mapping.clone())?;
             let series = rec.series_named(cfg.series.as_deref())?;
             let reader = rec.stream(&series)?;
             // The reader checked at open that there is one timestamp per sample.
             let timestamps = rec.timestamps(&series)?;
-            (series, Some(reader), None, timestamps)
+            (series, Some(reader), timestamps)
         }
     };
-    let reader: &dyn burstscope_core::BlockSource = if let Some(r) = &nwb_reader {
-        r
-    } else if let Some(r) = &raw_reader {
-        r
-    } else if let Some(r) = &oe_reader {
-        r
-    } else if let Some(r) = &nsx_reader {
-        r
-    } else if let Some(r) = &glx_reader {
-        r
-    } else {
-        bail!("{}: no reader", file.display())
+    let reader: &dyn burstscope_core::BlockSource = match (&nwb_reader, &other) {
+        (Some(r), _) => r,
+        (None, Some(x)) => x.source.as_ref(),
+        (None, None) => bail!("{}: no reader", file.display()),
     };
     params
         .validate(series.rate_hz)

@@ -494,7 +494,7 @@ fn tag_condition(comment: &str) -> Option<String> {
 
 /// Conditions from an ABF file's tags: sweeps before the first drug tag are
 /// the baseline; each `+drug` / `-drug` tag starts the next condition.
-fn conditions_from_tags(tags: &[burstscope_formats::abf::AbfTag], end_s: f64) -> Vec<Epoch> {
+pub(crate) fn conditions_from_tags(tags: &[burstscope_formats::abf::AbfTag], end_s: f64) -> Vec<Epoch> {
     let marks: Vec<(f64, String)> =
         tags.iter().filter_map(|t| tag_condition(&t.comment).map(|c| (t.time_s, c))).collect();
     if marks.is_empty() {

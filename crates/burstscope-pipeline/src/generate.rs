@@ -53,6 +53,8 @@ pub fn write_tetrode_session(
         chunk_samples: RENDER_BLOCK,
         gzip_level: gzip,
         description: "wide-band signal (synthetic)".into(),
+        starting_time_s: 0.0,
+        channel_conversion: None,
     })?;
     let n_blocks = session.n_blocks();
     let batch = (2 * rayon::current_num_threads()).max(4);

@@ -29,6 +29,7 @@
 pub mod bursts;
 pub mod cclamp;
 pub mod config;
+pub mod convert;
 pub mod demo;
 pub mod detect;
 pub mod epsc;

@@ -5,6 +5,7 @@
 mod batch;
 mod bursts;
 mod cclamp;
+mod convert;
 mod demo;
 mod detect;
 mod epsc;
@@ -34,6 +35,7 @@ pub(crate) fn run(cli: Cli) -> Result<Outcome> {
         Command::Bursts(a) => bursts::run(&a),
         Command::Epsc(a) => epsc::run(&a),
         Command::Cclamp(a) => cclamp::run(&a),
+        Command::Convert(a) => convert::run(&a),
         Command::Batch(a) => batch::run(&a),
     }
 }

@@ -78,7 +78,7 @@ print("opened", len(sys.argv) - 1)
 "#;
 
 /// Every real ABF, HEKA, NEV, NSx, Open Ephys legacy and raw recording and
-/// the SpikeGLX fixtures convert; pynwb opens each; nwbinspector finds no
+/// the SpikeGLX and Neuralynx fixtures convert; pynwb opens each; nwbinspector finds no
 /// BEST_PRACTICE_VIOLATION and no CRITICAL but the missing subject — and
 /// with `--subject` given, not even that.
 #[test]
@@ -124,6 +124,11 @@ fn every_real_recording_converts_opens_in_pynwb_and_passes_nwbinspector() {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spikeglx/run_g0_t0.imec0.ap.bin"),
             "glx.nwb",
             vec![],
+        ),
+        (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/neuralynx"),
+            "nlx.nwb",
+            vec!["--channels-per-group", "4"],
         ),
     ];
     for (input, name, extra) in &cases {

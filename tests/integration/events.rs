@@ -129,3 +129,27 @@ fn drug_time_from_a_nev_digital_line() {
     assert!((s["drug_at_s"].as_f64().unwrap() - 2.2508).abs() < 1e-9, "{s}");
     assert_eq!(s["drug_at_event"]["source"], "NEV digital input");
 }
+
+/// A Neuralynx folder (`tests/fixtures/neuralynx`, written from the record
+/// layouts and read equal to neo): its tetrode file's cells are the units
+/// (`TT1#<cell>`) and a typed `ketamine` note in `Events.nev` sets the drug
+/// time (1000.15 s on Cheetah's clock).
+#[test]
+fn drug_time_from_a_neuralynx_event_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("b");
+    let r = bin()
+        .arg("bursts")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/neuralynx"))
+        .arg("--out")
+        .arg(&o)
+        .args(["--drug-at", "event:ketamine", "--format", "csv", "--no-figures"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let rec = record(&o);
+    let s = &rec["outputs"]["summary"];
+    assert!((s["drug_at_s"].as_f64().unwrap() - 1000.15).abs() < 1e-9, "{s}");
+    assert_eq!(s["n_units"], 3);
+    assert_eq!(rec["key"]["inputs"].as_array().unwrap().len(), 2, "TT1.ntt and Events.nev");
+}

@@ -68,9 +68,24 @@ pub fn mad_sigma(values: &mut [f32]) -> Option<f64> {
     median_keys(values, &mut keys).map(|d| d / MAD_TO_SIGMA)
 }
 
-/// `n_chunks` start positions of chunks of `chunk_len` samples in a recording
-/// of `n_samples`, drawn from `seed` (SplitMix64), sorted. Short recordings
-/// give fewer chunks (at least one, clipped to the recording).
+/// `(start, length)` of the chunks the noise is estimated on: `n_chunks`
+/// chunks of `chunk_len` samples at positions drawn from `seed`
+/// (SplitMix64), sorted. A recording no longer than those chunks would
+/// sample (`n_chunks × chunk_len ≥ n_samples`) is instead tiled by equal,
+/// non-overlapping chunks of about `chunk_len` covering every sample once:
+/// random chunks would overlap and count some stretches several times and
+/// others not at all (on a 3.3 s recording, 20 random half-second chunks put
+/// the estimate 2–4 % off the whole recording's).
+///
+/// ```
+/// use burstscope_dsp::noise_chunk_starts;
+/// // 3.3 s at 40 kHz: tiled by 7 chunks of 18 857 samples (the last has 2 more)
+/// let c = noise_chunk_starts(132_000, 20_000, 20, 0);
+/// assert_eq!(c.len(), 7);
+/// assert_eq!(c.iter().map(|x| x.1).sum::<usize>(), 132_000);
+/// // 300 s: 20 chunks at seeded positions
+/// assert_eq!(noise_chunk_starts(9_000_000, 15_000, 20, 0).len(), 20);
+/// ```
 #[must_use]
 pub fn noise_chunk_starts(n_samples: usize, chunk_len: usize, n_chunks: usize, seed: u64) -> Vec<(usize, usize)> {
     if n_samples == 0 || n_chunks == 0 {
@@ -78,6 +93,11 @@ pub fn noise_chunk_starts(n_samples: usize, chunk_len: usize, n_chunks: usize, s
     }
     if n_samples <= chunk_len {
         return vec![(0, n_samples)];
+    }
+    if n_chunks.saturating_mul(chunk_len) >= n_samples {
+        let tiles = n_samples.div_ceil(chunk_len.max(1));
+        let len = n_samples / tiles;
+        return (0..tiles).map(|k| (k * len, if k + 1 == tiles { n_samples - k * len } else { len })).collect();
     }
     let span = (n_samples - chunk_len) as u64 + 1;
     let mut x = seed;

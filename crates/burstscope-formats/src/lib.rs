@@ -12,6 +12,9 @@
 //!   electrodes and online-sorted units, digital-input changes.
 //! - [`openephys`]: Open Ephys GUI legacy-format recordings (a folder of
 //!   `.continuous` files), read in blocks as a [`burstscope_core::BlockSource`].
+//! - [`neuralynx`]: Neuralynx Cheetah `.ncs` (a folder of channels as a
+//!   [`burstscope_core::BlockSource`] in µV), `.ntt` tetrode spikes with
+//!   their cells, `.nev` events.
 //! - [`spikeglx`]: SpikeGLX `.bin` + `.meta` streams (Neuropixels imec AP/LF,
 //!   NI-DAQ, OneBox) as a [`burstscope_core::BlockSource`] in µV with each
 //!   channel's gain, shanks and the sync channel.
@@ -25,6 +28,7 @@
 pub mod abf;
 pub mod blackrock;
 pub mod heka;
+pub mod neuralynx;
 pub mod npy;
 pub mod openephys;
 pub mod raw;

@@ -176,3 +176,31 @@ fn damaged_spikeglx_metas_never_panic() {
         }
     }
 }
+
+/// The Neuralynx fixture's files (`.ncs`, `.ntt`, `.nev`) truncated at 40
+/// lengths and with bytes changed at 120 seeded positions each (mostly in
+/// the text header): every open and read returns a value or an error.
+#[test]
+fn damaged_neuralynx_files_never_panic() {
+    use burstscope_formats::neuralynx::{NcsRecording, NlxEvents, Ntt};
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/neuralynx");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cases = 0;
+    let ncs = std::fs::read(src.join("CSC1.ncs")).unwrap();
+    cases += damage(&ncs, &tmp.path().join("x.ncs"), |p| {
+        if let Ok(r) = NcsRecording::open(p) {
+            read_some(&r);
+        }
+    });
+    let ntt = std::fs::read(src.join("TT1.ntt")).unwrap();
+    cases += damage(&ntt, &tmp.path().join("x.ntt"), |p| {
+        if let Ok(t) = Ntt::open(p) {
+            let _ = t.cells();
+        }
+    });
+    let nev = std::fs::read(src.join("Events.nev")).unwrap();
+    cases += damage(&nev, &tmp.path().join("x.nev"), |p| {
+        let _ = NlxEvents::open(p);
+    });
+    assert_eq!(cases, 3 * 160);
+}

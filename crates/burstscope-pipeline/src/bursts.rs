@@ -601,6 +601,15 @@ pub fn run_bursts(input: &Path, out: &Path, cfg: &BurstsConfig) -> Result<Bursts
     let identity = if phy {
         let files = crate::spikes_in::phy_inputs(input);
         identify(&files.iter().map(std::path::PathBuf::as_path).collect::<Vec<_>>())?
+    } else if input.is_dir() {
+        // a Neuralynx folder: its tetrode spike files and event files
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(input)
+            .map_err(crate::error::file_err(input))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("ntt") || x.eq_ignore_ascii_case("nev")))
+            .collect();
+        files.sort();
+        identify(&files.iter().map(std::path::PathBuf::as_path).collect::<Vec<_>>())?
     } else {
         identify(&[input])?
     };
@@ -614,10 +623,12 @@ pub fn run_bursts(input: &Path, out: &Path, cfg: &BurstsConfig) -> Result<Bursts
         write_table(&t, stage.path(), cfg.format.into())?;
     }
     let mut lfp_bands = None;
-    let nev = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("nev"));
+    // spike-only inputs (NEV, Neuralynx .ntt files or folders) have no wide-band signal
+    let nev = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("nev") || e.eq_ignore_ascii_case("ntt"));
     if !is_table(input)
         && !phy
         && !nev
+        && !input.is_dir()
         && let Some((bands, spectra)) =
             crate::lfp::lfp_tables(input, &windows, &cfg.lfp).ctx(|| format!("{}: LFP band powers", input.display()))?
     {

@@ -278,8 +278,11 @@ fn convert_extracellular(
         warnings.push(format!("{clipped} samples outside int16 and {bad} non-finite samples written clipped or as 0"));
     }
     let n_events = annotations(&w, &x.events)?;
+    // a Neuralynx session folder: its tetrodes' sorted spikes as units
+    let n_units = if x.format == "Neuralynx" && input.is_dir() { neuralynx_units(&w, input)? } else { 0 };
     w.finish()?;
     let mut summary = BTreeMap::new();
+    summary.insert("units".into(), json!(n_units));
     summary.insert(
         "electrical_series".into(),
         json!({"channels": n_ch, "samples": s.n_samples, "rate_hz": s.rate_hz,
@@ -287,6 +290,43 @@ fn convert_extracellular(
     );
     summary.insert("events".into(), json!(n_events));
     Ok(ConvertRun { out: PathBuf::new(), format: x.format.into(), summary, warnings })
+}
+
+/// The `.ntt` files of a Neuralynx folder as `/units` (`TT1#<cell>`, cell 0
+/// unsorted); the number written.
+fn neuralynx_units(w: &NwbWriter, dir: &Path) -> Result<usize> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(crate::error::file_err(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ntt")))
+        .collect();
+    files.sort();
+    let mut units = Vec::new();
+    let mut quality = Vec::new();
+    for f in &files {
+        let t = burstscope_formats::neuralynx::Ntt::open(f).map_err(|e| Error::Input(e.to_string()))?;
+        for (cell, times) in t.cells() {
+            units.push(Unit {
+                id: units.len() as i64,
+                label: format!("{}#{cell}", t.name),
+                spike_times_s: times,
+                electrode_group: None,
+                obs_intervals_s: Vec::new(),
+                columns: BTreeMap::new(),
+            });
+            quality.push(if cell == 0 { "unsorted" } else { "sorted" }.to_string());
+        }
+    }
+    if units.is_empty() {
+        return Ok(0);
+    }
+    let names: Vec<String> = units.iter().map(|u| u.label.clone()).collect();
+    w.add_units_with_resolution(
+        &units,
+        &[("unit_name", "tetrode and cell number", names), ("quality", "sorted, or unsorted (cell 0)", quality)],
+        Some(1e-6),
+    )?;
+    Ok(units.len())
 }
 
 // ------------------------------------------------------------ patch clamp

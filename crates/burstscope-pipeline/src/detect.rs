@@ -60,10 +60,18 @@ pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Pr
         let mut v: Vec<PathBuf> = std::fs::read_dir(file)
             .map_err(crate::error::file_err(file))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "continuous"))
+            // Open Ephys legacy channels, or Neuralynx channels and events
+            .filter(|p| {
+                p.extension().is_some_and(|x| {
+                    x == "continuous" || x.eq_ignore_ascii_case("ncs") || x.eq_ignore_ascii_case("nev")
+                })
+            })
             .collect();
         v.sort();
         v
+    } else if burstscope_formats::spikeglx::is_spikeglx(file) {
+        // the samples and the layout and gains of a SpikeGLX stream
+        vec![file.with_extension("bin"), file.with_extension("meta")]
     } else if is_nsx(file) {
         // an NSx 2.1 file's scale comes from the recording's NEV file
         std::iter::once(file.to_path_buf()).chain(crate::inspect::sibling_nev(file)).collect()
@@ -241,9 +249,42 @@ pub(crate) struct Extracellular {
     pub(crate) format: &'static str,
 }
 
+/// The events of the Neuralynx `.nev` files in `dir`: each event string,
+/// and `ttl:<value>` for a TTL port change, on Cheetah's clock.
+pub(crate) fn neuralynx_events(dir: &Path) -> Vec<burstscope_core::Event> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|r| {
+            r.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x.eq_ignore_ascii_case("nev"))
+                        && burstscope_formats::neuralynx::is_neuralynx(p)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(ev) = burstscope_formats::neuralynx::NlxEvents::open(&f) else { continue };
+        let source = format!("Neuralynx events {}", f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+        let mut prev = 0u16;
+        for e in &ev.events {
+            #[allow(clippy::cast_precision_loss)]
+            let time_s = e.timestamp_us as f64 * 1e-6;
+            out.push(burstscope_core::Event { name: e.text.clone(), time_s, source: source.clone() });
+            if e.ttl != prev && e.ttl != 0 {
+                out.push(burstscope_core::Event { name: format!("ttl:{}", e.ttl), time_s, source: source.clone() });
+            }
+            prev = e.ttl;
+        }
+    }
+    out.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
+    out
+}
+
 /// Opens `file` when it is raw binary (`raw` given), a Blackrock NSx file,
-/// a SpikeGLX stream, or an Open Ephys binary or legacy folder; `None` for
-/// anything else (NWB / HDF5).
+/// a SpikeGLX stream, a Neuralynx `.ncs` file or folder of them, or an Open
+/// Ephys binary or legacy folder; `None` for anything else (NWB / HDF5).
 ///
 /// # Errors
 /// The file is one of these and cannot be read.
@@ -346,6 +387,44 @@ pub(crate) fn open_extracellular(
             uv_per_count: uv,
             events,
             format: "Open Ephys binary",
+        }));
+    }
+    let ncs_input = if file.is_dir() {
+        !burstscope_formats::neuralynx::ncs_files(file).is_empty()
+            && !burstscope_formats::openephys::is_legacy_dir(file)
+    } else {
+        file.extension().is_some_and(|e| e.eq_ignore_ascii_case("ncs"))
+    };
+    if ncs_input {
+        let nlx = burstscope_formats::neuralynx::NcsRecording::open(file).map_err(|e| input(&e))?;
+        let name = file.file_name().map_or_else(|| "neuralynx".into(), |n| n.to_string_lossy().into_owned());
+        let series = SeriesInfo {
+            name: name.clone(),
+            path: name,
+            kind: burstscope_core::SeriesKind::Mapped,
+            dtype: "int16".into(),
+            n_samples: nlx.n_samples,
+            n_channels: nlx.channels.len(),
+            rate_hz: nlx.rate_hz,
+            starting_time_s: nlx.start_s,
+            has_timestamps: false,
+            duration_s: nlx.n_samples as f64 / nlx.rate_hz,
+            conversion: 1e-6,
+            offset: 0.0,
+            channel_conversion: None,
+            unit: "microvolts".into(),
+            electrodes: grouped_electrodes(nlx.channels.len(), channels_per_group),
+        };
+        let uv = nlx.channels.iter().map(|c| c.uv_per_bit).collect();
+        let dir =
+            if file.is_dir() { file.to_path_buf() } else { file.parent().map(Path::to_path_buf).unwrap_or_default() };
+        let events = neuralynx_events(&dir);
+        return Ok(Some(Extracellular {
+            series,
+            source: Box::new(nlx),
+            uv_per_count: uv,
+            events,
+            format: "Neuralynx",
         }));
     }
     if file.is_dir() {

@@ -325,6 +325,61 @@ pub fn other_format_summary(path: &std::path::Path) -> crate::Result<Option<(ser
             "channels": g.channel_names, "uv_per_bit": g.uv_per_bit, "shanks": g.shanks, "warnings": g.warnings});
         return Ok(Some((v, o)));
     }
+    let ncs = if path.is_dir() { !burstscope_formats::neuralynx::ncs_files(path).is_empty() } else { ext == "ncs" };
+    if ncs && !(path.is_dir() && is_legacy_dir(path)) {
+        use burstscope_core::BlockSource as _;
+        let r = burstscope_formats::neuralynx::NcsRecording::open(path).map_err(|e| input(&e))?;
+        let mut o = format!(
+            "{} (Neuralynx .ncs)\n  {} channels at {} Hz, {} samples ({:.3} s) from {:.6} s\n",
+            path.display(),
+            r.n_channels(),
+            r.rate_hz,
+            r.n_samples,
+            r.n_samples as f64 / r.rate_hz,
+            r.start_s
+        );
+        for c in &r.channels {
+            let _ = writeln!(o, "  {}: {} µV per count", c.name, c.uv_per_bit);
+        }
+        for w in &r.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+        let dir = if path.is_dir() {
+            path.to_path_buf()
+        } else {
+            path.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
+        };
+        let events = crate::detect::neuralynx_events(&dir);
+        if !events.is_empty() {
+            let _ = writeln!(o, "  events (for --drug-at event:NAME): {}", events.len());
+        }
+        let v = json!({"path": path.display().to_string(), "format": "neuralynx_ncs", "rate_hz": r.rate_hz,
+            "n_samples": r.n_samples, "start_s": r.start_s,
+            "channels": r.channels.iter().map(|c| json!({"name": c.name, "uv_per_bit": c.uv_per_bit})).collect::<Vec<_>>(),
+            "events": events, "warnings": r.warnings});
+        return Ok(Some((v, o)));
+    }
+    if ext == "ntt" {
+        let t = burstscope_formats::neuralynx::Ntt::open(path).map_err(|e| input(&e))?;
+        let cells = t.cells();
+        let mut o = format!("{} (Neuralynx tetrode spikes {})\n  {} spikes\n", path.display(), t.name, t.spikes.len());
+        for (c, times) in &cells {
+            let _ = writeln!(o, "  cell {c}{}: {} spikes", if *c == 0 { " (unsorted)" } else { "" }, times.len());
+        }
+        let v = json!({"path": path.display().to_string(), "format": "neuralynx_ntt", "name": t.name,
+            "n_spikes": t.spikes.len(), "cells": cells.iter().map(|(c, v)| json!({"cell": c, "n_spikes": v.len()})).collect::<Vec<_>>()});
+        return Ok(Some((v, o)));
+    }
+    if ext == "nev" && burstscope_formats::neuralynx::is_neuralynx(path) {
+        let e = burstscope_formats::neuralynx::NlxEvents::open(path).map_err(|e| input(&e))?;
+        let mut o = format!("{} (Neuralynx events)\n  {} events\n", path.display(), e.events.len());
+        for ev in e.events.iter().take(20) {
+            let _ = writeln!(o, "  {:.6} s: {} (TTL {})", ev.timestamp_us as f64 * 1e-6, ev.text, ev.ttl);
+        }
+        let v = json!({"path": path.display().to_string(), "format": "neuralynx_nev",
+            "events": e.events.iter().map(|x| json!({"time_s": x.timestamp_us as f64 * 1e-6, "text": x.text, "ttl": x.ttl})).collect::<Vec<_>>()});
+        return Ok(Some((v, o)));
+    }
     if path.is_file() && burstscope_formats::heka::is_heka(path) {
         let h = burstscope_formats::heka::Heka::open(path)?;
         return Ok(Some((heka_summary(&h), render_heka(&h))));

@@ -61,7 +61,15 @@ pub fn load_spikes(path: &Path) -> Result<Spikes> {
         load_phy(path)?
     } else if is_table(path) {
         load_table(path)?
+    } else if is_ntt_input(path) {
+        load_ntt(path)?
     } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("nev")) {
+        if burstscope_formats::neuralynx::is_neuralynx(path) {
+            bail!(
+                "{}: a Neuralynx event file holds no spikes; give the tetrode files (.ntt) or their folder",
+                path.display()
+            );
+        }
         load_nev(path)?
     } else {
         load_recording(path)?
@@ -186,6 +194,55 @@ fn load_nev(path: &Path) -> Result<Spikes> {
         })
         .collect();
     Ok(Spikes { units, epochs: Vec::new(), start_s: 0.0, end_s: end, subject: None, warnings, events })
+}
+
+/// A Neuralynx `.ntt` file, or a folder holding `.ntt` files.
+fn is_ntt_input(path: &Path) -> bool {
+    let ntt = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ntt"));
+    if path.is_dir() {
+        std::fs::read_dir(path).is_ok_and(|mut r| r.any(|e| e.is_ok_and(|e| ntt(&e.path()))))
+    } else {
+        ntt(path)
+    }
+}
+
+/// Neuralynx tetrode spike files: one unit per tetrode and cell
+/// (`TT1#<cell>`; cell 0 is unsorted), with the events of the folder's
+/// Neuralynx `.nev` files.
+fn load_ntt(path: &Path) -> Result<Spikes> {
+    let files: Vec<std::path::PathBuf> = if path.is_dir() {
+        let mut v: Vec<_> = std::fs::read_dir(path)
+            .map_err(crate::error::file_err(path))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ntt")))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut units = Vec::new();
+    let mut warnings = Vec::new();
+    for f in &files {
+        let ntt = burstscope_formats::neuralynx::Ntt::open(f).map_err(|e| crate::Error::Input(e.to_string()))?;
+        warnings.extend(ntt.warnings.iter().map(|w| format!("{}: {w}", f.display())));
+        for (cell, times) in ntt.cells() {
+            units.push(UnitTrain {
+                label: format!("{}#{cell}", ntt.name),
+                times,
+                quality: Some(if cell == 0 { "unsorted" } else { "sorted" }.into()),
+            });
+        }
+    }
+    if units.is_empty() {
+        bail!("{}: no spikes in the .ntt files", path.display());
+    }
+    let finite = |t: &&f64| t.is_finite();
+    let start = units.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(f64::INFINITY, f64::min);
+    let end = units.iter().flat_map(|u| u.times.iter().filter(finite)).copied().fold(f64::NEG_INFINITY, f64::max);
+    let dir = if path.is_dir() { path.to_path_buf() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
+    let events = crate::detect::neuralynx_events(&dir);
+    Ok(Spikes { units, epochs: Vec::new(), start_s: start, end_s: end, subject: None, warnings, events })
 }
 
 fn load_table(path: &Path) -> Result<Spikes> {

@@ -326,12 +326,12 @@ impl Plan {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let chunk_len = ((self.params.noise_chunk_s * self.rate_hz) as usize).max(1);
         let chunks = noise_chunk_starts(self.n_samples, chunk_len, self.params.noise_chunks, self.params.noise_seed);
-        let jobs: Vec<(usize, usize)> =
-            chunks.iter().flat_map(|&c| (0..self.stripes.len()).map(move |s| (s, c.0))).collect();
+        let jobs: Vec<(usize, (usize, usize))> =
+            chunks.iter().flat_map(|&c| (0..self.stripes.len()).map(move |s| (s, c))).collect();
         let per: Vec<Vec<(usize, f64)>> = jobs
             .par_iter()
-            .map(|&(si, start)| {
-                let len = chunk_len.min(self.n_samples - start);
+            .map(|&(si, (start, len))| {
+                let len = len.min(self.n_samples - start);
                 let stripe = &self.stripes[si];
                 self.noise_chunk_g(stripe.g, src, stripe, start, len)
             })

@@ -153,3 +153,43 @@ fn drug_time_from_a_neuralynx_event_note() {
     assert_eq!(s["n_units"], 3);
     assert_eq!(rec["key"]["inputs"].as_array().unwrap().len(), 2, "TT1.ntt and Events.nev");
 }
+
+/// TTL lines of the real Open Ephys legacy recording (its `.events` file,
+/// read equal to open-ephys-python-tools) reach the sorted units' file:
+/// `convert` writes the 64 rising edges as an `AnnotationSeries`, and
+/// `sort` copies the session's events into `sorted.nwb`, where
+/// `bursts --drug-at event:ttl:LINE` finds them.
+#[test]
+fn ttl_events_travel_from_open_ephys_through_convert_and_sort() {
+    let node = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/real/extracellular/openephys_legacy_v0.6.7/Record Node 101");
+    if !node.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nwb = dir.path().join("oe.nwb");
+    let r =
+        bin().arg("convert").arg(&node).arg("--out").arg(&nwb).args(["--channels-per-group", "2"]).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let events = |f: &Path| -> Vec<(String, f64)> {
+        let r = bin().arg("inspect").arg("--json").arg(f).output().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        v[0]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["name"].as_str().unwrap().to_string(), e["time_s"].as_f64().unwrap()))
+            .collect()
+    };
+    let converted = events(&nwb);
+    assert_eq!(converted.len(), 64);
+    // line 1's first rising edge: sample 251 635 at 40 kHz
+    assert_eq!(converted[0].0, "ttl:1");
+    assert!((converted[0].1 - 251_635.0 / 40_000.0).abs() < 1e-9);
+    let sorted = dir.path().join("sort");
+    let r = bin().arg("sort").arg(&nwb).arg("--out").arg(&sorted).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(events(&sorted.join("sorted.nwb")), converted);
+}

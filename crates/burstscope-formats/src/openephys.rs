@@ -194,6 +194,50 @@ pub fn is_legacy_dir(dir: &Path) -> bool {
         .is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "continuous"))))
 }
 
+/// The TTL events of a legacy-format record node: its `*.events` files
+/// (the 1 024-byte text header, then 16-byte records: int64 timestamp on
+/// the acquisition clock, int16 position in the buffer, uint8 event type —
+/// 3 for TTL —, uint8 processor id, uint8 state (1 rising), uint8 channel
+/// (0-based), uint16 recording number), times from `rate_hz`. Other event
+/// types (messages, spikes) are skipped; `messages.events` is text and not
+/// read.
+///
+/// # Errors
+/// An events file shorter than its header, or unreadable.
+pub fn legacy_ttl_events(dir: &Path, rate_hz: f64) -> Result<Vec<TtlEvent>, OpenEphysError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| OpenEphysError::Io { path: dir.into(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "events") && p.file_name().is_some_and(|n| n != "messages.events")
+        })
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let b = std::fs::read(&f).map_err(|source| OpenEphysError::Io { path: f.clone(), source })?;
+        if b.len() < HEADER as usize {
+            return Err(invalid(&f, format!("{} bytes; an events file starts with a {HEADER}-byte header", b.len())));
+        }
+        for r in b[HEADER as usize..].chunks_exact(16) {
+            if r[10] != 3 {
+                continue;
+            }
+            let ts = i64::from_le_bytes(r[..8].try_into().unwrap_or_default());
+            #[allow(clippy::cast_precision_loss)]
+            out.push(TtlEvent {
+                line: u16::from(r[13]) + 1,
+                rising: r[12] == 1,
+                sample: ts,
+                time_s: ts as f64 / rate_hz,
+            });
+        }
+    }
+    // in time order, the file's order within a sample
+    out.sort_by_key(|e| e.sample);
+    Ok(out)
+}
+
 impl LegacyRecording {
     /// Opens the continuous channels of `dir` (`*_CH<k>.continuous`: the
     /// headstage channels; auxiliary `AUX` and `ADC` files are left out).

@@ -61,3 +61,28 @@ fn legacy_record_nodes_equal_neo() {
         }
     }
 }
+
+/// Both record nodes' TTL events (`100_example-data.events`) equal the
+/// Open Ephys GUI makers' reader, open-ephys-python-tools 1.0.1
+/// (`tests/golden/openephys_events_golden.json`, by
+/// `tests/golden/make_openephys_events_golden.py`): every event's line,
+/// state and sample number, in order (neo does not read these events).
+#[test]
+fn legacy_ttl_events_equal_open_ephys_python_tools() {
+    let Some(d) = dir() else { return };
+    let g: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/openephys_events_golden.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    for (node, want) in g["nodes"].as_object().unwrap() {
+        let ev = burstscope_formats::openephys::legacy_ttl_events(&d.join(node), 40_000.0).unwrap();
+        let want = want.as_array().unwrap();
+        assert_eq!(ev.len(), want.len(), "{node}");
+        for (e, w) in ev.iter().zip(want) {
+            assert_eq!(u64::from(e.line), w["line"].as_u64().unwrap(), "{node}");
+            assert_eq!(u64::from(e.rising), w["state"].as_u64().unwrap(), "{node}");
+            assert_eq!(e.sample, w["sample"].as_i64().unwrap(), "{node}");
+        }
+    }
+}

@@ -437,11 +437,21 @@ pub(crate) fn open_extracellular(
         let oe = burstscope_formats::openephys::LegacyRecording::open(file).map_err(|e| input(&e))?;
         let series = openephys_series(file, channels_per_group, &oe);
         let uv = oe.channels.iter().map(|c| c.bit_volts).collect();
+        let events = burstscope_formats::openephys::legacy_ttl_events(file, oe.rate_hz)
+            .map_err(|e| input(&e))?
+            .into_iter()
+            .filter(|e| e.rising)
+            .map(|e| burstscope_core::Event {
+                name: format!("ttl:{}", e.line),
+                time_s: e.time_s,
+                source: "Open Ephys TTL events".into(),
+            })
+            .collect();
         return Ok(Some(Extracellular {
             series,
             source: Box::new(oe),
             uv_per_count: uv,
-            events: Vec::new(),
+            events,
             format: "Open Ephys legacy",
         }));
     }

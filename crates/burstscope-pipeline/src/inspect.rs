@@ -289,10 +289,16 @@ pub fn other_format_summary(path: &std::path::Path) -> crate::Result<Option<(ser
             r.start_s,
             names.join(", ")
         );
+        let ttl = burstscope_formats::openephys::legacy_ttl_events(path, r.rate_hz).map_err(|e| input(&e))?;
+        if !ttl.is_empty() {
+            let lines: std::collections::BTreeSet<u16> = ttl.iter().map(|e| e.line).collect();
+            let _ = writeln!(o, "  TTL: {} events on lines {lines:?}", ttl.len());
+        }
         for w in &r.warnings {
             let _ = writeln!(o, "  warning: {w}");
         }
         let v = json!({"path": path.display().to_string(), "format": "openephys_legacy", "rate_hz": r.rate_hz,
+            "ttl": ttl.iter().map(|e| json!({"line": e.line, "rising": e.rising, "sample": e.sample, "time_s": e.time_s})).collect::<Vec<_>>(),
             "n_samples": r.n_samples, "start_s": r.start_s, "channels": names,
             "bit_volts": r.channels.iter().map(|c| c.bit_volts).collect::<Vec<_>>(), "warnings": r.warnings});
         return Ok(Some((v, o)));

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 /// The `sort` stage. Version 2: ISO-SPLIT's cluster covariances are summed
 /// in blocks (another rounding order), which can change borderline splits.
-pub const SORT_STAGE: Stage = Stage { name: "sort", algorithm_version: 2 };
+pub const SORT_STAGE: Stage = Stage { name: "sort", algorithm_version: 3 };
 
 /// `sort` settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -970,6 +970,27 @@ fn write_sorted_nwb(
     let epochs = rec.epochs().unwrap_or_default();
     if !epochs.is_empty() {
         w.add_epochs(&epochs)?;
+    }
+    // The session's named events (annotations, TTL and digital edges), so
+    // `bursts --drug-at event:NAME` finds them in the sorted units' file.
+    let events: Vec<burstscope_core::Event> =
+        rec.events().unwrap_or_default().into_iter().filter(|e| e.source != "/intervals/epochs").collect();
+    let mut by: BTreeMap<&str, (Vec<String>, Vec<f64>)> = BTreeMap::new();
+    for e in &events {
+        let x = by.entry(e.source.as_str()).or_default();
+        x.0.push(e.name.clone());
+        x.1.push(e.time_s);
+    }
+    let mut used = std::collections::BTreeSet::new();
+    for (source, (names, times)) in &by {
+        let base = source.rsplit('/').next().unwrap_or("events");
+        let mut name = base.to_string();
+        let mut k = 1;
+        while !used.insert(name.clone()) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        w.add_annotations(&name, &format!("events of the sorted recording ({source})"), names, times)?;
     }
     let ns = snippet.0 + snippet.1;
     let ne = groups.iter().map(|g| g.channels.len()).max().unwrap_or(0);

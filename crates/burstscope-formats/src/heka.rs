@@ -635,6 +635,16 @@ impl Heka {
         Ok(v.collect())
     }
 
+    /// The start of the bundle's earliest sweep (Unix seconds): the zero of
+    /// the recording's clock when sweeps are placed in time.
+    #[must_use]
+    pub fn first_sweep_unix_s(&self) -> f64 {
+        self.groups
+            .iter()
+            .flat_map(|g| g.series.iter().flat_map(|s| s.sweeps.iter().map(|w| w.time_unix_s)))
+            .fold(f64::INFINITY, f64::min)
+    }
+
     /// The stimulation a sweep ran (its `StimCount`), when the stimulus tree has it.
     #[must_use]
     pub fn stimulation_of(&self, g: usize, s: usize, w: usize) -> Option<&HekaStimulation> {

@@ -278,10 +278,21 @@ fn natural_key(s: &str) -> Vec<(String, u64)> {
 /// The `.ncs` files of a folder, in natural order.
 #[must_use]
 pub fn ncs_files(dir: &Path) -> Vec<PathBuf> {
+    files_with(dir, "ncs")
+}
+
+/// The `.ntt` tetrode files of a folder, in natural order.
+#[must_use]
+pub fn ntt_files(dir: &Path) -> Vec<PathBuf> {
+    files_with(dir, "ntt")
+}
+
+/// A folder's files with extension `ext` (any case), in natural order.
+fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|r| {
             r.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("ncs")))
+                .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case(ext)))
                 .collect()
         })
         .unwrap_or_default();

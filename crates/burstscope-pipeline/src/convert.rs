@@ -295,12 +295,7 @@ fn convert_extracellular(
 /// The `.ntt` files of a Neuralynx folder as `/units` (`TT1#<cell>`, cell 0
 /// unsorted); the number written.
 fn neuralynx_units(w: &NwbWriter, dir: &Path) -> Result<usize> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(crate::error::file_err(dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ntt")))
-        .collect();
-    files.sort();
+    let files = burstscope_formats::neuralynx::ntt_files(dir);
     let mut units = Vec::new();
     let mut quality = Vec::new();
     for f in &files {
@@ -548,11 +543,7 @@ fn convert_heka(input: &Path, out: &Path, opts: &ConvertOptions) -> Result<Conve
     let h = Heka::open(input)?;
     let mut warnings = h.warnings.clone();
     let stem = input.file_stem().map_or_else(|| "cell".into(), |s| s.to_string_lossy().into_owned());
-    let t0 = h
-        .groups
-        .iter()
-        .flat_map(|g| g.series.iter().flat_map(|s| s.sweeps.iter().map(|w| w.time_unix_s)))
-        .fold(f64::INFINITY, f64::min);
+    let t0 = h.first_sweep_unix_s();
     let several = h.groups.len() > 1;
     let mut cells = Vec::new();
     let mut skipped = 0usize;

@@ -331,11 +331,7 @@ fn load_heka(path: &Path) -> Result<FileSource> {
     use burstscope_formats::heka::{Heka, RecordingMode};
     let h = Heka::open(path)?;
     let warnings: Vec<String> = h.warnings.iter().map(|w| format!("{}: {w}", path.display())).collect();
-    let t0 = h
-        .groups
-        .iter()
-        .flat_map(|g| g.series.iter().flat_map(|s| s.sweeps.iter().map(|w| w.time_unix_s)))
-        .fold(f64::INFINITY, f64::min);
+    let t0 = h.first_sweep_unix_s();
     let stem = file_stem(path);
     let several = h.groups.len() > 1;
     let mut cells = Vec::new();

@@ -198,11 +198,10 @@ fn load_nev(path: &Path) -> Result<Spikes> {
 
 /// A Neuralynx `.ntt` file, or a folder holding `.ntt` files.
 fn is_ntt_input(path: &Path) -> bool {
-    let ntt = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ntt"));
     if path.is_dir() {
-        std::fs::read_dir(path).is_ok_and(|mut r| r.any(|e| e.is_ok_and(|e| ntt(&e.path()))))
+        !burstscope_formats::neuralynx::ntt_files(path).is_empty()
     } else {
-        ntt(path)
+        path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ntt"))
     }
 }
 
@@ -210,17 +209,8 @@ fn is_ntt_input(path: &Path) -> bool {
 /// (`TT1#<cell>`; cell 0 is unsorted), with the events of the folder's
 /// Neuralynx `.nev` files.
 fn load_ntt(path: &Path) -> Result<Spikes> {
-    let files: Vec<std::path::PathBuf> = if path.is_dir() {
-        let mut v: Vec<_> = std::fs::read_dir(path)
-            .map_err(crate::error::file_err(path))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("ntt")))
-            .collect();
-        v.sort();
-        v
-    } else {
-        vec![path.to_path_buf()]
-    };
+    let files: Vec<std::path::PathBuf> =
+        if path.is_dir() { burstscope_formats::neuralynx::ntt_files(path) } else { vec![path.to_path_buf()] };
     let mut units = Vec::new();
     let mut warnings = Vec::new();
     for f in &files {

@@ -188,6 +188,10 @@ fn ttl_events_travel_from_open_ephys_through_convert_and_sort() {
     // line 1's first rising edge: sample 251 635 at 40 kHz
     assert_eq!(converted[0].0, "ttl:1");
     assert!((converted[0].1 - 251_635.0 / 40_000.0).abs() < 1e-9);
+    // the folder itself is not sorted: the message says to convert it
+    let r = bin().arg("sort").arg(&node).arg("--out").arg(dir.path().join("x")).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("burstscope convert"));
     let sorted = dir.path().join("sort");
     let r = bin().arg("sort").arg(&nwb).arg("--out").arg(&sorted).output().unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));

@@ -500,7 +500,7 @@ pub struct DetectArgs {
 /// `burstscope sort`.
 #[derive(Debug, Args)]
 pub struct SortArgs {
-    /// Recording (anything `detect` reads).
+    /// Recording: NWB or plain HDF5 (other formats through `burstscope convert`).
     pub file: PathBuf,
     /// Output folder.
     #[arg(long)]

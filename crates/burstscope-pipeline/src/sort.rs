@@ -438,6 +438,16 @@ impl MetricBasis {
 pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progress) -> Result<SortRun> {
     let dcfg = &cfg.detect;
     let params = &dcfg.params;
+    if dcfg.raw.is_none()
+        && let Ok(Some(x)) = crate::detect::open_extracellular(file, None, None)
+    {
+        bail!(
+            "{}: {} recordings are sorted from NWB; convert it first: burstscope convert '{}' --out session.nwb",
+            file.display(),
+            x.format,
+            file.display()
+        );
+    }
     let rec = Recording::open_with(file, dcfg.mapping.clone())?;
     let series = rec.series_named(dcfg.series.as_deref())?;
     params

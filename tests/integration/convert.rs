@@ -78,7 +78,7 @@ print("opened", len(sys.argv) - 1)
 "#;
 
 /// Every real ABF, HEKA, NEV, NSx, Open Ephys legacy and raw recording and
-/// the SpikeGLX and Neuralynx fixtures convert; pynwb opens each; nwbinspector finds no
+/// the SpikeGLX, Neuralynx and Intan fixtures convert; pynwb opens each; nwbinspector finds no
 /// BEST_PRACTICE_VIOLATION and no CRITICAL but the missing subject — and
 /// with `--subject` given, not even that.
 #[test]
@@ -128,6 +128,11 @@ fn every_real_recording_converts_opens_in_pynwb_and_passes_nwbinspector() {
         (
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/neuralynx"),
             "nlx.nwb",
+            vec!["--channels-per-group", "4"],
+        ),
+        (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/intan/tetrode_v30.rhd"),
+            "rhd.nwb",
             vec!["--channels-per-group", "4"],
         ),
     ];

@@ -532,3 +532,95 @@ fn a_neuralynx_folder_is_detected_like_the_same_samples_as_raw_binary() {
     let text = String::from_utf8_lossy(&r.stdout);
     assert!(text.contains("Neuralynx") && text.contains("4 channels at 15000 Hz") && text.contains("events"), "{text}");
 }
+
+/// The real locust tetrode written as an Intan RHD2000 version 3.0 file
+/// from Intan's format description (header with one signal group of four
+/// amplifier channels; 128-sample blocks of timestamps and uint16 samples at
+/// 0.195 µV per count from 32 768): `detect` on the `.rhd` finds the spikes
+/// of the same samples read as raw binary at 0.195 µV per count, on the
+/// board's clock (first timestamp 30 000 → 2 s).
+#[test]
+fn an_intan_rhd_file_is_detected_like_the_same_samples_as_raw_binary() {
+    let raw =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real/extracellular/locust_tetrode/locust_trial_01.raw");
+    if !raw.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI has ../shared/real");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(&raw).unwrap();
+    let n = bytes.len() / 8 / 128 * 128;
+    let qstring = |s: &str| {
+        let u: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut v = (u.len() as u32).to_le_bytes().to_vec();
+        v.extend(u);
+        v
+    };
+    let mut f: Vec<u8> = Vec::new();
+    f.extend(0xC691_2702u32.to_le_bytes());
+    f.extend(3i16.to_le_bytes());
+    f.extend(0i16.to_le_bytes());
+    f.extend(15_000f32.to_le_bytes());
+    f.extend(1i16.to_le_bytes());
+    for x in [1.0f32, 0.1, 7500.0, 1.0, 0.1, 7500.0] {
+        f.extend(x.to_le_bytes());
+    }
+    f.extend(0i16.to_le_bytes()); // notch
+    f.extend(1000f32.to_le_bytes());
+    f.extend(1000f32.to_le_bytes());
+    for note in ["locust", "", ""] {
+        f.extend(qstring(note));
+    }
+    f.extend(0i16.to_le_bytes()); // temperature sensors
+    f.extend(0i16.to_le_bytes()); // board mode
+    f.extend(qstring("hardware"));
+    f.extend(1i16.to_le_bytes()); // one signal group
+    f.extend(qstring("Port A"));
+    f.extend(qstring("A"));
+    for x in [1i16, 4, 4] {
+        f.extend(x.to_le_bytes());
+    }
+    for ch in 0..4i16 {
+        f.extend(qstring(&format!("A-{ch:03}")));
+        f.extend(qstring(&format!("TT1-{ch}")));
+        for x in [ch, ch, 0, 1, ch, 0, 0, 0, 0, 0] {
+            f.extend(x.to_le_bytes());
+        }
+        f.extend(1e5f32.to_le_bytes());
+        f.extend(0f32.to_le_bytes());
+    }
+    for b in 0..n / 128 {
+        for k in 0..128 {
+            f.extend((30_000 + (b * 128 + k) as i32).to_le_bytes());
+        }
+        for ch in 0..4 {
+            for t in b * 128..(b + 1) * 128 {
+                let v = i16::from_le_bytes([bytes[t * 8 + 2 * ch], bytes[t * 8 + 2 * ch + 1]]);
+                f.extend(((i32::from(v) + 32_768) as u16).to_le_bytes());
+            }
+        }
+    }
+    let rhd = dir.path().join("locust.rhd");
+    std::fs::write(&rhd, f).unwrap();
+    let cut = dir.path().join("cut.raw");
+    std::fs::write(&cut, &bytes[..n * 8]).unwrap();
+    let (a, b) = (dir.path().join("rhd"), dir.path().join("raw"));
+    detect_csv(&rhd, &a, &["--channels-per-group", "4"]);
+    detect_csv(
+        &cut,
+        &b,
+        &["--dtype", "int16", "--channels", "4", "--rate", "15000", "--channels-per-group", "4", "--gain-uv", "0.195"],
+    );
+    let (sa, sb) = (read_spikes(&a), read_spikes(&b));
+    assert!(sa.len() > 100, "{} spikes", sa.len());
+    let key = |v: &[(i64, String, i64)]| v.iter().map(|s| (s.0, s.2)).collect::<Vec<_>>();
+    assert_eq!(key(&sa), key(&sb), "the same spikes as the raw binary read");
+    let text = std::fs::read_to_string(a.join("spikes.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (si, ti) =
+        (header.iter().position(|h| *h == "sample").unwrap(), header.iter().position(|h| *h == "time_s").unwrap());
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (sample, time): (f64, f64) = (first[si].parse().unwrap(), first[ti].parse().unwrap());
+    assert!((time - (2.0 + sample / 15_000.0)).abs() < 1e-9);
+}

@@ -12,6 +12,8 @@
 //!   electrodes and online-sorted units, digital-input changes.
 //! - [`openephys`]: Open Ephys GUI legacy-format recordings (a folder of
 //!   `.continuous` files), read in blocks as a [`burstscope_core::BlockSource`].
+//! - [`intan`]: Intan RHD2000 `.rhd` files (traditional format), the
+//!   amplifier channels as a [`burstscope_core::BlockSource`] in µV.
 //! - [`neuralynx`]: Neuralynx Cheetah `.ncs` (a folder of channels as a
 //!   [`burstscope_core::BlockSource`] in µV), `.ntt` tetrode spikes with
 //!   their cells, `.nev` events.
@@ -28,6 +30,7 @@
 pub mod abf;
 pub mod blackrock;
 pub mod heka;
+pub mod intan;
 pub mod neuralynx;
 pub mod npy;
 pub mod openephys;

@@ -283,8 +283,9 @@ pub(crate) fn neuralynx_events(dir: &Path) -> Vec<burstscope_core::Event> {
 }
 
 /// Opens `file` when it is raw binary (`raw` given), a Blackrock NSx file,
-/// a SpikeGLX stream, a Neuralynx `.ncs` file or folder of them, or an Open
-/// Ephys binary or legacy folder; `None` for anything else (NWB / HDF5).
+/// an Intan `.rhd` file, a SpikeGLX stream, a Neuralynx `.ncs` file or
+/// folder of them, or an Open Ephys binary or legacy folder; `None` for
+/// anything else (NWB / HDF5).
 ///
 /// # Errors
 /// The file is one of these and cannot be read.
@@ -336,6 +337,39 @@ pub(crate) fn open_extracellular(
             uv_per_count: uv,
             events: events.unwrap_or_default(),
             format: "Blackrock NSx",
+        }));
+    }
+    if file.is_file() && burstscope_formats::intan::is_rhd(file) {
+        use burstscope_core::BlockSource as _;
+        let rhd = burstscope_formats::intan::Rhd::open(file).map_err(|e| input(&e))?;
+        if rhd.channels.is_empty() {
+            bail!("{}: an Intan file without enabled amplifier channels", file.display());
+        }
+        let name = file.file_name().map_or_else(|| "intan".into(), |n| n.to_string_lossy().into_owned());
+        let series = SeriesInfo {
+            name: name.clone(),
+            path: name,
+            kind: burstscope_core::SeriesKind::Mapped,
+            dtype: "int16".into(),
+            n_samples: rhd.n_samples(),
+            n_channels: rhd.channels.len(),
+            rate_hz: rhd.rate_hz,
+            starting_time_s: rhd.start_s(),
+            has_timestamps: false,
+            duration_s: rhd.n_samples() as f64 / rhd.rate_hz,
+            conversion: 1e-6,
+            offset: 0.0,
+            channel_conversion: None,
+            unit: "microvolts".into(),
+            electrodes: grouped_electrodes(rhd.channels.len(), channels_per_group),
+        };
+        let uv = vec![burstscope_formats::intan::AMPLIFIER_UV_PER_BIT; rhd.channels.len()];
+        return Ok(Some(Extracellular {
+            series,
+            source: Box::new(rhd),
+            uv_per_count: uv,
+            events: Vec::new(),
+            format: "Intan RHD2000",
         }));
     }
     if burstscope_formats::spikeglx::is_spikeglx(file) {

@@ -303,6 +303,32 @@ pub fn other_format_summary(path: &std::path::Path) -> crate::Result<Option<(ser
             "bit_volts": r.channels.iter().map(|c| c.bit_volts).collect::<Vec<_>>(), "warnings": r.warnings});
         return Ok(Some((v, o)));
     }
+    if path.is_file() && burstscope_formats::intan::is_rhd(path) {
+        use burstscope_core::BlockSource as _;
+        let r = burstscope_formats::intan::Rhd::open(path).map_err(|e| input(&e))?;
+        let mut o = format!(
+            "{} (Intan RHD2000 {}.{})\n  {} amplifier channels at {} Hz, {} samples ({:.3} s) from {:.6} s\n",
+            path.display(),
+            r.version.0,
+            r.version.1,
+            r.n_channels(),
+            r.rate_hz,
+            r.n_samples(),
+            r.n_samples() as f64 / r.rate_hz,
+            r.start_s()
+        );
+        let names: Vec<&str> = r.channels.iter().map(|c| c.custom_name.as_str()).collect();
+        let _ = writeln!(o, "  channels: {}", names.join(", "));
+        for w in &r.warnings {
+            let _ = writeln!(o, "  warning: {w}");
+        }
+        let v = json!({"path": path.display().to_string(), "format": "intan_rhd",
+            "version": format!("{}.{}", r.version.0, r.version.1), "rate_hz": r.rate_hz,
+            "n_samples": r.n_samples(), "start_s": r.start_s(), "notes": r.notes,
+            "channels": r.channels.iter().map(|c| json!({"native": c.native_name, "name": c.custom_name, "impedance_ohm": c.impedance_ohm})).collect::<Vec<_>>(),
+            "warnings": r.warnings});
+        return Ok(Some((v, o)));
+    }
     if burstscope_formats::spikeglx::is_spikeglx(path) {
         use burstscope_core::BlockSource as _;
         let g = burstscope_formats::spikeglx::SpikeGlx::open(path).map_err(|e| input(&e))?;

@@ -174,9 +174,16 @@ impl Ncs {
         let mut first = 0u64;
         let mut prev: Option<u64> = None;
         let step_us = NCS_SAMPLES as f64 / rate_hz * 1e6;
-        let mut head = [0u8; 20];
+        // records read in runs of 512 (about 0.5 MB): one read each, not one per record
+        const RUN: usize = 512;
+        let mut buf = vec![0u8; RUN * NCS_RECORD as usize];
         for r in 0..n_records {
-            file.read_exact_at(&mut head, HEADER_BYTES + r as u64 * NCS_RECORD).map_err(io)?;
+            if r % RUN == 0 {
+                let n = RUN.min(n_records - r) * NCS_RECORD as usize;
+                file.read_exact_at(&mut buf[..n], HEADER_BYTES + r as u64 * NCS_RECORD).map_err(io)?;
+            }
+            let at = (r % RUN) * NCS_RECORD as usize;
+            let head = &buf[at..at + 20];
             let ts = u64::from_le_bytes(head[..8].try_into().unwrap_or_default());
             let valid = u32::from_le_bytes(head[16..20].try_into().unwrap_or_default());
             if r == 0 {

@@ -207,6 +207,64 @@ fn tables_do_not_depend_on_the_thread_count_and_parquet_is_the_default() {
     assert!(p.join("spikes.parquet").exists() && p.join("waveforms.h5").exists() && p.join("detect.json").exists());
 }
 
+/// The spikes table equals the one written before the speed-ups of issue 14
+/// (`tests/golden/make_detect_golden.sh`): byte for byte where the kernels use
+/// fused multiply-adds as when the golden was written (x86-64 with FMA), else
+/// the same events with amplitudes within float rounding.
+#[test]
+fn detection_tables_are_unchanged_by_the_speed_ups() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let session = dir.path().join("s.nwb");
+    let o = bin()
+        .args(["generate", "tetrode", "--tetrodes", "8", "--duration", "10", "--seed", "7", "--out"])
+        .arg(&session)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (input, name) in
+        [(fixture("tetrode_raw.nwb"), "detect_tetrode_raw_spikes.csv"), (session, "detect_generated32_spikes.csv")]
+    {
+        // the 16-lane AVX-512 kernels, and the 8-lane AVX2 ones in their place
+        for (threads, no_avx512) in [("1", false), ("2", false), ("2", true)] {
+            let out = dir.path().join(format!("{name}-{threads}-{no_avx512}"));
+            let mut c = bin();
+            c.arg("detect").arg(&input).arg("--out").arg(&out).args(["--format", "csv", "--threads", threads]);
+            if no_avx512 {
+                c.env("BURSTSCOPE_NO_AVX512", "1");
+            }
+            let o = c.output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let got = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+            let want = std::fs::read_to_string(golden.join(name)).unwrap();
+            if fma() {
+                assert!(got == want, "{name}, {threads} threads: the spikes table changed");
+                continue;
+            }
+            assert_eq!(got.lines().count(), want.lines().count(), "{name}");
+            for (g, w) in got.lines().zip(want.lines()).skip(1) {
+                let (g, w): (Vec<&str>, Vec<&str>) = (g.split(',').collect(), w.split(',').collect());
+                assert_eq!(g[..4], w[..4], "{name}: sample, time, group, channel");
+                for (a, b) in g[4..].iter().zip(&w[4..]) {
+                    let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+                    assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{name}: {a} vs {b}");
+                }
+            }
+        }
+    }
+}
+
+fn fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[test]
 fn nan_inf_and_flat_channels_are_reported_not_fatal() {
     let dir = tempfile::tempdir().unwrap();

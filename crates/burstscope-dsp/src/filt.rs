@@ -66,6 +66,34 @@ pub type Lane = [f32; LANES];
 #[derive(Debug, Clone, Copy)]
 struct Coef([f32; 5]);
 
+/// Calls `$go!(K, NS, S1, S2)` with literal lane-vector and section counts
+/// and the numerator shapes of the section pair, for the pairs Butterworth
+/// designs produce; any other pair runs the general form.
+macro_rules! by_shape {
+    ($k:expr, $ns:expr, $s1:expr, $s2:expr, $go:ident) => {
+        match ($k, $ns, $s1, $s2) {
+            (2, 2, GENERAL, ONE_TWO_ONE) => $go!(2, 2, GENERAL, ONE_TWO_ONE),
+            (2, 2, GENERAL, ONE_MINUS_TWO_ONE) => $go!(2, 2, GENERAL, ONE_MINUS_TWO_ONE),
+            (2, 2, GENERAL, ONE_ZERO_MINUS_ONE) => $go!(2, 2, GENERAL, ONE_ZERO_MINUS_ONE),
+            (2, 2, ONE_ZERO_MINUS_ONE, ONE_MINUS_TWO_ONE) => $go!(2, 2, ONE_ZERO_MINUS_ONE, ONE_MINUS_TWO_ONE),
+            (2, 2, ONE_MINUS_TWO_ONE, ONE_MINUS_TWO_ONE) => $go!(2, 2, ONE_MINUS_TWO_ONE, ONE_MINUS_TWO_ONE),
+            (2, 2, ONE_TWO_ONE, ONE_MINUS_TWO_ONE) => $go!(2, 2, ONE_TWO_ONE, ONE_MINUS_TWO_ONE),
+            (2, 2, _, _) => $go!(2, 2, GENERAL, GENERAL),
+            (2, _, ONE_MINUS_TWO_ONE, _) => $go!(2, 1, ONE_MINUS_TWO_ONE, GENERAL),
+            (2, _, _, _) => $go!(2, 1, GENERAL, GENERAL),
+            (_, 2, GENERAL, ONE_TWO_ONE) => $go!(1, 2, GENERAL, ONE_TWO_ONE),
+            (_, 2, GENERAL, ONE_MINUS_TWO_ONE) => $go!(1, 2, GENERAL, ONE_MINUS_TWO_ONE),
+            (_, 2, GENERAL, ONE_ZERO_MINUS_ONE) => $go!(1, 2, GENERAL, ONE_ZERO_MINUS_ONE),
+            (_, 2, ONE_ZERO_MINUS_ONE, ONE_MINUS_TWO_ONE) => $go!(1, 2, ONE_ZERO_MINUS_ONE, ONE_MINUS_TWO_ONE),
+            (_, 2, ONE_MINUS_TWO_ONE, ONE_MINUS_TWO_ONE) => $go!(1, 2, ONE_MINUS_TWO_ONE, ONE_MINUS_TWO_ONE),
+            (_, 2, ONE_TWO_ONE, ONE_MINUS_TWO_ONE) => $go!(1, 2, ONE_TWO_ONE, ONE_MINUS_TWO_ONE),
+            (_, 2, _, _) => $go!(1, 2, GENERAL, GENERAL),
+            (_, _, ONE_MINUS_TWO_ONE, _) => $go!(1, 1, ONE_MINUS_TWO_ONE, GENERAL),
+            (_, _, _, _) => $go!(1, 1, GENERAL, GENERAL),
+        }
+    };
+}
+
 /// A zero-phase band-pass (or any SOS) filter for multi-channel blocks.
 ///
 /// Blocks are time-major rows of `G` lane vectors (`8·G` channels, padded).
@@ -122,73 +150,118 @@ impl ZeroPhase {
                 _ => {}
             }
         }
-        let first = if reverse { rows[rows.len() - 1] } else { rows[0] };
         // Lane vectors are filtered in pairs and sections two at a time: four
         // independent recursions per row hide the latency of each, and their
         // states fit in registers. Every section starts from scipy's
         // steady-state `zi` scaled by the cascade's first input, as sosfilt.
-        let mut g0 = 0;
-        while g0 < G {
-            let k = (G - g0).min(2);
-            let mut s = 0;
-            while s < self.coef.len() {
-                let ns = (self.coef.len() - s).min(2);
-                let mut z = [[[0f32; LANES]; 2]; 4]; // [section][z0/z1] × lane pair
-                for j in 0..ns {
-                    for g in 0..k {
-                        for l in 0..LANES {
-                            z[2 * j][g][l] = self.zi[s + j][0] * first[g0 + g][l];
-                            z[2 * j + 1][g][l] = self.zi[s + j][1] * first[g0 + g][l];
-                        }
-                    }
-                }
+        let first = if reverse { rows[rows.len() - 1] } else { rows[0] };
+        let mut states = self.initial_states::<LANES, G>(&first);
+        self.tiled(
+            rows,
+            reverse,
+            |tile, k, g0, s, ns, z| {
                 let c1 = self.coef[s].0;
                 let c2 = if ns == 2 { self.coef[s + 1].0 } else { c1 };
-                match (k, ns) {
-                    (2, 2) => sections::<G, 2, 2>(c1, c2, rows, g0, &mut z, reverse),
-                    (2, _) => sections::<G, 2, 1>(c1, c2, rows, g0, &mut z, reverse),
-                    (_, 2) => sections::<G, 1, 2>(c1, c2, rows, g0, &mut z, reverse),
-                    (_, _) => sections::<G, 1, 1>(c1, c2, rows, g0, &mut z, reverse),
+                macro_rules! go {
+                    ($k:literal, $ns:literal, $s1:expr, $s2:expr) => {
+                        sections::<G, $k, $ns, { $s1 }, { $s2 }>(c1, c2, tile, g0, z, reverse)
+                    };
                 }
-                s += ns;
-            }
-            g0 += k;
-        }
+                by_shape!(k, ns, shape(c1), if ns == 2 { shape(c2) } else { GENERAL }, go);
+            },
+            &mut states,
+        );
     }
-}
 
-impl ZeroPhase {
-    /// The same pass on 16-lane vectors (two adjacent 8-lane vectors each),
-    /// for AVX-512: same per-lane arithmetic as the AVX2 + FMA path.
-    fn pass16<const H: usize>(&self, rows: &mut [[[f32; 16]; H]], reverse: bool) {
-        let first = if reverse { rows[rows.len() - 1] } else { rows[0] };
+    /// Initial states of every (lane-vector pair, section pair) task, in the
+    /// order [`Self::tiled`] visits them: scipy's `zi` times the first input.
+    fn initial_states<const W: usize, const H: usize>(&self, first: &[[f32; W]; H]) -> Vec<[[[f32; W]; 2]; 4]> {
+        let mut out = Vec::new();
         let mut g0 = 0;
         while g0 < H {
             let k = (H - g0).min(2);
             let mut s = 0;
             while s < self.coef.len() {
                 let ns = (self.coef.len() - s).min(2);
-                let mut z = [[[0f32; 16]; 2]; 4];
+                let mut z = [[[0f32; W]; 2]; 4];
                 for j in 0..ns {
                     for g in 0..k {
-                        for l in 0..16 {
+                        for l in 0..W {
                             z[2 * j][g][l] = self.zi[s + j][0] * first[g0 + g][l];
                             z[2 * j + 1][g][l] = self.zi[s + j][1] * first[g0 + g][l];
                         }
                     }
                 }
-                let c1 = self.coef[s].0;
-                let c2 = if ns == 2 { self.coef[s + 1].0 } else { c1 };
-                match (k, ns) {
-                    (2, 2) => sections16::<H, 2, 2>(c1, c2, rows, g0, &mut z, reverse),
-                    (2, _) => sections16::<H, 2, 1>(c1, c2, rows, g0, &mut z, reverse),
-                    (_, 2) => sections16::<H, 1, 2>(c1, c2, rows, g0, &mut z, reverse),
-                    (_, _) => sections16::<H, 1, 1>(c1, c2, rows, g0, &mut z, reverse),
-                }
+                out.push(z);
                 s += ns;
             }
             g0 += k;
         }
+        out
+    }
+
+    /// Runs every (lane-vector pair `g0..g0+k`, section pair `s..s+ns`) task
+    /// over `rows` tile by tile (last tile first when `reverse`), so a tile
+    /// stays in the L1 cache through all sections instead of the whole block
+    /// streaming through memory once per section pair. Each task's state
+    /// carries from tile to tile: the arithmetic, and so every value, is the
+    /// same as running each task over all rows in turn.
+    #[allow(clippy::type_complexity)]
+    fn tiled<R, const W: usize>(
+        &self,
+        rows: &mut [R],
+        reverse: bool,
+        mut task: impl FnMut(&mut [R], usize, usize, usize, usize, &mut [[[f32; W]; 2]; 4]),
+        states: &mut [[[[f32; W]; 2]; 4]],
+    ) {
+        let h = std::mem::size_of::<R>() / (W * 4);
+        let tile = (TILE_BYTES / std::mem::size_of::<R>().max(1)).max(16);
+        let n = rows.len();
+        let n_tiles = n.div_ceil(tile);
+        for t in 0..n_tiles {
+            let t = if reverse { n_tiles - 1 - t } else { t };
+            let rows = &mut rows[t * tile..((t + 1) * tile).min(n)];
+            let mut i = 0;
+            let mut g0 = 0;
+            while g0 < h {
+                let k = (h - g0).min(2);
+                let mut s = 0;
+                while s < self.coef.len() {
+                    let ns = (self.coef.len() - s).min(2);
+                    task(rows, k, g0, s, ns, &mut states[i]);
+                    i += 1;
+                    s += ns;
+                }
+                g0 += k;
+            }
+        }
+    }
+}
+
+/// Bytes of rows filtered through all sections at a time (half the L1 data cache).
+const TILE_BYTES: usize = 16 * 1024;
+
+impl ZeroPhase {
+    /// The same pass on 16-lane vectors (two adjacent 8-lane vectors each),
+    /// for AVX-512: same per-lane arithmetic as the AVX2 + FMA path.
+    fn pass16<const H: usize>(&self, rows: &mut [[[f32; 16]; H]], reverse: bool) {
+        let first = if reverse { rows[rows.len() - 1] } else { rows[0] };
+        let mut states = self.initial_states::<16, H>(&first);
+        self.tiled(
+            rows,
+            reverse,
+            |tile, k, g0, s, ns, z| {
+                let c1 = self.coef[s].0;
+                let c2 = if ns == 2 { self.coef[s + 1].0 } else { c1 };
+                macro_rules! go {
+                    ($k:literal, $ns:literal, $s1:expr, $s2:expr) => {
+                        sections16::<H, $k, $ns, { $s1 }, { $s2 }>(c1, c2, tile, g0, z, reverse)
+                    };
+                }
+                by_shape!(k, ns, shape(c1), if ns == 2 { shape(c2) } else { GENERAL }, go);
+            },
+            &mut states,
+        );
     }
 }
 
@@ -213,7 +286,7 @@ fn has_avx512() -> bool {
 /// Two sections over all rows of 16-lane vectors (AVX-512 with FMA; the
 /// fallback clone exists only for type-checking and is never chosen).
 #[multiversion(targets("x86_64+avx512f+avx512vl+fma"))]
-fn sections16<const H: usize, const K: usize, const NS: usize>(
+fn sections16<const H: usize, const K: usize, const NS: usize, const S1: u8, const S2: u8>(
     c1: [f32; 5],
     c2: [f32; 5],
     rows: &mut [[[f32; 16]; H]],
@@ -224,50 +297,100 @@ fn sections16<const H: usize, const K: usize, const NS: usize>(
     let mut s = *z;
     if reverse {
         for row in rows.iter_mut().rev() {
-            step2::<16, H, K, NS, true>(c1, c2, row, g0, &mut s);
+            step2::<16, H, K, NS, true, S1, S2>(c1, c2, row, g0, &mut s);
         }
     } else {
         for row in rows.iter_mut() {
-            step2::<16, H, K, NS, true>(c1, c2, row, g0, &mut s);
+            step2::<16, H, K, NS, true, S1, S2>(c1, c2, row, g0, &mut s);
         }
     }
     *z = s;
 }
 
+/// Numerator shapes whose multiplies can be skipped without changing a bit:
+/// a product by 1 or −1 is exact, `2·x` is `x + x` exactly, and a fused
+/// `0·x + z` is `z`. Butterworth band-pass and high-pass designs have every
+/// section but the first in one of these forms (zeros at z = ±1), so their
+/// cascades run a fifth fewer operations, with additions on the adder ports.
+const GENERAL: u8 = 0;
+/// `b = [1, 2, 1]`.
+const ONE_TWO_ONE: u8 = 1;
+/// `b = [1, −2, 1]`.
+const ONE_MINUS_TWO_ONE: u8 = 2;
+/// `b = [1, 0, −1]`.
+const ONE_ZERO_MINUS_ONE: u8 = 3;
+
+fn shape(c: [f32; 5]) -> u8 {
+    let b = (c[0], c[1], c[2]);
+    if b == (1.0, 2.0, 1.0) {
+        ONE_TWO_ONE
+    } else if b == (1.0, -2.0, 1.0) {
+        ONE_MINUS_TWO_ONE
+    } else if b == (1.0, 0.0, -1.0) {
+        ONE_ZERO_MINUS_ONE
+    } else {
+        GENERAL
+    }
+}
+
+/// One transposed direct-form II section on `W` lanes. Every shape computes
+/// the general form's values bit for bit (up to the sign of an exact zero).
 #[inline(always)]
-fn biquad<const W: usize, const FMA: bool>(c: [f32; 5], x: [f32; W], z0: &mut [f32; W], z1: &mut [f32; W]) -> [f32; W] {
+fn biquad<const W: usize, const FMA: bool, const S: u8>(
+    c: [f32; 5],
+    x: [f32; W],
+    z0: &mut [f32; W],
+    z1: &mut [f32; W],
+) -> [f32; W] {
     let [b0, b1, b2, a1, a2] = c;
+    // y = b0·x + z0; with b0 = 1 an addition (one rounding either way)
     let mut y = [0f32; W];
+    for l in 0..W {
+        y[l] = match S {
+            GENERAL if FMA => b0.mul_add(x[l], z0[l]),
+            GENERAL => b0 * x[l] + z0[l],
+            _ => x[l] + z0[l],
+        };
+    }
+    // t = b1·x + z1 and u = b2·x do not wait for y
+    let mut t = [0f32; W];
+    let mut u = [0f32; W];
+    for l in 0..W {
+        (t[l], u[l]) = match S {
+            ONE_TWO_ONE => (z1[l] + (x[l] + x[l]), x[l]),
+            ONE_MINUS_TWO_ONE => (z1[l] - (x[l] + x[l]), x[l]),
+            ONE_ZERO_MINUS_ONE => (z1[l], -x[l]),
+            _ if FMA => (b1.mul_add(x[l], z1[l]), b2 * x[l]),
+            _ => (b1 * x[l] + z1[l], b2 * x[l]),
+        };
+    }
     if FMA {
-        // Fused multiply-adds (one rounding each): a two-operation chain per row.
+        // fused multiply-adds (one rounding each): a two-operation chain per row
         for l in 0..W {
-            y[l] = b0.mul_add(x[l], z0[l]);
+            z0[l] = (-a1).mul_add(y[l], t[l]);
+            z1[l] = (-a2).mul_add(y[l], u[l]);
         }
+    } else {
+        // the loop-carried chain is add, multiply, subtract
         for l in 0..W {
-            z0[l] = (-a1).mul_add(y[l], b1.mul_add(x[l], z1[l]));
+            z0[l] = t[l] - a1 * y[l];
+            z1[l] = u[l] - a2 * y[l];
         }
-        for l in 0..W {
-            z1[l] = (-a2).mul_add(y[l], b2 * x[l]);
-        }
-        return y;
-    }
-    for l in 0..W {
-        y[l] = b0 * x[l] + z0[l];
-    }
-    // `b1·x + z1` and `b2·x` do not wait for `y`, which keeps the
-    // loop-carried chain to add, multiply, subtract.
-    for l in 0..W {
-        z0[l] = (b1 * x[l] + z1[l]) - a1 * y[l];
-    }
-    for l in 0..W {
-        z1[l] = b2 * x[l] - a2 * y[l];
     }
     y
 }
 
 /// `NS` (1 or 2) cascaded sections on lane vectors `g0..g0+K` of one row.
 #[inline(always)]
-fn step2<const W: usize, const G: usize, const K: usize, const NS: usize, const FMA: bool>(
+fn step2<
+    const W: usize,
+    const G: usize,
+    const K: usize,
+    const NS: usize,
+    const FMA: bool,
+    const S1: u8,
+    const S2: u8,
+>(
     c1: [f32; 5],
     c2: [f32; 5],
     row: &mut [[f32; W]; G],
@@ -276,8 +399,8 @@ fn step2<const W: usize, const G: usize, const K: usize, const NS: usize, const 
 ) {
     for g in 0..K {
         let [s0, s1, s2, s3] = z;
-        let y = biquad::<W, FMA>(c1, row[g0 + g], &mut s0[g], &mut s1[g]);
-        row[g0 + g] = if NS == 2 { biquad::<W, FMA>(c2, y, &mut s2[g], &mut s3[g]) } else { y };
+        let y = biquad::<W, FMA, S1>(c1, row[g0 + g], &mut s0[g], &mut s1[g]);
+        row[g0 + g] = if NS == 2 { biquad::<W, FMA, S2>(c2, y, &mut s2[g], &mut s3[g]) } else { y };
     }
 }
 
@@ -287,7 +410,7 @@ fn step2<const W: usize, const G: usize, const K: usize, const NS: usize, const 
 /// others in the last bits; on one machine the result never depends on the
 /// thread count.
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+avx2", "aarch64+neon"))]
-fn sections<const G: usize, const K: usize, const NS: usize>(
+fn sections<const G: usize, const K: usize, const NS: usize, const S1: u8, const S2: u8>(
     c1: [f32; 5],
     c2: [f32; 5],
     rows: &mut [[Lane; G]],
@@ -301,16 +424,16 @@ fn sections<const G: usize, const K: usize, const NS: usize>(
     multiversion::target::match_target! {
         "x86_64+fma" => {
             if reverse {
-                for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, true>(c1, c2, row, g0, &mut s); }
+                for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, true, S1, S2>(c1, c2, row, g0, &mut s); }
             } else {
-                for row in rows.iter_mut() { step2::<LANES, G, K, NS, true>(c1, c2, row, g0, &mut s); }
+                for row in rows.iter_mut() { step2::<LANES, G, K, NS, true, S1, S2>(c1, c2, row, g0, &mut s); }
             }
         },
         _ => {
             if reverse {
-                for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, false>(c1, c2, row, g0, &mut s); }
+                for row in rows.iter_mut().rev() { step2::<LANES, G, K, NS, false, S1, S2>(c1, c2, row, g0, &mut s); }
             } else {
-                for row in rows.iter_mut() { step2::<LANES, G, K, NS, false>(c1, c2, row, g0, &mut s); }
+                for row in rows.iter_mut() { step2::<LANES, G, K, NS, false, S1, S2>(c1, c2, row, g0, &mut s); }
             }
         },
     }

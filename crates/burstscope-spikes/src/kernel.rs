@@ -21,18 +21,27 @@ pub(crate) struct Candidate {
 }
 
 /// Bit mask of the columns of `chunk` that reach their threshold after `v`
-/// (0: none). Compare-and-OR over whole lane vectors: branch-free, vectorised.
+/// (0: none): the running maximum of each lane over the chunk, compared once
+/// (max is exact, so this is "any sample ≥ threshold"). One max per sample,
+/// branch-free and vectorised.
 #[inline(always)]
 fn chunk_hits<const G: usize, F: Fn(f32) -> f32>(chunk: &[[Lane; G]], thr: &[Lane; G], v: &F) -> u64 {
-    let mut acc = [[0u32; LANES]; G];
+    let mut acc = [[f32::NEG_INFINITY; LANES]; G];
     for row in chunk {
         for g in 0..G {
             for l in 0..LANES {
-                acc[g][l] |= u32::from(v(row[g][l]) >= thr[g][l]);
+                let x = v(row[g][l]);
+                acc[g][l] = if x > acc[g][l] { x } else { acc[g][l] };
             }
         }
     }
-    acc.iter().flatten().enumerate().fold(0u64, |m, (j, &b)| m | (u64::from(b) << j))
+    let mut m = 0u64;
+    for g in 0..G {
+        for l in 0..LANES {
+            m |= u64::from(acc[g][l] >= thr[g][l]) << (g * LANES + l);
+        }
+    }
+    m
 }
 
 #[inline(always)]
@@ -62,7 +71,7 @@ fn reduce_with<const G: usize, F: Fn(f32) -> f32>(
 /// The `CHUNK`-row chunks of `rows` (chunk k covers rows `k·CHUNK ..`) where
 /// some column's |signed value| reaches its threshold, with the mask of those
 /// columns. Columns with an infinite threshold (padding, dead channels) never hit.
-#[multiversion(targets("x86_64+avx2", "aarch64+neon"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2", "aarch64+neon"))]
 pub(crate) fn hit_chunks<const G: usize>(rows: &[[Lane; G]], thr: &[Lane; G], sign: Sign, out: &mut Vec<(usize, u64)>) {
     out.clear();
     match sign {

@@ -43,7 +43,12 @@ impl Source {
     /// Calls `f` with bytes `offset..offset+len`.
     fn with_bytes<R>(&self, offset: u64, len: usize, f: impl FnOnce(&[u8]) -> R) -> std::io::Result<R> {
         READ_BUF.with_borrow_mut(|buf| {
-            buf.resize(len, 0);
+            // grown once, never shrunk: a shorter read must not make the next
+            // longer one zero the whole buffer again
+            if buf.len() < len {
+                buf.resize(len, 0);
+            }
+            let buf = &mut buf[..len];
             read_at(&self.file, buf, offset)?;
             Ok(f(buf))
         })
@@ -173,9 +178,7 @@ impl DirectIndex {
         }
         let full = self.chunk_rows * self.row_bytes;
         let mut out = Vec::with_capacity(full);
-        self.file.with_bytes(p.addr, usize::try_from(p.size).unwrap_or(0), |comp| {
-            std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(comp), &mut out)
-        })??;
+        self.file.with_bytes(p.addr, usize::try_from(p.size).unwrap_or(0), |comp| inflate(comp, &mut out))??;
         if out.len() < p.rows * self.row_bytes {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -198,18 +201,72 @@ impl DirectIndex {
     }
 }
 
-/// Inverse of HDF5's shuffle filter: bytes grouped by significance back into elements.
+/// Inflates the zlib stream `comp` into `out`'s spare capacity (grown as
+/// needed): no zeroing of the output first, as reading through a decoder does.
+fn inflate(comp: &[u8], out: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut z = flate2::Decompress::new(true);
+    loop {
+        if out.capacity() == out.len() {
+            out.reserve(out.capacity().max(1 << 16));
+        }
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let rest = comp.get(consumed..).unwrap_or_default();
+        let status = z
+            .decompress_vec(rest, out, flate2::FlushDecompress::Finish)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        match status {
+            flate2::Status::StreamEnd => return Ok(()),
+            // more output room, or more input: no progress with input left is a truncated stream
+            flate2::Status::Ok | flate2::Status::BufError => {
+                if out.len() < out.capacity() && usize::try_from(z.total_in()).unwrap_or(usize::MAX) >= comp.len() {
+                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "deflate stream ends early"));
+                }
+            }
+        }
+    }
+}
+
+/// Inverse of HDF5's shuffle filter: bytes grouped by significance back into
+/// elements. Elements of 2 and 4 bytes (int16, int32, float32) interleave
+/// their byte planes 64 elements at a time through a stack buffer, which
+/// vectorises; others go byte by byte.
 fn unshuffle(input: &[u8], elem: usize) -> Vec<u8> {
+    const BLOCK: usize = 64;
+    fn planes<const E: usize>(input: &[u8], n: usize, out: &mut Vec<u8>) {
+        let mut buf = [[0u8; E]; BLOCK];
+        let mut i = 0;
+        while i + BLOCK <= n {
+            for (k, b) in buf.iter_mut().enumerate() {
+                for (j, v) in b.iter_mut().enumerate() {
+                    *v = input[j * n + i + k];
+                }
+            }
+            out.extend_from_slice(buf.as_flattened());
+            i += BLOCK;
+        }
+        for k in i..n {
+            for j in 0..E {
+                out.push(input[j * n + k]);
+            }
+        }
+    }
     let n = input.len() / elem;
-    let mut out = vec![0u8; input.len()];
-    for j in 0..elem {
-        let src = &input[j * n..(j + 1) * n];
-        for (i, &b) in src.iter().enumerate() {
-            out[i * elem + j] = b;
+    let mut out = Vec::with_capacity(input.len());
+    match elem {
+        2 => planes::<2>(input, n, &mut out),
+        4 => planes::<4>(input, n, &mut out),
+        _ => {
+            out.resize(n * elem, 0);
+            for j in 0..elem {
+                let src = &input[j * n..(j + 1) * n];
+                for (i, &b) in src.iter().enumerate() {
+                    out[i * elem + j] = b;
+                }
+            }
         }
     }
     // HDF5 leaves a tail that is not a whole element unshuffled.
-    out[n * elem..].copy_from_slice(&input[n * elem..]);
+    out.extend_from_slice(&input[n * elem..]);
     out
 }
 
@@ -226,6 +283,40 @@ fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::unshuffle;
+
+    #[test]
+    fn unshuffle_of_any_length_and_width_inverts_the_shuffle() {
+        for elem in [1, 2, 3, 4, 8] {
+            for n in [0, 1, 63, 64, 65, 1000] {
+                let values: Vec<u8> = (0..n * elem + 1).map(|i| (i * 37 % 251) as u8).collect();
+                // HDF5's shuffle: byte j of element i goes to plane j
+                let mut shuffled = vec![0u8; values.len()];
+                for i in 0..n {
+                    for j in 0..elem {
+                        shuffled[j * n + i] = values[i * elem + j];
+                    }
+                }
+                shuffled[n * elem..].copy_from_slice(&values[n * elem..]);
+                assert_eq!(unshuffle(&shuffled, elem), values, "elem {elem}, n {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn inflate_restores_the_bytes_and_a_truncated_stream_is_an_error() {
+        use std::io::Write;
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 97) as u8 ^ (i >> 9) as u8).collect();
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(4));
+        e.write_all(&data).unwrap();
+        let comp = e.finish().unwrap();
+        for cap in [0, 1000, data.len()] {
+            let mut out = Vec::with_capacity(cap);
+            super::inflate(&comp, &mut out).unwrap();
+            assert!(out == data);
+        }
+        let mut out = Vec::new();
+        assert!(super::inflate(&comp[..comp.len() / 2], &mut out).is_err());
+    }
 
     #[test]
     fn unshuffle_restores_elements() {

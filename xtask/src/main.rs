@@ -155,7 +155,13 @@ fn bench_detect(args: &[String]) -> Result<(), String> {
     let detect = |name: &str| {
         format!("{} detect {} --out {}", bin.display(), dir.join(name).display(), dir.join("out").display())
     };
-    let mut cmds = vec![detect("session300.nwb"), detect("session300-gzip.nwb")];
+    // 2 threads (the default on this machine) and 1, for the scaling figures
+    let mut cmds = vec![
+        detect("session300.nwb"),
+        format!("{} --threads 1", detect("session300.nwb")),
+        detect("session300-gzip.nwb"),
+        format!("{} --threads 1", detect("session300-gzip.nwb")),
+    ];
     let peer = root.join("../shared/tools/peer-env");
     let si_script = root.join("../shared/tools/spikeinterface_detect.py");
     if peer.exists() && si_script.exists() {

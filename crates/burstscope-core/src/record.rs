@@ -58,48 +58,6 @@ pub fn content_hash_of<R: Read>(mut r: R) -> std::io::Result<String> {
     Ok(format!("{HASH_SCHEME}:{:032x}", h.digest128()))
 }
 
-/// [`content_hash_of`] a file of `len` bytes. On unix the file is hashed
-/// through read-only mappings of 16 MiB windows, populated at once and
-/// unmapped after use: the same hash without copying every byte through the
-/// kernel (on a 577 MB recording the copy cost more than the hash), and
-/// resident memory bounded by one window. Falls back to reading.
-fn file_content_hash(f: std::fs::File, len: u64) -> std::io::Result<String> {
-    file_content_hash_in(f, len, 16 << 20)
-}
-
-// The one mapping in the workspace: reading through the kernel cost as much
-// as the detection's own reads.
-#[allow(unsafe_code)]
-fn file_content_hash_in(f: std::fs::File, len: u64, window: u64) -> std::io::Result<String> {
-    #[cfg(unix)]
-    {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        let mut off = 0;
-        while off < len {
-            let n = window.min(len - off);
-            // a file shorter than its metadata said (truncated meanwhile) is
-            // read instead: a mapping beyond the end would fault
-            if f.metadata()?.len() < off + n {
-                break;
-            }
-            let Ok(n_usize) = usize::try_from(n) else { break };
-            // SAFETY: a read-only mapping of a range inside the file (checked
-            // just above); the bytes are only read, never kept.
-            let Ok(map) = (unsafe { memmap2::MmapOptions::new().offset(off).len(n_usize).populate().map(&f) }) else {
-                break;
-            };
-            h.update(&map);
-            off += n;
-        }
-        if off >= len {
-            return Ok(format!("{HASH_SCHEME}:{:032x}", h.digest128()));
-        }
-    }
-    let mut f = f;
-    std::io::Seek::rewind(&mut f)?;
-    content_hash_of(f)
-}
-
 /// xxh3-128 of bytes in memory, in the same form as [`content_hash_of`].
 #[must_use]
 pub fn hash_bytes(bytes: &[u8]) -> String {
@@ -161,7 +119,7 @@ impl InputIdentity {
         {
             return Ok(Self { path: path.display().to_string(), size_bytes: meta.len(), content_hash: h });
         }
-        let content_hash = file_content_hash(f, meta.len())?;
+        let content_hash = content_hash_of(f)?;
         if let Some(k) = key
             && let Ok(mut m) = MEMO.lock()
         {
@@ -409,23 +367,6 @@ pub fn rfc3339(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mapped_windows_hash_like_the_bytes_and_a_short_file_falls_back_to_reading() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.bin");
-        #[allow(clippy::cast_possible_truncation)]
-        let bytes: Vec<u8> = (0..200_003u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-        std::fs::write(&p, &bytes).unwrap();
-        let want = hash_bytes(&bytes);
-        let open = || std::fs::File::open(&p).unwrap();
-        assert_eq!(file_content_hash_in(open(), 200_003, 65_536).unwrap(), want);
-        assert_eq!(file_content_hash(open(), 200_003).unwrap(), want);
-        // metadata that promised more than the file holds: read, not mapped past the end
-        assert_eq!(file_content_hash_in(open(), 300_000, 65_536).unwrap(), want);
-        std::fs::write(&p, b"").unwrap();
-        assert_eq!(file_content_hash(open(), 0).unwrap(), hash_bytes(b""));
-    }
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {

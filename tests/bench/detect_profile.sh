@@ -33,16 +33,18 @@ perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio 2> /dev/null
   awk -v total_samples="$SAMPLES" -v bps="$BYTES_PER_SAMPLE" -v gzip="$OUT/gzip.txt" '
   /^ +[0-9.]+%/ {
     pct = $1; sub(/%/, "", pct); sym = $0
-    if (sym ~ /sections16|filt::sections|ZeroPhase/) st = "band-pass filter (forward + backward)"
-    else if (sym ~ /_copy_to_iter|filemap_|pread|copy_page_to_iter|vfs_read/) st = "reading the file (kernel copy)"
-    else if (sym ~ /scale_rows|read_into_typed|Convert/) st = "int16 -> f32 scaling"
-    else if (sym ~ /inflate|adler32|inftrees|unshuffle/) st = "gzip: inflate + unshuffle"
+    if (sym ~ /sections16|filt::sections|ZeroPhase|filt::shape|Plan::filtered/) st = "band-pass filter (forward + backward, edges)"
+    else if (sym ~ /_copy_to_iter|filemap_|pread|copy_page_to_iter|vfs_read/) st = "reading the file: blocks and content hash (kernel copy)"
+    else if (sym ~ /scale_rows|read_into_typed|Convert|LocalKey/) st = "int16 -> f32 scaling"
+    else if (sym ~ /inflate|adler32|inftrees/) st = "gzip: inflate (zlib-rs)"
+    else if (sym ~ /unshuffle/) st = "gzip: unshuffle"
     else if (sym ~ /hit_chunks|reduce_with/) st = "threshold reduction"
     else if (sym ~ /scan_peaks|kernel::select|detect_stripe_in|detect_block/) st = "peaks, selection, snippets"
     else if (sym ~ /partition_at_index|mad_sigma|median|noise/) st = "noise (MAD) estimate"
-    else if (sym ~ /xxh3|xxhash|next_uptodate_folio|filemap_map_pages|unmap_page_range|__get_user_pages|follow_page_pte|vm_normal_page/) st = "content hash (mapped)"
+    else if (sym ~ /xxh3|xxhash/) st = "content hash (xxh3)"
+    else if (sym ~ /malloc|_int_free|unlink_chunk|cfree|realloc|clear_page|do_anonymous_page|exc_page_fault|memset/) st = "memory: allocation, zeroing, page faults"
     else if (sym ~ /ZSTD|zstd|parquet|polars|H5|hdf5|Waveform|copy_folio_from_iter|ext4|pwrite|write_table/) st = "writing outputs"
-    else st = "other (allocation, scheduling, page faults, ...)"
+    else st = "other (copies, scheduling, start-up, ...)"
     share[st] += pct
   }
   /Event count/ { ns = $NF }
@@ -54,8 +56,9 @@ perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio 2> /dev/null
       printf "%09.3f| %s | %.1f %% | %.3f | %s |\n", share[st], st, share[st], s, rate
     }
     printf "!| **total** | 100 %% | %.3f | %.0f M |\n", cpu, total_samples / cpu / 1e6
-    g = share["gzip: inflate + unshuffle"] / 100 * cpu
-    if (g > 0) printf "gzip: inflate + unshuffle alone %.0f MB/s per core of decoded data; detection end to end %.0f MB/s per CPU second\n", total_samples * bps / g / 1e6, total_samples * bps / cpu / 1e6 > gzip
-  }' | LC_ALL=C sort -r | sed 's/^[^|]*|//' | { printf '| stage | CPU share | CPU s | samples/s/core |\n|---|---|---|---|\n'; cat; } | tee "$OUT/stages.md"
+    g = share["gzip: inflate (zlib-rs)"] / 100 * cpu
+    u = share["gzip: unshuffle"] / 100 * cpu
+    if (g > 0) printf "gzip, MB/s of decoded data per CPU second: zlib-rs inflate alone %.0f; inflate + unshuffle %.0f; detection end to end %.0f\n", total_samples * bps / g / 1e6, total_samples * bps / (g + u) / 1e6, total_samples * bps / cpu / 1e6 > gzip
+  }' | LC_ALL=C sort -r | sed 's/^[^|]*|/|/' | { printf '| stage | CPU share | CPU s | samples/s/core |\n|---|---|---|---|\n'; cat; } | tee "$OUT/stages.md"
 [ -e "$OUT/gzip.txt" ] && { echo; cat "$OUT/gzip.txt"; } | tee -a "$OUT/stages.md"
 true

@@ -105,6 +105,8 @@ macro_rules! by_shape {
 #[derive(Debug, Clone)]
 pub struct ZeroPhase {
     coef: Vec<Coef>,
+    /// Numerator shape of each section (which multiplies are exact).
+    shape: Vec<u8>,
     zi: Vec<[f32; 2]>,
     padlen: usize,
 }
@@ -114,14 +116,15 @@ impl ZeroPhase {
     #[must_use]
     pub fn new(sos: &Sos) -> Self {
         #[allow(clippy::cast_possible_truncation)]
-        let coef = sos
+        let coef: Vec<Coef> = sos
             .sections
             .iter()
             .map(|s| Coef([s[0] as f32, s[1] as f32, s[2] as f32, s[4] as f32, s[5] as f32]))
             .collect();
         #[allow(clippy::cast_possible_truncation)]
         let zi = sos.zi().iter().map(|z| [z[0] as f32, z[1] as f32]).collect();
-        Self { coef, zi, padlen: sos.padlen() }
+        let shape: Vec<u8> = coef.iter().map(|c: &Coef| shape(c.0)).collect();
+        Self { coef, shape, zi, padlen: sos.padlen() }
     }
 
     /// scipy's default padding for this filter (used at recording edges).
@@ -167,7 +170,7 @@ impl ZeroPhase {
                         sections::<G, $k, $ns, { $s1 }, { $s2 }>(c1, c2, tile, g0, z, reverse)
                     };
                 }
-                by_shape!(k, ns, shape(c1), if ns == 2 { shape(c2) } else { GENERAL }, go);
+                by_shape!(k, ns, self.shape[s], if ns == 2 { self.shape[s + 1] } else { GENERAL }, go);
             },
             &mut states,
         );
@@ -258,7 +261,7 @@ impl ZeroPhase {
                         sections16::<H, $k, $ns, { $s1 }, { $s2 }>(c1, c2, tile, g0, z, reverse)
                     };
                 }
-                by_shape!(k, ns, shape(c1), if ns == 2 { shape(c2) } else { GENERAL }, go);
+                by_shape!(k, ns, self.shape[s], if ns == 2 { self.shape[s + 1] } else { GENERAL }, go);
             },
             &mut states,
         );

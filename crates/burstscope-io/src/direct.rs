@@ -209,19 +209,21 @@ fn inflate(comp: &[u8], out: &mut Vec<u8>) -> std::io::Result<()> {
         if out.capacity() == out.len() {
             out.reserve(out.capacity().max(1 << 16));
         }
-        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let (before_in, before_out) = (z.total_in(), z.total_out());
+        let consumed = usize::try_from(before_in).unwrap_or(usize::MAX);
         let rest = comp.get(consumed..).unwrap_or_default();
         let status = z
             .decompress_vec(rest, out, flate2::FlushDecompress::Finish)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        match status {
-            flate2::Status::StreamEnd => return Ok(()),
-            // more output room, or more input: no progress with input left is a truncated stream
-            flate2::Status::Ok | flate2::Status::BufError => {
-                if out.len() < out.capacity() && usize::try_from(z.total_in()).unwrap_or(usize::MAX) >= comp.len() {
-                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "deflate stream ends early"));
-                }
-            }
+        if status == flate2::Status::StreamEnd {
+            return Ok(());
+        }
+        // not finished with room left in the output: the input ran out, or
+        // the decoder can make no progress (a damaged stream)
+        let stalled = z.total_in() == before_in && z.total_out() == before_out;
+        if out.len() < out.capacity() && (stalled || usize::try_from(z.total_in()).unwrap_or(usize::MAX) >= comp.len())
+        {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "deflate stream ends early"));
         }
     }
 }

@@ -155,12 +155,20 @@ fn bench_detect(args: &[String]) -> Result<(), String> {
     let detect = |name: &str| {
         format!("{} detect {} --out {}", bin.display(), dir.join(name).display(), dir.join("out").display())
     };
-    // 2 threads (the default on this machine) and 1, for the scaling figures
+    // 2 threads (the default on this machine) and 1 pinned to one core (the
+    // hashing thread shares it), for the scaling figures
+    let one_core = |name: &str| {
+        let pin = if have("taskset") { "taskset -c 0 " } else { "" };
+        format!("{pin}{} --threads 1", detect(name))
+    };
+    if !have("taskset") {
+        eprintln!("xtask: taskset not found (Debian: util-linux); the 1-thread runs are not pinned to one core");
+    }
     let mut cmds = vec![
         detect("session300.nwb"),
-        format!("{} --threads 1", detect("session300.nwb")),
+        one_core("session300.nwb"),
         detect("session300-gzip.nwb"),
-        format!("{} --threads 1", detect("session300-gzip.nwb")),
+        one_core("session300-gzip.nwb"),
     ];
     let peer = root.join("../shared/tools/peer-env");
     let si_script = root.join("../shared/tools/spikeinterface_detect.py");

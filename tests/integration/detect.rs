@@ -254,6 +254,71 @@ fn detection_tables_are_unchanged_by_the_speed_ups() {
     }
 }
 
+/// The input's identity is taken from the bytes detection reads (a hash tap)
+/// plus the few pieces it did not read, and equals the hash of the whole file
+/// read on its own: for an NWB file read directly, a gzip-compressed one and a
+/// raw binary file.
+#[test]
+fn the_input_hash_comes_from_the_bytes_detection_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.nwb");
+    let gzip = dir.path().join("gzip.nwb");
+    for (f, level) in [(&plain, "0"), (&gzip, "1")] {
+        let o = bin()
+            .args([
+                "generate",
+                "tetrode",
+                "--tetrodes",
+                "2",
+                "--duration",
+                "20",
+                "--seed",
+                "3",
+                "--gzip",
+                level,
+                "--out",
+            ])
+            .arg(f)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let raw = dir.path().join("rec.dat");
+    let mut x = 1u32;
+    let samples: Vec<u8> = (0..4 * 15_000 * 8)
+        .flat_map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (((x >> 16) as i16) / 64).to_le_bytes()
+        })
+        .collect();
+    std::fs::write(&raw, &samples).unwrap();
+    let raw_args = ["--dtype", "int16", "--channels", "4", "--rate", "15000"];
+    for (input, extra, min_share) in [(&plain, &[][..], 0.9), (&gzip, &[][..], 0.9), (&raw, &raw_args[..], 0.99)] {
+        let out = dir.path().join(format!("det-{}", input.file_name().unwrap().to_string_lossy()));
+        let o = bin()
+            .env("RUST_LOG", "burstscope_pipeline=debug")
+            .arg("detect")
+            .arg(input)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        let d = json(&out.join("detect.json"));
+        let bytes = std::fs::read(input).unwrap();
+        assert_eq!(d["key"]["inputs"][0]["content_hash"].as_str().unwrap(), burstscope_core::hash_bytes(&bytes));
+        // "<file>: K of N pieces of the content hash computed from the bytes detection read"
+        let line = err.lines().find(|l| l.contains("pieces of the content hash")).unwrap_or_else(|| panic!("{err}"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "of").unwrap();
+        let (k, n): (f64, f64) = (words[at - 1].parse().unwrap(), words[at + 1].parse().unwrap());
+        eprintln!("{}: {k} of {n} pieces hashed while detecting", input.display());
+        assert!(k >= min_share * n, "{line}");
+    }
+}
+
 fn fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {

@@ -28,16 +28,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod atomic;
+mod hash;
 mod record;
 mod source;
 mod table;
 pub use atomic::{
     AtomicFile, OutputDir, TEMP_MARKER, remove_uncommitted, sync_dir, temp_path, unique_suffix, write_file,
 };
+pub use hash::{HASH_SCHEME, HashTap, PIECE_BYTES, content_hash_of, hash_bytes};
 pub use record::{
-    HASH_SCHEME, InputIdentity, OutputFile, ProgramId, RECORD_SCHEMA, Record, RecordKey, RecordOutputs, RunInfo,
-    canonical_json, content_hash_of, hash_bytes, host_name, key_digest, list_outputs, now_utc, program_version,
-    rfc3339,
+    InputIdentity, OutputFile, ProgramId, RECORD_SCHEMA, Record, RecordKey, RecordOutputs, RunInfo, canonical_json,
+    host_name, key_digest, list_outputs, now_utc, program_version, rfc3339,
 };
 pub use source::{ArraySource, BlockQuality, BlockSource};
 pub use table::{Column, ColumnData, Table};

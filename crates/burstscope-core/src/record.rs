@@ -18,50 +18,15 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use crate::hash::{FileKey, HashTap, content_hash_of, file_key, hash_bytes};
 
 /// The burstscope version that wrote an output.
 #[must_use]
 pub fn program_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
-}
-
-/// The content-hash scheme, as it appears in front of every hash.
-pub const HASH_SCHEME: &str = "xxh3-128";
-
-/// xxh3-128 of a byte stream, as `xxh3-128:` and 32 hex digits. Not
-/// cryptographic: it identifies content, it does not authenticate it.
-///
-/// ```
-/// let h = burstscope_core::content_hash_of(&b"hello"[..]).unwrap();
-/// assert!(h.starts_with("xxh3-128:"));
-/// assert_eq!(h.len(), "xxh3-128:".len() + 32);
-/// assert_eq!(h, burstscope_core::hash_bytes(b"hello"));
-/// ```
-///
-/// # Errors
-/// The reader's I/O error.
-pub fn content_hash_of<R: Read>(mut r: R) -> std::io::Result<String> {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..n]);
-    }
-    Ok(format!("{HASH_SCHEME}:{:032x}", h.digest128()))
-}
-
-/// xxh3-128 of bytes in memory, in the same form as [`content_hash_of`].
-#[must_use]
-pub fn hash_bytes(bytes: &[u8]) -> String {
-    format!("{HASH_SCHEME}:{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
 /// Identity of an input file: its content, independent of any parameter.
@@ -76,28 +41,14 @@ pub struct InputIdentity {
     pub content_hash: String,
 }
 
-/// Hashes computed in this process, by (device, inode, size, modification
-/// time): a file is read once however many stages identify it.
-type FileKey = (u64, u64, u64, i128);
+/// Hashes computed in this process, by file key: a file is read once
+/// however many stages identify it.
 static MEMO: Mutex<Option<HashMap<FileKey, String>>> = Mutex::new(None);
 
-fn memo_key(meta: &std::fs::Metadata) -> Option<FileKey> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
-        Some((meta.dev(), meta.ino(), meta.len(), mtime))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        None
-    }
-}
-
 impl InputIdentity {
-    /// Reads the file once to hash it (or reuses the hash this process already
-    /// computed for the same unchanged file).
+    /// Hashes the file: reuses the hash this process already computed for the
+    /// same unchanged file, else takes the pieces its readers hashed through
+    /// a [`HashTap`] and reads the rest, else reads the whole file.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -113,13 +64,17 @@ impl InputIdentity {
     pub fn of(path: &Path) -> std::io::Result<Self> {
         let f = std::fs::File::open(path)?;
         let meta = f.metadata()?;
-        let key = memo_key(&meta);
+        let key = file_key(&meta);
         if let Some(k) = key
             && let Some(h) = MEMO.lock().ok().and_then(|m| m.as_ref().and_then(|m| m.get(&k).cloned()))
         {
             return Ok(Self { path: path.display().to_string(), size_bytes: meta.len(), content_hash: h });
         }
-        let content_hash = content_hash_of(f)?;
+        let tap = key.as_ref().and_then(HashTap::take);
+        let content_hash = match tap {
+            Some(t) => t.finish(&f)?,
+            None => content_hash_of(f)?,
+        };
         if let Some(k) = key
             && let Ok(mut m) = MEMO.lock()
         {

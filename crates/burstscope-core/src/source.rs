@@ -86,6 +86,13 @@ pub trait BlockSource: Sync {
         count: std::ops::Range<usize>,
         quality: &mut BlockQuality,
     ) -> Result<(), String>;
+
+    /// Whether this source offers the file bytes it reads to the file's
+    /// [`crate::HashTap`] (when one is wanted), so that the file's identity
+    /// is best taken after the reading rather than beside it.
+    fn feeds_hash_tap(&self) -> bool {
+        false
+    }
 }
 
 /// An in-memory time-major recording, for tests and small data.

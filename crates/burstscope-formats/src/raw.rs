@@ -155,6 +155,8 @@ pub struct RawBinary {
     /// Bytes after the last whole frame (a cut file), ignored.
     pub trailing_bytes: u64,
     file: File,
+    /// Where the bytes read go to be hashed, when the file's identity is wanted.
+    tap: Option<std::sync::Arc<burstscope_core::HashTap>>,
 }
 
 impl RawBinary {
@@ -188,7 +190,8 @@ impl RawBinary {
                 ),
             });
         }
-        Ok(Self { path: path.into(), params, n_samples, trailing_bytes: body % frame, file })
+        let tap = burstscope_core::HashTap::of(&file);
+        Ok(Self { path: path.into(), params, n_samples, trailing_bytes: body % frame, file, tap })
     }
 
     /// Reads frames `start..start + len` of all channels in stored units
@@ -214,6 +217,9 @@ impl RawBinary {
         let mut buf = vec![0u8; len * frame];
         let at = self.params.offset_bytes + (start * frame) as u64;
         self.file.read_exact_at(&mut buf, at).map_err(|source| RawError::Io { path: self.path.clone(), source })?;
+        if let Some(t) = &self.tap {
+            t.offer(at, &buf);
+        }
         Ok(buf)
     }
 
@@ -286,6 +292,9 @@ impl BlockSource for RawBinary {
             }
         }
         Ok(())
+    }
+    fn feeds_hash_tap(&self) -> bool {
+        self.tap.is_some()
     }
 }
 

@@ -395,6 +395,9 @@ impl BlockSource for SpikeGlx {
         }
         Ok(())
     }
+    fn feeds_hash_tap(&self) -> bool {
+        self.raw.feeds_hash_tap()
+    }
 }
 
 #[cfg(test)]

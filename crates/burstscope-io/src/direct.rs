@@ -33,11 +33,15 @@ struct Piece {
 #[derive(Debug)]
 struct Source {
     file: std::fs::File,
+    /// Where the bytes read go to be hashed, when the file's identity is wanted.
+    tap: Option<std::sync::Arc<burstscope_core::HashTap>>,
 }
 
 impl Source {
     fn open(path: &std::path::Path) -> Option<Self> {
-        Some(Self { file: std::fs::File::open(path).ok()? })
+        let file = std::fs::File::open(path).ok()?;
+        let tap = burstscope_core::HashTap::of(&file);
+        Some(Self { file, tap })
     }
 
     /// Calls `f` with bytes `offset..offset+len`.
@@ -50,6 +54,9 @@ impl Source {
             }
             let buf = &mut buf[..len];
             read_at(&self.file, buf, offset)?;
+            if let Some(t) = &self.tap {
+                t.offer(offset, buf);
+            }
             Ok(f(buf))
         })
     }
@@ -144,6 +151,11 @@ impl DirectIndex {
             return None;
         }
         Some(Self { file, pieces, chunk_rows, row_bytes, elem, cache: Mutex::default() })
+    }
+
+    /// Whether reads are offered to the file's hash tap.
+    pub(crate) fn feeds_hash_tap(&self) -> bool {
+        self.file.tap.is_some()
     }
 
     /// Little-endian bytes of rows `a..b`, handed to `f` piece by piece as

@@ -385,4 +385,7 @@ impl BlockSource for SeriesReader {
     ) -> std::result::Result<(), String> {
         self.read_block_into(start, len, scale, cols, stride, out, count, quality).map_err(|e| e.to_string())
     }
+    fn feeds_hash_tap(&self) -> bool {
+        self.direct.as_ref().is_some_and(DirectIndex::feeds_hash_tap)
+    }
 }

@@ -152,7 +152,7 @@ fn session(input: &Path, format: &str, start_unix_s: Option<f64>, opts: &Convert
         ),
     };
     NwbSession {
-        identifier: format!("burstscope-convert-{}", id.trim_start_matches("xxh3-128:")),
+        identifier: format!("burstscope-convert-{}", id.rsplit(':').next().unwrap_or_default()),
         session_description: format!("{name}, a {format} recording converted by burstscope{said}"),
         session_start_time: start,
         pharmacology: None,

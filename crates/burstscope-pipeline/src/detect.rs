@@ -43,8 +43,12 @@ pub fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
     })
 }
 
-/// Runs detection on `file`, writing the folder `out`. The file's content
-/// hash is computed on another thread while detection reads it.
+/// Runs detection on `file`, writing the folder `out`. The inputs' content
+/// hashes are computed on another thread: when the reader offers the bytes it
+/// reads to the file's [`burstscope_core::HashTap`] (NWB/HDF5 read directly,
+/// raw binary, Open Ephys binary, SpikeGLX), after detection, from the pieces
+/// the reader hashed and the few it did not read; otherwise beside detection,
+/// reading the files itself.
 ///
 /// # Errors
 /// The recording cannot be used with this config, or writing failed (`out`
@@ -78,14 +82,37 @@ pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Pr
     } else {
         vec![file.to_path_buf()]
     };
+    for p in &inputs {
+        let _ = burstscope_core::HashTap::want(p);
+    }
+    // `hash_now` is sent when the reader does not feed the taps, and dropped
+    // (which also wakes the hashing thread) when detection ends
+    let (hash_now, wait) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| identify(&inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>()));
-        let detected = detect_into(file, out, cfg, progress);
+        let hashing = scope.spawn(move || {
+            let _ = wait.recv();
+            for p in &inputs {
+                if let Some(t) = burstscope_core::HashTap::wanted(p) {
+                    tracing::debug!(
+                        "{}: {} of {} pieces of the content hash computed from the bytes detection read",
+                        p.display(),
+                        t.pieces_hashed(),
+                        t.n_pieces()
+                    );
+                }
+            }
+            identify(&inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())
+        });
+        let detected = detect_into(file, out, cfg, progress, hash_now);
+        let t0 = std::time::Instant::now();
         let identity = hashing.join().map_err(|_| Error::Input(format!("{}: hashing failed", file.display())))?;
         let (mut stage, spikes_name, samples, summary, warnings) = detected?;
         stage.set_inputs(identity?);
         let dir = stage.dest().to_path_buf();
+        tracing::debug!("waited {:.1} ms for the input hash", t0.elapsed().as_secs_f64() * 1e3);
+        let t0 = std::time::Instant::now();
         let record = stage.finish(summary, warnings.clone())?;
+        tracing::debug!("outputs hashed and committed: {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
         Ok(DetectRun { spikes: dir.join(spikes_name), dir, samples, record, warnings })
     })
 }
@@ -495,7 +522,13 @@ pub(crate) fn open_extracellular(
 type Detected = (StageOutput, PathBuf, Vec<i64>, BTreeMap<String, serde_json::Value>, Vec<String>);
 
 #[allow(clippy::too_many_lines)]
-fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progress) -> Result<Detected> {
+fn detect_into(
+    file: &Path,
+    out: &Path,
+    cfg: &DetectConfig,
+    progress: &dyn Progress,
+    hash_now: std::sync::mpsc::Sender<()>,
+) -> Result<Detected> {
     let params = &cfg.params;
     // the formats burstscope-formats reads, else NWB / HDF5 through burstscope-io
     let other = open_extracellular(file, cfg.raw.as_ref(), cfg.channels_per_group)?;
@@ -515,6 +548,9 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
         (None, Some(x)) => x.source.as_ref(),
         (None, None) => bail!("{}: no reader", file.display()),
     };
+    if !reader.feeds_hash_tap() {
+        let _ = hash_now.send(());
+    }
     params
         .validate(series.rate_hz)
         .map_err(|e| Error::from(detect_param_error(params, &e)))
@@ -531,7 +567,9 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
         plan.n_blocks(),
         nwb_reader.as_ref().is_none_or(burstscope_io::SeriesReader::is_direct)
     );
+    let t0 = std::time::Instant::now();
     let noise = plan.noise(reader).ctx(|| format!("{}: noise estimate", file.display()))?;
+    tracing::debug!("noise estimate: {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
     let mut warnings = Vec::new();
     for (c, dead) in noise.dead.iter().enumerate() {
         if *dead {
@@ -595,8 +633,11 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
         }
         Ok(())
     };
+    let t0 = std::time::Instant::now();
     let summary = burstscope_spikes::run(&plan, reader, &noise, &on_progress, &mut sink)
         .ctx(|| format!("{}: detection", file.display()))?;
+    tracing::debug!("detection: {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
+    let t0 = std::time::Instant::now();
     progress.finish();
     #[allow(clippy::cast_precision_loss, clippy::cast_sign_loss)]
     let time_s: Vec<f64> = match &timestamps {
@@ -622,6 +663,7 @@ fn detect_into(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Progr
     );
     finished?;
     let spikes = written?;
+    tracing::debug!("waveforms closed and spikes table written: {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
     let spikes_name = spikes.file_name().map(PathBuf::from).unwrap_or_default();
     let mut s = BTreeMap::new();
     s.insert("series".into(), json!({"path": series.path, "rate_hz": series.rate_hz, "n_samples": series.n_samples, "n_channels": series.n_channels, "dtype": series.dtype}));

@@ -4,6 +4,8 @@
 //!   32 768-sample block of 32 channels (4 lane vectors per row).
 //! - `detect_block/32ch`: a whole block of the detection pipeline on an
 //!   in-memory source (read, filter, reduce, scan, select, snippets).
+//! - `noise/32ch`: the noise estimate before detection (20 half-second
+//!   chunks of 32 channels: read, filter, median and MAD per channel).
 
 use burstscope_core::ArraySource;
 use burstscope_dsp::{Band, LANES, ZeroPhase, butter};
@@ -47,6 +49,12 @@ fn kernels(c: &mut Criterion) {
     let (src, groups) = session(4.0);
     let plan = Plan::new(&DetectParams::default(), 30_000.0, src.data.len() / 32, 32, &groups, 1.0).unwrap();
     let noise = plan.noise(&src).unwrap();
+    let (long, long_groups) = session(12.0);
+    let long_plan = Plan::new(&DetectParams::default(), 30_000.0, long.data.len() / 32, 32, &long_groups, 1.0).unwrap();
+    let mut group = c.benchmark_group("noise");
+    group.throughput(Throughput::Elements(20 * 15_000 * 32));
+    group.bench_function("32ch", |b| b.iter(|| long_plan.noise(black_box(&long)).unwrap()));
+    group.finish();
     let mut group = c.benchmark_group("detect_block");
     group.throughput(Throughput::Elements(32_768 * 32));
     group.bench_function("32ch", |b| b.iter(|| plan.detect_block(&src, &noise, black_box(1)).unwrap()));

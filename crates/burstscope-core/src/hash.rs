@@ -77,6 +77,67 @@ pub fn content_hash_of<R: Read>(mut r: R) -> std::io::Result<String> {
     Ok(root(leaves.into_iter(), len))
 }
 
+/// [`HASH_SCHEME`] of a whole file, its pieces hashed on up to four threads
+/// when it is large (16 MiB or more per thread): the same value as
+/// [`content_hash_of`], in a fraction of the time (an output folder's
+/// `waveforms.h5` is hashed for its record as the run ends).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("w.h5");
+/// let bytes: Vec<u8> = (0..40_000_000u32).map(|i| (i % 251) as u8).collect();
+/// std::fs::write(&p, &bytes).unwrap();
+/// let f = std::fs::File::open(&p).unwrap();
+/// assert_eq!(burstscope_core::hash_file(&f).unwrap(), burstscope_core::hash_bytes(&bytes));
+/// ```
+///
+/// # Errors
+/// The I/O error of reading the file (or of its ending early).
+pub fn hash_file(file: &std::fs::File) -> std::io::Result<String> {
+    const PER_THREAD: u64 = 16 << 20;
+    let len = file.metadata()?.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(4)
+        .min(usize::try_from(len / PER_THREAD).unwrap_or(usize::MAX));
+    if threads <= 1 || cfg!(not(unix)) {
+        return content_hash_of(file);
+    }
+    let n = usize::try_from(len.div_ceil(PIECE_BYTES as u64)).unwrap_or(usize::MAX);
+    let per = n.div_ceil(threads);
+    let parts: Vec<std::io::Result<Vec<[u8; 16]>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let (a, b) = (t * per, ((t + 1) * per).min(n));
+                    let mut leaves = Vec::with_capacity(b.saturating_sub(a));
+                    let mut buf = vec![0u8; 16 * PIECE_BYTES];
+                    let mut k = a;
+                    while k < b {
+                        let e = (k + 16).min(b);
+                        let (x, y) = ((k * PIECE_BYTES) as u64, ((e * PIECE_BYTES) as u64).min(len));
+                        #[allow(clippy::cast_possible_truncation)]
+                        let buf = &mut buf[..(y - x) as usize];
+                        read_exact_at(file, buf, x)?;
+                        leaves.extend(buf.chunks(PIECE_BYTES).map(piece_hash));
+                        k = e;
+                    }
+                    Ok(leaves)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("hashing thread panicked"))))
+            .collect()
+    });
+    let mut leaves = Vec::with_capacity(n);
+    for p in parts {
+        leaves.extend(p?);
+    }
+    Ok(root(leaves.into_iter(), len))
+}
+
 /// [`HASH_SCHEME`] of bytes in memory, the same as [`content_hash_of`] gives.
 #[must_use]
 pub fn hash_bytes(bytes: &[u8]) -> String {

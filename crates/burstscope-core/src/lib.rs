@@ -35,7 +35,7 @@ mod table;
 pub use atomic::{
     AtomicFile, OutputDir, TEMP_MARKER, remove_uncommitted, sync_dir, temp_path, unique_suffix, write_file,
 };
-pub use hash::{HASH_SCHEME, HashTap, PIECE_BYTES, content_hash_of, hash_bytes};
+pub use hash::{HASH_SCHEME, HashTap, PIECE_BYTES, content_hash_of, hash_bytes, hash_file};
 pub use record::{
     InputIdentity, OutputFile, ProgramId, RECORD_SCHEMA, Record, RecordKey, RecordOutputs, RunInfo, canonical_json,
     host_name, key_digest, list_outputs, now_utc, program_version, rfc3339,

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::hash::{FileKey, HashTap, content_hash_of, file_key, hash_bytes};
+use crate::hash::{FileKey, HashTap, content_hash_of, file_key, hash_bytes, hash_file};
 
 /// The burstscope version that wrote an output.
 #[must_use]
@@ -192,7 +192,7 @@ impl Record {
         self.outputs.files.iter().all(|f| {
             let p = dir.join(&f.path);
             std::fs::metadata(&p).is_ok_and(|m| m.len() == f.size_bytes)
-                && std::fs::File::open(&p).and_then(content_hash_of).is_ok_and(|h| h == f.content_hash)
+                && std::fs::File::open(&p).and_then(|f| hash_file(&f)).is_ok_and(|h| h == f.content_hash)
         })
     }
 }
@@ -267,7 +267,7 @@ pub fn list_outputs(dir: &Path, skip: &str) -> std::io::Result<Vec<OutputFile>> 
         }
         let p = dir.join(&r);
         let size_bytes = std::fs::metadata(&p)?.len();
-        let content_hash = content_hash_of(std::fs::File::open(&p)?)?;
+        let content_hash = hash_file(&std::fs::File::open(&p)?)?;
         files.push(OutputFile { path: name, size_bytes, content_hash });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));

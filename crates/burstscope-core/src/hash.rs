@@ -227,11 +227,15 @@ impl HashTap {
 
     /// Asks the readers of `path` (until its identity is taken by
     /// [`crate::InputIdentity::of`]) to hash what they read. Returns whether a
-    /// tap is now open (not when the file cannot be read, or on systems
-    /// without file identities).
+    /// tap is now open (not when this process has hashed the unchanged file
+    /// already, when the file cannot be read, or on systems without file
+    /// identities).
     #[must_use]
     pub fn want(path: &std::path::Path) -> bool {
         let Some(key) = std::fs::metadata(path).ok().as_ref().and_then(file_key) else { return false };
+        if crate::record::memoized(&key).is_some() {
+            return false;
+        }
         let Ok(mut taps) = TAPS.lock() else { return false };
         taps.get_or_insert_with(HashMap::new).entry(key).or_insert_with(|| Arc::new(Self::new(key.2)));
         true
@@ -436,5 +440,19 @@ mod tests {
         assert_eq!(tap.finish(&f).unwrap(), hash_bytes(&b));
         // nothing offered
         assert_eq!(HashTap::new(b.len() as u64).finish(&f).unwrap(), hash_bytes(&b));
+    }
+
+    #[test]
+    fn a_file_hashed_once_opens_no_tap_and_a_taken_tap_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("g.bin");
+        std::fs::write(&p, bytes(3 * PIECE_BYTES)).unwrap();
+        assert!(HashTap::want(&p));
+        assert!(HashTap::wanted(&p).is_some());
+        let id = crate::InputIdentity::of(&p).unwrap();
+        assert!(HashTap::wanted(&p).is_none(), "taken with the identity");
+        assert!(!HashTap::want(&p), "memoized: no tap");
+        assert!(HashTap::of(&std::fs::File::open(&p).unwrap()).is_none());
+        assert_eq!(crate::InputIdentity::of(&p).unwrap(), id);
     }
 }

@@ -66,8 +66,10 @@ impl InputIdentity {
         let meta = f.metadata()?;
         let key = file_key(&meta);
         if let Some(k) = key
-            && let Some(h) = MEMO.lock().ok().and_then(|m| m.as_ref().and_then(|m| m.get(&k).cloned()))
+            && let Some(h) = memoized(&k)
         {
+            // a tap opened meanwhile is not needed
+            drop(HashTap::take(&k));
             return Ok(Self { path: path.display().to_string(), size_bytes: meta.len(), content_hash: h });
         }
         let tap = key.as_ref().and_then(HashTap::take);
@@ -82,6 +84,11 @@ impl InputIdentity {
         }
         Ok(Self { path: path.display().to_string(), size_bytes: meta.len(), content_hash })
     }
+}
+
+/// The hash this process already computed for the file with this key.
+pub(crate) fn memoized(key: &FileKey) -> Option<String> {
+    MEMO.lock().ok().and_then(|m| m.as_ref().and_then(|m| m.get(key).cloned()))
 }
 
 /// The program that made an output.

@@ -738,6 +738,10 @@ fn an_intan_rhd_file_is_detected_like_the_same_samples_as_raw_binary() {
     assert!(sa.len() > 100, "{} spikes", sa.len());
     let key = |v: &[(i64, String, i64)]| v.iter().map(|s| (s.0, s.2)).collect::<Vec<_>>();
     assert_eq!(key(&sa), key(&sb), "the same spikes as the raw binary read");
+    // the identity, taken from the blocks the reader hashed, is the whole file's hash
+    let d = json(&a.join("detect.json"));
+    let whole = burstscope_core::hash_bytes(&std::fs::read(&rhd).unwrap());
+    assert_eq!(d["key"]["inputs"][0]["content_hash"].as_str().unwrap(), whole);
     let text = std::fs::read_to_string(a.join("spikes.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

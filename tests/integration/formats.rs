@@ -144,6 +144,11 @@ fn inspect_and_detect_read_open_ephys_and_blackrock_files() {
     let inputs = d["key"]["inputs"].as_array().unwrap();
     assert_eq!(inputs.len(), 2);
     assert!(inputs[1]["path"].as_str().unwrap().ends_with(".nev"));
+    // both identities whole-file hashes: the NSx from the bytes detection read
+    for (i, f) in [&ns2, &nev].into_iter().enumerate() {
+        let h = burstscope_core::hash_bytes(&std::fs::read(f).unwrap());
+        assert_eq!(inputs[i]["content_hash"].as_str().unwrap(), h, "{}", f.display());
+    }
     // alone, the NSx 2.1 file has no scale
     let alone = dir.path().join("alone.ns2");
     std::fs::copy(&ns2, &alone).unwrap();

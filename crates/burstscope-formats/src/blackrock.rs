@@ -239,6 +239,8 @@ pub struct Nsx {
     pub warnings: Vec<String>,
     data_offset: u64,
     file: std::fs::File,
+    /// Where the bytes read go to be hashed, when the file's identity is wanted.
+    tap: Option<std::sync::Arc<burstscope_core::HashTap>>,
 }
 
 impl Nsx {
@@ -346,7 +348,8 @@ impl Nsx {
         } else {
             return Err(bad("file type", "expected an NSx file (NEURALSG or NEURALCD header)".into()));
         };
-        Ok(Self { path: path.into(), version, rate_hz, channels, n_samples, start_s, warnings, data_offset, file })
+        let tap = burstscope_core::HashTap::of(&file);
+        Ok(Self { path: path.into(), version, rate_hz, channels, n_samples, start_s, warnings, data_offset, file, tap })
     }
 
     /// Stored values of frames `start..start + len` (time-major, all channels).
@@ -364,9 +367,11 @@ impl Nsx {
         }
         let n = self.channels.len();
         let mut buf = vec![0u8; 2 * n * len];
-        self.file
-            .read_exact_at(&mut buf, self.data_offset + (2 * n * start) as u64)
-            .map_err(|source| NevError::Io { path: self.path.clone(), source })?;
+        let at = self.data_offset + (2 * n * start) as u64;
+        self.file.read_exact_at(&mut buf, at).map_err(|source| NevError::Io { path: self.path.clone(), source })?;
+        if let Some(t) = &self.tap {
+            t.offer(at, &buf);
+        }
         Ok(buf.chunks_exact(2).map(|x| i16::from_le_bytes([x[0], x[1]])).collect())
     }
 }
@@ -417,6 +422,9 @@ impl burstscope_core::BlockSource for Nsx {
             }
         }
         Ok(())
+    }
+    fn feeds_hash_tap(&self) -> bool {
+        self.tap.is_some()
     }
 }
 

@@ -88,6 +88,8 @@ pub struct Rhd {
     header_bytes: u64,
     block_bytes: usize,
     file: File,
+    /// Where the bytes read go to be hashed, when the file's identity is wanted.
+    tap: Option<std::sync::Arc<burstscope_core::HashTap>>,
 }
 
 /// A cursor over the header bytes.
@@ -253,6 +255,7 @@ impl Rhd {
             warnings,
             header_bytes,
             block_bytes,
+            tap: burstscope_core::HashTap::of(&file),
             file,
         })
     }
@@ -295,9 +298,11 @@ impl BlockSource for Rhd {
         let bs = self.block_samples;
         let (b0, b1) = (start / bs, end.div_ceil(bs));
         let mut buf = vec![0u8; (b1 - b0) * self.block_bytes];
-        self.file
-            .read_exact_at(&mut buf, self.header_bytes + (b0 * self.block_bytes) as u64)
-            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        let at = self.header_bytes + (b0 * self.block_bytes) as u64;
+        self.file.read_exact_at(&mut buf, at).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        if let Some(t) = &self.tap {
+            t.offer(at, &buf);
+        }
         #[allow(clippy::cast_possible_truncation)]
         let g = (AMPLIFIER_UV_PER_BIT * scale) as f32;
         for row in out.chunks_exact_mut(stride).take(len) {
@@ -316,6 +321,9 @@ impl BlockSource for Rhd {
             }
         }
         Ok(())
+    }
+    fn feeds_hash_tap(&self) -> bool {
+        self.tap.is_some()
     }
 }
 

@@ -46,7 +46,8 @@ pub fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
 /// Runs detection on `file`, writing the folder `out`. The inputs' content
 /// hashes are computed on another thread: when the reader offers the bytes it
 /// reads to the file's [`burstscope_core::HashTap`] (NWB/HDF5 read directly,
-/// raw binary, Open Ephys binary, SpikeGLX), after detection, from the pieces
+/// raw binary, Open Ephys binary, SpikeGLX, Blackrock NSx, Intan), after
+/// detection, from the pieces
 /// the reader hashed and the few it did not read; otherwise beside detection,
 /// reading the files itself.
 ///

@@ -255,6 +255,13 @@ impl HashTap {
         TAPS.lock().ok()?.as_ref()?.get(&key).cloned()
     }
 
+    /// Closes the tap of `path` unused (the identity is no longer wanted).
+    pub fn forget(path: &std::path::Path) {
+        if let Some(key) = std::fs::metadata(path).ok().as_ref().and_then(file_key) {
+            drop(Self::take(&key));
+        }
+    }
+
     /// Removes and returns the tap of the file with this key.
     pub(crate) fn take(key: &FileKey) -> Option<Arc<Self>> {
         TAPS.lock().ok()?.as_mut()?.remove(key)
@@ -454,5 +461,10 @@ mod tests {
         assert!(!HashTap::want(&p), "memoized: no tap");
         assert!(HashTap::of(&std::fs::File::open(&p).unwrap()).is_none());
         assert_eq!(crate::InputIdentity::of(&p).unwrap(), id);
+        let q = dir.path().join("h.bin");
+        std::fs::write(&q, b"x").unwrap();
+        assert!(HashTap::want(&q));
+        HashTap::forget(&q);
+        assert!(HashTap::wanted(&q).is_none());
     }
 }

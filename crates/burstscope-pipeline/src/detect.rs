@@ -47,9 +47,8 @@ pub fn to_microvolts(series: &SeriesInfo) -> Result<f64> {
 /// hashes are computed on another thread: when the reader offers the bytes it
 /// reads to the file's [`burstscope_core::HashTap`] (NWB/HDF5 read directly,
 /// raw binary, Open Ephys binary, SpikeGLX, Blackrock NSx, Intan), after
-/// detection, from the pieces
-/// the reader hashed and the few it did not read; otherwise beside detection,
-/// reading the files itself.
+/// detection, from the pieces the reader hashed and the few it did not read;
+/// otherwise beside detection, reading the files itself.
 ///
 /// # Errors
 /// The recording cannot be used with this config, or writing failed (`out`
@@ -87,11 +86,18 @@ pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Pr
         let _ = burstscope_core::HashTap::want(p);
     }
     // `hash_now` is sent when the reader does not feed the taps, and dropped
-    // (which also wakes the hashing thread) when detection ends
+    // (which also wakes the hashing thread) when detection ends; a failed
+    // detection needs no hash
     let (hash_now, wait) = std::sync::mpsc::channel::<()>();
+    let failed = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
+        let failed = &failed;
         let hashing = scope.spawn(move || {
             let _ = wait.recv();
+            if failed.load(std::sync::atomic::Ordering::Acquire) {
+                inputs.iter().for_each(|p| burstscope_core::HashTap::forget(p));
+                return Ok(Vec::new());
+            }
             for p in &inputs {
                 if let Some(t) = burstscope_core::HashTap::wanted(p) {
                     tracing::debug!(
@@ -104,7 +110,9 @@ pub fn run_detect(file: &Path, out: &Path, cfg: &DetectConfig, progress: &dyn Pr
             }
             identify(&inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())
         });
-        let detected = detect_into(file, out, cfg, progress, hash_now);
+        let detected = detect_into(file, out, cfg, progress, &hash_now);
+        failed.store(detected.is_err(), std::sync::atomic::Ordering::Release);
+        drop(hash_now);
         let t0 = std::time::Instant::now();
         let identity = hashing.join().map_err(|_| Error::Input(format!("{}: hashing failed", file.display())))?;
         let (mut stage, spikes_name, samples, summary, warnings) = detected?;
@@ -528,7 +536,7 @@ fn detect_into(
     out: &Path,
     cfg: &DetectConfig,
     progress: &dyn Progress,
-    hash_now: std::sync::mpsc::Sender<()>,
+    hash_now: &std::sync::mpsc::Sender<()>,
 ) -> Result<Detected> {
     let params = &cfg.params;
     // the formats burstscope-formats reads, else NWB / HDF5 through burstscope-io

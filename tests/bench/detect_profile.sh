@@ -34,7 +34,7 @@ perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio 2> /dev/null
   /^ +[0-9.]+%/ {
     pct = $1; sub(/%/, "", pct); sym = $0
     if (sym ~ /sections16|filt::sections|ZeroPhase|filt::shape|Plan::filtered/) st = "band-pass filter (forward + backward, edges)"
-    else if (sym ~ /_copy_to_iter|filemap_|pread|copy_page_to_iter|vfs_read/) st = "reading the file: blocks and content hash (kernel copy)"
+    else if (sym ~ /_copy_to_iter|filemap_|pread|copy_page_to_iter|vfs_read/) st = "reading the file (kernel copy; the content hash is taken from the same reads)"
     else if (sym ~ /scale_rows|read_into_typed|Convert|LocalKey/) st = "int16 -> f32 scaling"
     else if (sym ~ /inflate|adler32|inftrees/) st = "gzip: inflate (zlib-rs)"
     else if (sym ~ /unshuffle/) st = "gzip: unshuffle"

@@ -111,17 +111,7 @@ pub fn hash_file(file: &std::fs::File) -> std::io::Result<String> {
                 s.spawn(move || {
                     let (a, b) = (t * per, ((t + 1) * per).min(n));
                     let mut leaves = Vec::with_capacity(b.saturating_sub(a));
-                    let mut buf = vec![0u8; 16 * PIECE_BYTES];
-                    let mut k = a;
-                    while k < b {
-                        let e = (k + 16).min(b);
-                        let (x, y) = ((k * PIECE_BYTES) as u64, ((e * PIECE_BYTES) as u64).min(len));
-                        #[allow(clippy::cast_possible_truncation)]
-                        let buf = &mut buf[..(y - x) as usize];
-                        read_exact_at(file, buf, x)?;
-                        leaves.extend(buf.chunks(PIECE_BYTES).map(piece_hash));
-                        k = e;
-                    }
+                    read_pieces(file, a..b, len, &mut Vec::new(), &mut leaves)?;
                     Ok(leaves)
                 })
             })
@@ -333,21 +323,38 @@ impl HashTap {
                 k += 1;
                 continue;
             }
-            // a run of missing pieces, read in up to 1 MiB at a time
+            // a run of missing pieces
             let mut e = k + 1;
-            while e < n && e - k < 16 && self.pieces[e].get().is_none() {
+            while e < n && self.pieces[e].get().is_none() {
                 e += 1;
             }
-            let a = (k * PIECE_BYTES) as u64;
-            let b = ((e * PIECE_BYTES) as u64).min(self.len);
-            #[allow(clippy::cast_possible_truncation)]
-            buf.resize((b - a) as usize, 0);
-            read_exact_at(file, &mut buf, a)?;
-            leaves.extend(buf.chunks(PIECE_BYTES).map(piece_hash));
+            read_pieces(file, k..e, self.len, &mut buf, &mut leaves)?;
             k = e;
         }
         Ok(root(leaves.into_iter(), self.len))
     }
+}
+
+/// Reads pieces `pieces` of a file of `len` bytes, up to 1 MiB at a time
+/// through `buf`, and appends their hashes to `leaves`.
+fn read_pieces(
+    file: &std::fs::File,
+    pieces: std::ops::Range<usize>,
+    len: u64,
+    buf: &mut Vec<u8>,
+    leaves: &mut Vec<[u8; 16]>,
+) -> std::io::Result<()> {
+    let mut k = pieces.start;
+    while k < pieces.end {
+        let e = (k + 16).min(pieces.end);
+        let (a, b) = ((k * PIECE_BYTES) as u64, ((e * PIECE_BYTES) as u64).min(len));
+        #[allow(clippy::cast_possible_truncation)]
+        buf.resize((b - a) as usize, 0);
+        read_exact_at(file, buf, a)?;
+        leaves.extend(buf.chunks(PIECE_BYTES).map(piece_hash));
+        k = e;
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -620,7 +620,6 @@ fn detect_into(
     progress.start(plan.n_blocks() as u64, "detecting");
     let on_progress = |n: u64| progress.inc(n);
     let mut sink = |o: burstscope_spikes::BlockOutput| -> std::result::Result<(), String> {
-        let mut per_group: Vec<(Vec<u64>, Vec<f32>)> = vec![(Vec::new(), Vec::new()); pgroups.len()];
         for ev in o.events {
             let row = sample.len() as u64;
             #[allow(clippy::cast_possible_wrap)]
@@ -632,12 +631,8 @@ fn detect_into(
             for (k, col) in peaks.iter_mut().enumerate() {
                 col.push(ev.peaks.get(k).map_or(f64::NAN, |&v| f64::from(v)));
             }
-            per_group[ev.group].0.push(row);
-            per_group[ev.group].1.extend_from_slice(&ev.waveform);
-        }
-        if let Some(w) = waves.as_mut() {
-            for (g, (rows, data)) in per_group.iter().enumerate() {
-                w.append(g, rows, data).map_err(|e| e.to_string())?;
+            if let Some(w) = waves.as_mut() {
+                w.push(ev.group, row, &ev.waveform).map_err(|e| e.to_string())?;
             }
         }
         Ok(())

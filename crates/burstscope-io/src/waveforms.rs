@@ -11,6 +11,7 @@
 //!   before the peak), `unit` (`microvolts`), `program`, `version`.
 
 use crate::error::{IoError, Result};
+use hdf5::plist::dataset_create::FillTime;
 use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, Extent, SimpleExtents};
 use std::path::{Path, PathBuf};
@@ -114,11 +115,20 @@ impl WaveformWriter {
                     grp.new_dataset::<f32>().obj_track_times(false).chunk((CHUNK_SPIKES, n_samples.max(1), nch));
                 if gzip_level > 0 {
                     b = b.shuffle().deflate(gzip_level.min(9));
+                } else {
+                    // No fill value written into new chunks: every chunk is
+                    // written whole (the last up to the extent), and with a
+                    // fill value HDF5 would first assemble each chunk in a
+                    // buffer of its own. (Compressed chunks always go through
+                    // such a buffer, which must then start filled, so that the
+                    // last chunk's unused tail compresses the same every run.)
+                    b = b.fill_time(FillTime::Never);
                 }
                 let waveforms = b.shape(shape).create("waveforms")?;
                 let index = grp
                     .new_dataset::<u64>()
                     .obj_track_times(false)
+                    .fill_time(FillTime::Never)
                     .chunk(4096)
                     .shape(SimpleExtents::from_vec(vec![Extent::new(0, None)]))
                     .create("spike_index")?;

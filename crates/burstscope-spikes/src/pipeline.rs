@@ -605,12 +605,20 @@ pub struct RunSummary {
     pub rejected_bad: u64,
 }
 
-/// Runs detection over every block in parallel (batches of blocks, delivered
-/// to `sink` in block order while the next batch is computed) and returns
-/// the totals. `progress` is called with 1 after each block is delivered.
+/// Runs detection over every block in parallel and returns the totals.
+///
+/// Each worker thread claims the next block, detects its spikes and puts the
+/// result in a reorder buffer; whichever worker finds the oldest undelivered
+/// block ready hands the consecutive ready blocks to `sink`, in block order,
+/// while the other workers go on computing. No worker waits for a batch to
+/// end, and a worker only waits when it is `8 × threads` blocks ahead of the
+/// delivery, which bounds the memory held in blocks not yet delivered.
+/// `progress` is called with 1 after each block is delivered. The sink sees
+/// the same blocks in the same order whatever the thread count.
 ///
 /// # Errors
-/// Source errors, or the sink's error (as [`DetectError::Sink`]).
+/// Source errors, or the sink's error (as [`DetectError::Sink`]); the first
+/// one stops the workers.
 pub fn run<S: BlockSource + ?Sized>(
     plan: &Plan,
     src: &S,
@@ -618,36 +626,243 @@ pub fn run<S: BlockSource + ?Sized>(
     progress: &(dyn Fn(u64) + Sync),
     sink: &mut (dyn FnMut(BlockOutput) -> Result<(), String> + Send),
 ) -> Result<RunSummary, DetectError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let n = plan.n_blocks();
-    let batch = (8 * rayon::current_num_threads()).max(8);
-    let mut summary = RunSummary {
+    let threads = rayon::current_num_threads().max(1);
+    let window = (8 * threads).max(8);
+    let summary = RunSummary {
         events_per_group: vec![0; plan.groups.len()],
         clipped: vec![0; plan.n_channels],
         nonfinite: vec![0; plan.n_channels],
         rejected_bad: 0,
     };
-    let compute = |r: std::ops::Range<usize>| -> Result<Vec<BlockOutput>, DetectError> {
-        r.into_par_iter().map(|b| plan.detect_block(src, noise, b)).collect()
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let state = std::sync::Mutex::new(Delivery {
+        ready: std::collections::BTreeMap::new(),
+        delivered: 0,
+        delivering: false,
+        error: None,
+    });
+    // Only the worker that set `delivering` locks this.
+    let output = std::sync::Mutex::new((summary, sink));
+    let advanced = std::sync::Condvar::new();
+    let lock = || state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fail = |st: &mut Delivery, e: DetectError| {
+        if st.error.is_none() {
+            st.error = Some(e);
+        }
+        stop.store(true, Ordering::Release);
+        advanced.notify_all();
     };
-    let mut next = compute(0..batch.min(n))?;
-    let mut b0 = 0;
-    while b0 < n {
-        let cur = std::mem::take(&mut next);
-        let b1 = (b0 + cur.len()).min(n);
-        let (delivered, computed) = rayon::join(
-            || -> Result<(), DetectError> {
-                for o in cur {
-                    summary.add(&o);
-                    sink(o).map_err(DetectError::Sink)?;
+    let worker = || {
+        // A panicking worker stops the others, which would otherwise wait
+        // for a delivery that never comes; the scope then re-raises the panic.
+        let _stop_on_panic = OnPanic(|| {
+            let _st = lock();
+            stop.store(true, Ordering::Release);
+            advanced.notify_all();
+        });
+        loop {
+            if stop.load(Ordering::Acquire) {
+                return;
+            }
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            if b >= n {
+                return;
+            }
+            // Not too far ahead of the delivery.
+            {
+                let mut st = lock();
+                while b >= st.delivered + window && !stop.load(Ordering::Acquire) {
+                    st = advanced.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            }
+            if stop.load(Ordering::Acquire) {
+                return;
+            }
+            let out = plan.detect_block(src, noise, b);
+            let mut st = lock();
+            match out {
+                Ok(o) => {
+                    st.ready.insert(b, o);
+                }
+                Err(e) => {
+                    fail(&mut st, e);
+                    return;
+                }
+            }
+            if st.delivering {
+                // The worker delivering will take this block in turn.
+                continue;
+            }
+            st.delivering = true;
+            loop {
+                if st.error.is_some() {
+                    // Nothing is delivered after the first error.
+                    break;
+                }
+                let d = st.delivered;
+                let Some(o) = st.ready.remove(&d) else { break };
+                // The sink runs without the lock, so the others can queue blocks.
+                drop(st);
+                let r = {
+                    let mut out = output.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    out.0.add(&o);
+                    (out.1)(o).map_err(DetectError::Sink)
+                };
+                if r.is_ok() {
                     progress(1);
                 }
-                Ok(())
-            },
-            || compute(b1..(b1 + batch).min(n)),
-        );
-        delivered?;
-        next = computed?;
-        b0 = b1;
+                st = lock();
+                st.delivered = d + 1;
+                advanced.notify_all();
+                if let Err(e) = r {
+                    st.delivering = false;
+                    fail(&mut st, e);
+                    return;
+                }
+            }
+            st.delivering = false;
+        }
+    };
+    rayon::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|_| worker());
+        }
+    });
+    let st = state.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match st.error {
+        Some(e) => Err(e),
+        None => Ok(output.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).0),
     }
-    Ok(summary)
+}
+
+/// Runs its closure when dropped during a panic.
+struct OnPanic<F: Fn()>(F);
+
+impl<F: Fn()> Drop for OnPanic<F> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            (self.0)();
+        }
+    }
+}
+
+/// The ordered hand-over of [`run`]: blocks computed but not yet delivered.
+struct Delivery {
+    ready: std::collections::BTreeMap<usize, BlockOutput>,
+    delivered: usize,
+    delivering: bool,
+    error: Option<DetectError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burstscope_core::ArraySource;
+
+    /// Four channels of noise with a spike every 1 000 samples, 30 kHz.
+    fn source() -> ArraySource {
+        let (n, nch) = (60_000usize, 4usize);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut data = Vec::with_capacity(n * nch);
+        for i in 0..n {
+            for c in 0..nch {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                #[allow(clippy::cast_precision_loss)]
+                let noise = (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                let spike = if i % 1000 == 500 { -8.0 * (1.0 + c as f32) } else { 0.0 };
+                data.push(20.0 * noise + spike * 10.0);
+            }
+        }
+        ArraySource { data, n_channels: nch, rate_hz: 30_000.0 }
+    }
+
+    fn plan(src: &ArraySource) -> Plan {
+        let params = DetectParams { block_samples: 2048, ..DetectParams::default() };
+        let groups = [ChannelGroup { name: "t0".into(), channels: vec![0, 1, 2, 3] }];
+        Plan::new(&params, src.rate_hz, src.n_samples(), src.n_channels, &groups, 1.0).unwrap()
+    }
+
+    /// Blocks reach the sink once each, in order, with the same events and
+    /// totals whatever the thread count.
+    #[test]
+    fn blocks_are_delivered_in_order_whatever_the_thread_count() {
+        let src = source();
+        let plan = plan(&src);
+        let noise = plan.noise(&src).unwrap();
+        let n = plan.n_blocks();
+        assert!(n > 20, "{n} blocks");
+        let run_with = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let (mut order, mut events) = (Vec::new(), Vec::new());
+                let ticks = std::sync::atomic::AtomicU64::new(0);
+                let progress = |k: u64| {
+                    ticks.fetch_add(k, std::sync::atomic::Ordering::Relaxed);
+                };
+                let summary = run(&plan, &src, &noise, &progress, &mut |o| {
+                    order.push(o.block);
+                    events.extend(o.events.iter().map(|e| (e.sample, e.channel)));
+                    Ok(())
+                })
+                .unwrap();
+                (order, events, summary, ticks.into_inner())
+            })
+        };
+        let (order, events, summary, ticks) = run_with(1);
+        assert_eq!(order, (0..n).collect::<Vec<_>>());
+        assert_eq!(ticks, n as u64);
+        assert!(events.len() >= 50, "{} events", events.len());
+        for threads in [2, 3, 5] {
+            let (o, e, s, t) = run_with(threads);
+            assert_eq!(o, order, "{threads} threads");
+            assert_eq!(e, events, "{threads} threads");
+            assert_eq!(s, summary, "{threads} threads");
+            assert_eq!(t, ticks, "{threads} threads");
+        }
+    }
+
+    /// A panic in the sink reaches the caller instead of leaving the other
+    /// workers waiting for a delivery.
+    #[test]
+    fn a_panicking_sink_does_not_hang_the_run() {
+        let src = source();
+        let plan = plan(&src);
+        let noise = plan.noise(&src).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| {
+                run(&plan, &src, &noise, &|_| {}, &mut |o| {
+                    assert!(o.block != 2, "sink bug");
+                    Ok(())
+                })
+            })
+        }));
+        assert!(r.is_err());
+    }
+
+    /// The sink's first error ends the run: nothing is delivered after it
+    /// and the error comes back as `DetectError::Sink`.
+    #[test]
+    fn a_sink_error_stops_the_run() {
+        let src = source();
+        let plan = plan(&src);
+        let noise = plan.noise(&src).unwrap();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let mut seen = Vec::new();
+            let r = pool.install(|| {
+                run(&plan, &src, &noise, &|_| {}, &mut |o| {
+                    seen.push(o.block);
+                    if o.block == 5 { Err("disk full".into()) } else { Ok(()) }
+                })
+            });
+            assert!(matches!(r, Err(DetectError::Sink(ref m)) if m == "disk full"), "{r:?}");
+            assert_eq!(seen, (0..=5).collect::<Vec<_>>(), "{threads} threads");
+        }
+    }
 }

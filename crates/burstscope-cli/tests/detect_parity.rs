@@ -67,8 +67,13 @@ fn events_are_identical_whatever_the_thread_count() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let mut ev = Vec::new();
+            // Each event with its values (peaks and snippet), which live in its block.
             burstscope_spikes::run(&plan, &reader, &noise, &|_| {}, &mut |b| {
-                ev.extend(b.events);
+                ev.extend(
+                    b.events
+                        .iter()
+                        .map(|e| (e.sample, e.group, e.channel, b.peaks(e).to_vec(), b.waveform(e).to_vec())),
+                );
                 Ok(())
             })
             .unwrap();
@@ -80,6 +85,8 @@ fn events_are_identical_whatever_the_thread_count() {
     assert!(one.len() > 700);
     assert_eq!(one, three);
     // Sorted by time, one event per group within the dead time.
-    assert!(one.windows(2).all(|w| w[0].sample < w[1].sample));
-    assert!(one.windows(2).all(|w| w[1].sample - w[0].sample >= 30));
+    assert!(one.windows(2).all(|w| w[0].0 < w[1].0));
+    assert!(one.windows(2).all(|w| w[1].0 - w[0].0 >= 30));
+    // Every snippet holds the group's 4 channels, with the peak values among its rows.
+    assert!(one.iter().all(|e| e.3.len() == 4 && e.4.len() % 4 == 0 && e.4.chunks(4).any(|r| r == e.3.as_slice())));
 }

@@ -620,7 +620,7 @@ fn detect_into(
     progress.start(plan.n_blocks() as u64, "detecting");
     let on_progress = |n: u64| progress.inc(n);
     let mut sink = |o: burstscope_spikes::BlockOutput| -> std::result::Result<(), String> {
-        for ev in o.events {
+        for ev in &o.events {
             let row = sample.len() as u64;
             #[allow(clippy::cast_possible_wrap)]
             sample.push(ev.sample as i64);
@@ -628,11 +628,12 @@ fn detect_into(
             channel.push(series.electrodes[ev.channel].row as i64);
             amplitude.push(f64::from(ev.amplitude));
             ratio.push(f64::from(ev.ratio));
+            let at_peak = o.peaks(ev);
             for (k, col) in peaks.iter_mut().enumerate() {
-                col.push(ev.peaks.get(k).map_or(f64::NAN, |&v| f64::from(v)));
+                col.push(at_peak.get(k).map_or(f64::NAN, |&v| f64::from(v)));
             }
             if let Some(w) = waves.as_mut() {
-                w.push(ev.group, row, &ev.waveform).map_err(|e| e.to_string())?;
+                w.push(ev.group, row, o.waveform(ev)).map_err(|e| e.to_string())?;
             }
         }
         Ok(())

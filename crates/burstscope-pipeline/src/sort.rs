@@ -506,14 +506,14 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
     let mut caching = cache_floats > 0;
     {
         let mut sink = |o: burstscope_spikes::BlockOutput| -> std::result::Result<(), String> {
-            for ev in o.events {
+            for ev in &o.events {
                 let g = &mut p1[ev.group];
                 #[allow(clippy::cast_possible_wrap)]
-                g.push(ev.sample as i64, &ev.peaks, &ev.waveform, cap);
+                g.push(ev.sample as i64, o.peaks(ev), o.waveform(ev), cap);
                 if caching {
                     // The budget counts what is allocated, growth included.
                     let before = g.cache.capacity();
-                    g.cache.extend_from_slice(&ev.waveform);
+                    g.cache.extend_from_slice(o.waveform(ev));
                     cached += g.cache.capacity() - before;
                     if cached > cache_floats {
                         // Over budget: free it now; assignment runs detection again.
@@ -630,10 +630,10 @@ pub fn run_sort(file: &Path, out: &Path, cfg: &SortConfig, progress: &dyn Progre
         p1.iter_mut().for_each(|g| g.cache = Vec::new());
         progress.start(plan.n_blocks() as u64, "sorting: assign");
         let mut sink = |o: burstscope_spikes::BlockOutput| -> std::result::Result<(), String> {
-            for ev in o.events {
+            for ev in &o.events {
                 let g = ev.group;
                 let Some(m) = &models[g] else { continue };
-                assign(m, &mut labels[g], &mut templates[g], &mut pcs[g], &ev.waveform);
+                assign(m, &mut labels[g], &mut templates[g], &mut pcs[g], o.waveform(ev));
             }
             Ok(())
         };

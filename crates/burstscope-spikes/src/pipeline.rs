@@ -98,11 +98,11 @@ pub struct Event {
     pub amplitude: f32,
     /// |amplitude| / threshold of that channel.
     pub ratio: f32,
-    /// Filtered value at the peak sample on every channel of the group (group order).
-    pub peaks: Vec<f32>,
-    /// Snippet `sample − n_before .. sample + n_after` on every channel of the
-    /// group, time-major (`(n_before + n_after) × group size`).
-    pub waveform: Vec<f32>,
+    /// Where the event's values lie in its block's [`BlockOutput::values`]
+    /// (read them with [`BlockOutput::peaks`] and [`BlockOutput::waveform`]).
+    pub values: std::ops::Range<usize>,
+    /// Channels in the group.
+    pub group_size: usize,
 }
 
 /// What one block produced.
@@ -112,12 +112,32 @@ pub struct BlockOutput {
     pub block: usize,
     /// Events sorted by (sample, group).
     pub events: Vec<Event>,
+    /// The events' values one after the other, each event's filtered values
+    /// at its peak sample then its snippet: one buffer per block rather than
+    /// two allocations per spike.
+    pub values: Vec<f32>,
     /// Per source channel: clipped samples in the block.
     pub clipped: Vec<u64>,
     /// Per source channel: non-finite samples in the block.
     pub nonfinite: Vec<u64>,
     /// Events dropped because their snippet touched clipped or non-finite samples.
     pub rejected_bad: u64,
+}
+
+impl BlockOutput {
+    /// Filtered value at `ev`'s peak sample on every channel of its group
+    /// (group order).
+    #[must_use]
+    pub fn peaks(&self, ev: &Event) -> &[f32] {
+        &self.values[ev.values.start..ev.values.start + ev.group_size]
+    }
+
+    /// `ev`'s snippet, `sample − n_before .. sample + n_after` on every
+    /// channel of its group, time-major (`(n_before + n_after) × group size`).
+    #[must_use]
+    pub fn waveform(&self, ev: &Event) -> &[f32] {
+        &self.values[ev.values.start + ev.group_size..ev.values.end]
+    }
 }
 
 impl Plan {
@@ -500,9 +520,11 @@ impl Plan {
                     continue;
                 }
                 let at = |r: usize, j: usize| rows[r][j / LANES][j % LANES];
-                let mut waveform = Vec::with_capacity(ns * gcols.len());
+                out.values.reserve((ns + 1) * gcols.len());
+                let start = out.values.len();
+                out.values.extend(gcols.iter().map(|&j| at(k.row, j)));
                 for r in w0..w1 {
-                    waveform.extend(gcols.iter().map(|&j| at(r, j)));
+                    out.values.extend(gcols.iter().map(|&j| at(r, j)));
                 }
                 out.events.push(Event {
                     sample: sample as u64,
@@ -510,8 +532,8 @@ impl Plan {
                     channel: stripe.cols[k.col],
                     amplitude: at(k.row, k.col),
                     ratio: k.ratio,
-                    peaks: gcols.iter().map(|&j| at(k.row, j)).collect(),
-                    waveform,
+                    values: start..out.values.len(),
+                    group_size: gcols.len(),
                 });
             }
         }

@@ -38,7 +38,7 @@ pub use atomic::{
 pub use hash::{HASH_SCHEME, HashTap, PIECE_BYTES, content_hash_of, hash_bytes, hash_file};
 pub use record::{
     InputIdentity, OutputFile, ProgramId, RECORD_SCHEMA, Record, RecordKey, RecordOutputs, RunInfo, canonical_json,
-    host_name, key_digest, list_outputs, now_utc, program_version, rfc3339,
+    hash_file_remembered, host_name, key_digest, list_outputs, now_utc, program_version, rfc3339,
 };
 pub use source::{ArraySource, BlockQuality, BlockSource};
 pub use table::{Column, ColumnData, Table};

@@ -86,6 +86,35 @@ impl InputIdentity {
     }
 }
 
+/// [`hash_file`] of `file`, remembered by its key (device, inode, size and
+/// modification time) for the rest of the process: a large output hashed as
+/// soon as it is closed (while its fsync waits for the disk) is not read again
+/// when its folder's record lists it ([`list_outputs`]).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("w.bin");
+/// std::fs::write(&p, b"waveforms").unwrap();
+/// let h = burstscope_core::hash_file_remembered(&std::fs::File::open(&p).unwrap()).unwrap();
+/// assert_eq!(h, burstscope_core::hash_bytes(b"waveforms"));
+/// ```
+///
+/// # Errors
+/// The I/O error of reading the file.
+pub fn hash_file_remembered(file: &std::fs::File) -> std::io::Result<String> {
+    let key = file_key(&file.metadata()?);
+    if let Some(h) = key.as_ref().and_then(memoized) {
+        return Ok(h);
+    }
+    let h = hash_file(file)?;
+    if let Some(k) = key
+        && let Ok(mut m) = MEMO.lock()
+    {
+        m.get_or_insert_with(HashMap::new).insert(k, h.clone());
+    }
+    Ok(h)
+}
+
 /// The hash this process already computed for the file with this key.
 pub(crate) fn memoized(key: &FileKey) -> Option<String> {
     MEMO.lock().ok().and_then(|m| m.as_ref().and_then(|m| m.get(key).cloned()))
@@ -274,7 +303,7 @@ pub fn list_outputs(dir: &Path, skip: &str) -> std::io::Result<Vec<OutputFile>> 
         }
         let p = dir.join(&r);
         let size_bytes = std::fs::metadata(&p)?.len();
-        let content_hash = hash_file(&std::fs::File::open(&p)?)?;
+        let content_hash = hash_file_remembered(&std::fs::File::open(&p)?)?;
         files.push(OutputFile { path: name, size_bytes, content_hash });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -206,7 +206,14 @@ impl WaveformWriter {
         f.flush().map_err(|e| IoError::Hdf5 { file: self.dest.clone(), h5path: "/".into(), source: e })?;
         drop(f);
         let tmp = std::mem::replace(&mut self.tmp, burstscope_core::AtomicFile::reserve(&self.dest));
-        tmp.commit().map_err(|e| IoError::Os { file: self.dest.clone(), source: e })
+        // Hash the closed file for its record while the fsync waits for the
+        // disk (the record's listing then finds the hash remembered). A
+        // failure here only means the listing reads the file itself.
+        let path = tmp.temp().to_path_buf();
+        std::thread::scope(|s| {
+            s.spawn(|| std::fs::File::open(&path).and_then(|f| burstscope_core::hash_file_remembered(&f)));
+            tmp.commit().map_err(|e| IoError::Os { file: self.dest.clone(), source: e })
+        })
     }
 }
 

@@ -677,6 +677,81 @@ pub fn run<S: BlockSource + ?Sized>(
         stop.store(true, Ordering::Release);
         advanced.notify_all();
     };
+    // Consecutive blocks are claimed a few at a time (fewer near the end, so
+    // that the workers finish together): a block's margins overlap its
+    // neighbours' stored chunks, which the worker that read them still has
+    // in the decoded-chunk cache of a compressed file.
+    let claim = || loop {
+        if stop.load(Ordering::Acquire) {
+            return None;
+        }
+        let cur = next.load(Ordering::Relaxed);
+        if cur >= n {
+            return None;
+        }
+        let k = ((n - cur) / (4 * threads)).clamp(1, CLAIM_BLOCKS);
+        if next.compare_exchange_weak(cur, cur + k, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            return Some(cur..cur + k);
+        }
+    };
+    // Detects block `b`, queues it and delivers what is ready; false when
+    // the run has stopped.
+    let detect_one = |b: usize| -> bool {
+        // Not too far ahead of the delivery.
+        {
+            let mut st = lock();
+            while b >= st.delivered + window && !stop.load(Ordering::Acquire) {
+                st = advanced.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+        if stop.load(Ordering::Acquire) {
+            return false;
+        }
+        let out = plan.detect_block(src, noise, b);
+        let mut st = lock();
+        match out {
+            Ok(o) => {
+                st.ready.insert(b, o);
+            }
+            Err(e) => {
+                fail(&mut st, e);
+                return false;
+            }
+        }
+        if st.delivering {
+            // The worker delivering will take this block in turn.
+            return true;
+        }
+        st.delivering = true;
+        loop {
+            if st.error.is_some() {
+                // Nothing is delivered after the first error.
+                break;
+            }
+            let d = st.delivered;
+            let Some(o) = st.ready.remove(&d) else { break };
+            // The sink runs without the lock, so the others can queue blocks.
+            drop(st);
+            let r = {
+                let mut out = output.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                out.0.add(&o);
+                (out.1)(o).map_err(DetectError::Sink)
+            };
+            if r.is_ok() {
+                progress(1);
+            }
+            st = lock();
+            st.delivered = d + 1;
+            advanced.notify_all();
+            if let Err(e) = r {
+                st.delivering = false;
+                fail(&mut st, e);
+                return false;
+            }
+        }
+        st.delivering = false;
+        true
+    };
     let worker = || {
         // A panicking worker stops the others, which would otherwise wait
         // for a delivery that never comes; the scope then re-raises the panic.
@@ -685,67 +760,12 @@ pub fn run<S: BlockSource + ?Sized>(
             stop.store(true, Ordering::Release);
             advanced.notify_all();
         });
-        loop {
-            if stop.load(Ordering::Acquire) {
-                return;
-            }
-            let b = next.fetch_add(1, Ordering::Relaxed);
-            if b >= n {
-                return;
-            }
-            // Not too far ahead of the delivery.
-            {
-                let mut st = lock();
-                while b >= st.delivered + window && !stop.load(Ordering::Acquire) {
-                    st = advanced.wait(st).unwrap_or_else(std::sync::PoisonError::into_inner);
-                }
-            }
-            if stop.load(Ordering::Acquire) {
-                return;
-            }
-            let out = plan.detect_block(src, noise, b);
-            let mut st = lock();
-            match out {
-                Ok(o) => {
-                    st.ready.insert(b, o);
-                }
-                Err(e) => {
-                    fail(&mut st, e);
+        while let Some(run) = claim() {
+            for b in run {
+                if !detect_one(b) {
                     return;
                 }
             }
-            if st.delivering {
-                // The worker delivering will take this block in turn.
-                continue;
-            }
-            st.delivering = true;
-            loop {
-                if st.error.is_some() {
-                    // Nothing is delivered after the first error.
-                    break;
-                }
-                let d = st.delivered;
-                let Some(o) = st.ready.remove(&d) else { break };
-                // The sink runs without the lock, so the others can queue blocks.
-                drop(st);
-                let r = {
-                    let mut out = output.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    out.0.add(&o);
-                    (out.1)(o).map_err(DetectError::Sink)
-                };
-                if r.is_ok() {
-                    progress(1);
-                }
-                st = lock();
-                st.delivered = d + 1;
-                advanced.notify_all();
-                if let Err(e) = r {
-                    st.delivering = false;
-                    fail(&mut st, e);
-                    return;
-                }
-            }
-            st.delivering = false;
         }
     };
     rayon::scope(|s| {
@@ -759,6 +779,9 @@ pub fn run<S: BlockSource + ?Sized>(
         None => Ok(output.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).0),
     }
 }
+
+/// Most consecutive blocks a worker of [`run`] claims at a time.
+const CLAIM_BLOCKS: usize = 4;
 
 /// Runs its closure when dropped during a panic.
 struct OnPanic<F: Fn()>(F);

@@ -502,6 +502,12 @@ impl Plan {
         }
         let ns = self.n_before + self.n_after;
         for (gi, gcols) in &stripe.groups {
+            // A group whose columns are consecutive within one lane vector (a
+            // tetrode in the usual layout) is copied a row at a time.
+            let run = gcols
+                .first()
+                .map(|&j0| (j0 / LANES, j0 % LANES))
+                .filter(|&(_, l0)| l0 + gcols.len() <= LANES && gcols.windows(2).all(|w| w[1] == w[0] + 1));
             let mut gc: Vec<Candidate> = cands.iter().filter(|c| gcols.contains(&c.col)).copied().collect();
             gc.sort_by_key(|c| (c.row, c.col));
             for k in kernel::select(&gc, self.excl, self.dead) {
@@ -523,8 +529,14 @@ impl Plan {
                 out.values.reserve((ns + 1) * gcols.len());
                 let start = out.values.len();
                 out.values.extend(gcols.iter().map(|&j| at(k.row, j)));
-                for r in w0..w1 {
-                    out.values.extend(gcols.iter().map(|&j| at(r, j)));
+                if let Some((v, l0)) = run {
+                    for row in &rows[w0..w1] {
+                        out.values.extend_from_slice(&row[v][l0..l0 + gcols.len()]);
+                    }
+                } else {
+                    for r in w0..w1 {
+                        out.values.extend(gcols.iter().map(|&j| at(r, j)));
+                    }
                 }
                 out.events.push(Event {
                     sample: sample as u64,
@@ -868,6 +880,44 @@ mod tests {
             assert_eq!(e, events, "{threads} threads");
             assert_eq!(s, summary, "{threads} threads");
             assert_eq!(t, ticks, "{threads} threads");
+        }
+    }
+
+    /// Snippets are the same values whether a group's columns are copied a
+    /// row at a time (consecutive channels) or one by one (any order): the
+    /// groups [1, 0] and [3, 2] give the events of [0, 1] and [2, 3] with
+    /// their two channels swapped.
+    #[test]
+    fn snippets_of_consecutive_and_scattered_groups_agree() {
+        let src = source();
+        let events = |groups: [[usize; 2]; 2]| {
+            let params = DetectParams { block_samples: 2048, ..DetectParams::default() };
+            let groups: Vec<ChannelGroup> = groups
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ChannelGroup { name: format!("g{i}"), channels: c.to_vec() })
+                .collect();
+            let plan = Plan::new(&params, src.rate_hz, src.n_samples(), src.n_channels, &groups, 1.0).unwrap();
+            let noise = plan.noise(&src).unwrap();
+            let mut out = Vec::new();
+            run(&plan, &src, &noise, &|_| {}, &mut |o| {
+                for e in &o.events {
+                    out.push((e.sample, e.group, o.peaks(e).to_vec(), o.waveform(e).to_vec()));
+                }
+                Ok(())
+            })
+            .unwrap();
+            out
+        };
+        let straight = events([[0, 1], [2, 3]]);
+        let swapped = events([[1, 0], [3, 2]]);
+        assert!(straight.len() >= 50, "{} events", straight.len());
+        assert_eq!(straight.len(), swapped.len());
+        let swap = |v: &[f32]| v.chunks(2).flat_map(|p| [p[1], p[0]]).collect::<Vec<f32>>();
+        for (a, b) in straight.iter().zip(&swapped) {
+            assert_eq!((a.0, a.1), (b.0, b.1));
+            assert_eq!(swap(&a.2), b.2);
+            assert_eq!(swap(&a.3), b.3);
         }
     }
 

@@ -77,10 +77,8 @@ impl InputIdentity {
             Some(t) => t.finish(&f)?,
             None => content_hash_of(f)?,
         };
-        if let Some(k) = key
-            && let Ok(mut m) = MEMO.lock()
-        {
-            m.get_or_insert_with(HashMap::new).insert(k, content_hash.clone());
+        if let Some(k) = key {
+            remember(k, &content_hash);
         }
         Ok(Self { path: path.display().to_string(), size_bytes: meta.len(), content_hash })
     }
@@ -107,12 +105,16 @@ pub fn hash_file_remembered(file: &std::fs::File) -> std::io::Result<String> {
         return Ok(h);
     }
     let h = hash_file(file)?;
-    if let Some(k) = key
-        && let Ok(mut m) = MEMO.lock()
-    {
-        m.get_or_insert_with(HashMap::new).insert(k, h.clone());
+    if let Some(k) = key {
+        remember(k, &h);
     }
     Ok(h)
+}
+
+fn remember(key: FileKey, hash: &str) {
+    if let Ok(mut m) = MEMO.lock() {
+        m.get_or_insert_with(HashMap::new).insert(key, hash.to_string());
+    }
 }
 
 /// The hash this process already computed for the file with this key.

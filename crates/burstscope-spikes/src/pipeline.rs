@@ -641,8 +641,8 @@ pub struct RunSummary {
 
 /// Runs detection over every block in parallel and returns the totals.
 ///
-/// Each worker thread claims the next block, detects its spikes and puts the
-/// result in a reorder buffer; whichever worker finds the oldest undelivered
+/// Each worker thread claims the next few consecutive blocks, detects their
+/// spikes and puts each result in a reorder buffer; whichever worker finds the oldest undelivered
 /// block ready hands the consecutive ready blocks to `sink`, in block order,
 /// while the other workers go on computing. No worker waits for a batch to
 /// end, and a worker only waits when it is `8 × threads` blocks ahead of the

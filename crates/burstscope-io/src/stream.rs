@@ -356,12 +356,15 @@ impl Convert<'_> {
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2", "aarch64+neon"))]
 fn scale_rows<T: Sample>(raw: &[T], out: &mut [f32], n_ch: usize, stride: usize, gains: &[f32], offset: f32) -> bool {
     #[inline(always)]
+    fn row<T: Sample>(o: &mut [f32], v: &[T], gains: &[f32], offset: f32) {
+        for ((o, v), g) in o.iter_mut().zip(v).zip(gains) {
+            *o = v.to_f32() * g + offset;
+        }
+    }
+    #[inline(always)]
     fn fixed<T: Sample, const N: usize>(raw: &[T], out: &mut [f32], stride: usize, gains: &[f32], offset: f32) {
-        let Ok(g) = <&[f32; N]>::try_from(&gains[..N]) else { return };
         for (orow, irow) in out.chunks_exact_mut(stride).zip(raw.as_chunks::<N>().0) {
-            for ((o, v), g) in orow[..N].iter_mut().zip(irow).zip(g) {
-                *o = v.to_f32() * g + offset;
-            }
+            row(&mut orow[..N], irow, &gains[..N], offset);
         }
     }
     let whole = gains.len() >= n_ch && stride >= n_ch;
@@ -373,9 +376,7 @@ fn scale_rows<T: Sample>(raw: &[T], out: &mut [f32], n_ch: usize, stride: usize,
         64 if whole => fixed::<T, 64>(raw, out, stride, gains, offset),
         _ => {
             for (orow, irow) in out.chunks_exact_mut(stride).zip(raw.chunks_exact(n_ch)) {
-                for ((o, v), g) in orow.iter_mut().zip(irow).zip(gains) {
-                    *o = v.to_f32() * g + offset;
-                }
+                row(orow, irow, gains, offset);
             }
         }
     }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// File format of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
-    /// Apache Parquet (zstd), the default.
+    /// Apache Parquet (Snappy), the default.
     #[default]
     Parquet,
     /// Comma-separated values with a header.
@@ -108,7 +108,10 @@ pub fn write_table(t: &Table, dir: &Path, format: Format) -> Result<PathBuf, Tab
         let mut w = std::io::BufWriter::new(tmp.file().map_err(io_err)?);
         match format {
             Format::Parquet => {
-                ParquetWriter::new(&mut w).with_compression(ParquetCompression::Zstd(None)).finish(&mut df).map(|_| ())
+                // Snappy (pyarrow's default): `detect`'s 41 000-row table
+                // encodes in about 15 ms against zstd's 22–27 (and 2.0 MB
+                // against 1.3), on the critical path of closing the stage.
+                ParquetWriter::new(&mut w).with_compression(ParquetCompression::Snappy).finish(&mut df).map(|_| ())
             }
             Format::Csv => CsvWriter::new(&mut w).include_header(true).finish(&mut df),
         }

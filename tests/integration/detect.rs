@@ -174,11 +174,27 @@ fn outputs_have_the_documented_columns_waveforms_and_provenance() {
         .skip(1)
         .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
         .collect();
+    // Stored as int16 counts of each channel's noise σ/32: within half a step.
+    let d = json(&dir.path().join("detect.json"));
+    let steps = w[0].uv_per_count.clone().expect("int16 counts by default");
+    for (c, step) in steps.iter().enumerate() {
+        let noise = d["outputs"]["summary"]["channels"][c]["noise_uv"].as_f64().unwrap();
+        assert!((step - noise / 32.0).abs() <= 1e-12 * step, "channel {c}: step {step}, noise {noise}");
+    }
+    assert_eq!(d["outputs"]["summary"]["waveform_values_saturated"], 0);
     for (k, s) in spikes.iter().enumerate().take(50) {
         let v = w[0].waveforms[k * 90 * 4 + 30 * 4 + s.2 as usize];
+        assert!((f64::from(v) - amp[k]).abs() <= steps[s.2 as usize] / 2.0 + 1e-4, "{v} vs {}", amp[k]);
+    }
+    // --waveforms-float32: the filtered values themselves.
+    let f = dir.path().join("f32");
+    detect_csv(&fixture("tetrode_raw.nwb"), &f, &["--waveforms-float32"]);
+    let wf = burstscope_io::read_waveforms(&f.join("waveforms.h5")).unwrap();
+    assert_eq!(wf[0].uv_per_count, None);
+    for (k, s) in spikes.iter().enumerate().take(50) {
+        let v = wf[0].waveforms[k * 90 * 4 + 30 * 4 + s.2 as usize];
         assert!((f64::from(v) - amp[k]).abs() < 1e-3);
     }
-    let d = json(&dir.path().join("detect.json"));
     assert_eq!(d["key"]["stage"], "detect");
     assert_eq!(d["key"]["config"]["threshold"], 5.0);
     assert_eq!(d["key"]["config"]["band_hz"], serde_json::json!([300.0, 6000.0]));

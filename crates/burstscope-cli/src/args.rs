@@ -36,7 +36,7 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Detect spikes: band-pass, MAD noise, one event per spike per channel group, waveforms.
     #[command(
-        after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect trial.raw --out det/ --dtype int16 --channels 4 --rate 15000 --channels-per-group 4\n  burstscope detect continuous.dat --out det/ --dtype int16 --channels 32 --rate 30000 --gain-uv 0.195\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel] in µV, spike_index, channels);\nDIR/detect.json (record: key = input hash, config, version; outputs; run).\nPreset with every default: data/detect.toml."
+        after_help = "Examples:\n  burstscope detect session.nwb --out det/\n  burstscope detect session.nwb --out det/ --threshold 4.5 --band 300:5000 --sign both --format csv\n  burstscope detect session.nwb --out det/ --series ElectricalSeries --reference median\n  burstscope detect lab.h5 --out det/ --dataset /raw --rate 30000 --channels-per-group 4\n  burstscope detect trial.raw --out det/ --dtype int16 --channels 4 --rate 15000 --channels-per-group 4\n  burstscope detect continuous.dat --out det/ --dtype int16 --channels 32 --rate 30000 --gain-uv 0.195\n  burstscope detect session.nwb --out det/ --config detect.toml   # any DetectParams field\n\nWrites DIR/spikes.parquet (or .csv): sample, time_s, group, channel (electrode row),\namplitude_uv, threshold_ratio, peak_uv_0.. (filtered value on each channel of the group);\nDIR/waveforms.h5 (per group: waveforms [spike, sample, channel], int16 counts x the\nattribute conversion (µV per count, per channel) or float32 µV, spike_index, channels);\nDIR/detect.json (record: key = input hash, config, version; outputs; run).\nPreset with every default: data/detect.toml."
     )]
     Detect(DetectArgs),
     /// Sort spikes into units per electrode group (tetrode): detect, cluster, merge burst tails, quality metrics.
@@ -371,7 +371,7 @@ fn parse_drug_at(s: &str) -> Result<DrugAt, String> {
 /// Table file format.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum TableFormatArg {
-    /// Apache Parquet (zstd).
+    /// Apache Parquet (Snappy).
     Parquet,
     /// Comma-separated values.
     Csv,
@@ -489,6 +489,10 @@ pub struct DetectArgs {
     /// gzip level for waveforms.h5 (0 = none, the fastest; 1-9 smaller but slower) [default: 0].
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=9))]
     pub waveforms_gzip: Option<u8>,
+    /// Store waveform snippets as float32 µV (default: int16 counts of the
+    /// channel's noise σ/32, half the size; read back as µV by burstscope).
+    #[arg(long)]
+    pub waveforms_float32: bool,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

@@ -3,8 +3,13 @@
 //!
 //! Layout (chunked; gzip optional, off by default because HDF5 compresses
 //! under its global lock and would serialise detection):
-//! - `/<group>/waveforms` float32 `(n_spikes, n_samples, n_channels)`, µV,
-//!   filtered signal, time axis from `−ms_before` to `+ms_after` around the peak;
+//! - `/<group>/waveforms` `(n_spikes, n_samples, n_channels)`, the filtered
+//!   signal, time axis from `−ms_before` to `+ms_after` around the peak:
+//!   int16 counts when the group was given a per-channel step
+//!   ([`WaveformGroup::uv_per_count`]), with the attribute `conversion` (µV per
+//!   count, one per channel: µV = count × conversion, as NWB's
+//!   `channel_conversion`), nearest count, ties to even, saturating at
+//!   ±32767; otherwise float32 µV;
 //! - `/<group>/spike_index` uint64 `(n_spikes,)`: row of the spike in `spikes.*`;
 //! - `/<group>/channels` int64: electrode-table rows of the group's channels;
 //! - root attributes `rate_hz`, `ms_before`, `ms_after`, `n_before` (samples
@@ -32,7 +37,13 @@ struct GroupSets {
     /// time, which HDF5 writes straight from this buffer.
     pending_rows: Vec<u64>,
     pending: Vec<f32>,
+    /// Counts per µV of each channel when stored as int16.
+    per_uv: Option<Vec<f32>>,
+    pending_counts: Vec<i16>,
 }
+
+/// Largest stored count; values beyond saturate (and are counted).
+const MAX_COUNT: f32 = 32_767.0;
 
 /// Streams waveforms into `waveforms.h5`; see the module documentation.
 #[derive(Debug)]
@@ -42,6 +53,7 @@ pub struct WaveformWriter {
     n_samples: usize,
     tmp: burstscope_core::AtomicFile,
     dest: PathBuf,
+    saturated: u64,
 }
 
 /// A group to store: name and electrode-table rows of its channels.
@@ -51,6 +63,9 @@ pub struct WaveformGroup {
     pub name: String,
     /// Electrode rows.
     pub electrode_rows: Vec<i64>,
+    /// µV per stored count of each channel: snippets stored as int16 counts
+    /// (half the bytes of float32). `None`: float32 µV.
+    pub uv_per_count: Option<Vec<f64>>,
 }
 
 impl WaveformWriter {
@@ -103,6 +118,16 @@ impl WaveformWriter {
         for g in groups {
             let p = format!("/{}", g.name);
             let nch = g.electrode_rows.len().max(1);
+            let steps = match &g.uv_per_count {
+                Some(u) if u.len() != nch || u.iter().any(|x| !(x.is_finite() && *x > 0.0)) => {
+                    return Err(IoError::Invalid {
+                        file: dest.to_path_buf(),
+                        h5path: p,
+                        problem: format!("uv_per_count {u:?}: expected {nch} positive finite steps"),
+                    });
+                }
+                s => s.clone(),
+            };
             let s = (|| -> hdf5::Result<GroupSets> {
                 // No modification times in object headers: the same spikes give the same bytes.
                 let grp = file.create_group_builder().obj_track_times(false).create(g.name.as_str())?;
@@ -111,8 +136,11 @@ impl WaveformWriter {
                     Extent::from(n_samples.max(1)),
                     Extent::from(nch),
                 ]);
-                let mut b =
-                    grp.new_dataset::<f32>().obj_track_times(false).chunk((CHUNK_SPIKES, n_samples.max(1), nch));
+                let b = match steps {
+                    Some(_) => grp.new_dataset::<i16>(),
+                    None => grp.new_dataset::<f32>(),
+                };
+                let mut b = b.obj_track_times(false).chunk((CHUNK_SPIKES, n_samples.max(1), nch));
                 if gzip_level > 0 {
                     b = b.shuffle().deflate(gzip_level.min(9));
                 } else {
@@ -125,6 +153,9 @@ impl WaveformWriter {
                     b = b.fill_time(FillTime::Never);
                 }
                 let waveforms = b.shape(shape).create("waveforms")?;
+                if let Some(u) = &steps {
+                    waveforms.new_attr::<f64>().shape(nch).create("conversion")?.write(u)?;
+                }
                 let index = grp
                     .new_dataset::<u64>()
                     .obj_track_times(false)
@@ -136,12 +167,23 @@ impl WaveformWriter {
                     .obj_track_times(false)
                     .with_data(g.electrode_rows.as_slice())
                     .create("channels")?;
-                Ok(GroupSets { waveforms, index, n: 0, n_channels: nch, pending_rows: Vec::new(), pending: Vec::new() })
+                #[allow(clippy::cast_possible_truncation)]
+                let per_uv = steps.as_ref().map(|u| u.iter().map(|&x| (1.0 / x) as f32).collect());
+                Ok(GroupSets {
+                    waveforms,
+                    index,
+                    n: 0,
+                    n_channels: nch,
+                    pending_rows: Vec::new(),
+                    pending: Vec::new(),
+                    per_uv,
+                    pending_counts: Vec::new(),
+                })
             })()
             .map_err(|e| err(&p, e))?;
             sets.push(s);
         }
-        Ok(Self { file: Some(file), groups: sets, n_samples, tmp, dest: dest.to_path_buf() })
+        Ok(Self { file: Some(file), groups: sets, n_samples, tmp, dest: dest.to_path_buf(), saturated: 0 })
     }
 
     /// Appends snippets of group `g`: `spike_rows[i]` and
@@ -186,11 +228,20 @@ impl WaveformWriter {
             });
         }
         set.pending_rows.push(spike_row);
-        set.pending.extend_from_slice(waveform);
+        match &set.per_uv {
+            Some(per_uv) => self.saturated += quantize(waveform, per_uv, &mut set.pending_counts),
+            None => set.pending.extend_from_slice(waveform),
+        }
         if set.pending_rows.len() == CHUNK_SPIKES {
             set.write_pending(n_samples, dest)?;
         }
         Ok(())
+    }
+
+    /// Values stored as counts that saturated at ±32767 so far.
+    #[must_use]
+    pub fn saturated(&self) -> u64 {
+        self.saturated
     }
 
     /// Closes and renames the file into place.
@@ -227,17 +278,51 @@ impl GroupSets {
         let err = |e| IoError::Hdf5 { file: dest.to_path_buf(), h5path: self.waveforms.name(), source: e };
         let (a, b) = (self.n, self.n + k);
         self.waveforms.resize((b, n_samples, self.n_channels)).map_err(err)?;
-        let view = ndarray::ArrayView3::from_shape((k, n_samples, self.n_channels), &self.pending).map_err(|e| {
-            IoError::Invalid { file: dest.to_path_buf(), h5path: self.waveforms.name(), problem: e.to_string() }
-        })?;
-        self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
+        let shape = (k, n_samples, self.n_channels);
+        let bad_shape = |e: ndarray::ShapeError| IoError::Invalid {
+            file: dest.to_path_buf(),
+            h5path: self.waveforms.name(),
+            problem: e.to_string(),
+        };
+        if self.per_uv.is_some() {
+            let view = ndarray::ArrayView3::from_shape(shape, &self.pending_counts).map_err(bad_shape)?;
+            self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
+        } else {
+            let view = ndarray::ArrayView3::from_shape(shape, &self.pending).map_err(bad_shape)?;
+            self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
+        }
         self.index.resize(b).map_err(err)?;
         self.index.write_slice(&self.pending_rows, ndarray::s![a..b]).map_err(err)?;
         self.n = b;
         self.pending.clear();
+        self.pending_counts.clear();
         self.pending_rows.clear();
         Ok(())
     }
+}
+
+/// Appends `waveform` (time-major µV, one `per_uv` per channel) to `out` as
+/// counts: nearest, ties to even, saturating at ±[`MAX_COUNT`] (NaN → 0).
+/// Returns how many saturated.
+fn quantize(waveform: &[f32], per_uv: &[f32], out: &mut Vec<i16>) -> u64 {
+    // Adding and subtracting 1.5·2²³ rounds an f32 below 2²² in magnitude to
+    // the nearest integer, ties to even (the rounding mode), without a
+    // library call: the loop vectorises.
+    const ROUND: f32 = 12_582_912.0;
+    let at = out.len();
+    out.resize(at + waveform.len(), 0);
+    let mut saturated = 0u64;
+    for (o, w) in out[at..].chunks_exact_mut(per_uv.len()).zip(waveform.chunks_exact(per_uv.len())) {
+        for ((o, &v), &k) in o.iter_mut().zip(w).zip(per_uv) {
+            let x = v * k;
+            saturated += u64::from(x.abs() > MAX_COUNT);
+            #[allow(clippy::cast_possible_truncation)]
+            {
+                *o = ((x.clamp(-MAX_COUNT, MAX_COUNT) + ROUND) - ROUND) as i16;
+            }
+        }
+    }
+    saturated
 }
 
 impl Drop for WaveformWriter {
@@ -255,8 +340,11 @@ pub struct WaveformSet {
     pub name: String,
     /// `(n_spikes, n_samples, n_channels)`.
     pub shape: (usize, usize, usize),
-    /// Snippets, µV, row-major in `shape`.
+    /// Snippets, µV, row-major in `shape` (stored counts × their channel's
+    /// conversion).
     pub waveforms: Vec<f32>,
+    /// µV per count of each channel when stored as int16 counts.
+    pub uv_per_count: Option<Vec<f64>>,
     /// Row of each spike in the spikes table.
     pub spike_index: Vec<u64>,
     /// Electrode rows of the channels.
@@ -290,7 +378,27 @@ pub fn read_waveforms(path: &Path) -> Result<Vec<WaveformSet>> {
             });
         };
         let shape = (n, samples, channels);
-        let waveforms = w.read_raw::<f32>().map_err(|e| err(&format!("{p}/waveforms"), e))?;
+        let wpath = format!("{p}/waveforms");
+        let counts = w.dtype().is_ok_and(|t| t.is::<i16>());
+        let (waveforms, uv_per_count) = if counts {
+            let conv = w.attr("conversion").and_then(|a| a.read_raw::<f64>()).map_err(|e| err(&wpath, e))?;
+            if conv.len() != channels || conv.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+                return Err(IoError::Invalid {
+                    file: path.to_path_buf(),
+                    h5path: format!("{wpath}/conversion"),
+                    problem: format!("{conv:?}: expected {channels} positive finite µV per count"),
+                });
+            }
+            let raw = w.read_raw::<i16>().map_err(|e| err(&wpath, e))?;
+            #[allow(clippy::cast_possible_truncation)]
+            let uv = raw
+                .chunks(channels.max(1))
+                .flat_map(|r| r.iter().zip(&conv).map(|(&c, &k)| (f64::from(c) * k) as f32))
+                .collect();
+            (uv, Some(conv))
+        } else {
+            (w.read_raw::<f32>().map_err(|e| err(&wpath, e))?, None)
+        };
         if waveforms.len() != n * samples * channels {
             return Err(IoError::Invalid {
                 file: path.to_path_buf(),
@@ -302,6 +410,7 @@ pub fn read_waveforms(path: &Path) -> Result<Vec<WaveformSet>> {
             name,
             shape,
             waveforms,
+            uv_per_count,
             spike_index: g
                 .dataset("spike_index")
                 .and_then(|d| d.read_raw::<u64>())
@@ -328,8 +437,8 @@ mod tests {
         for gzip in [0u8, 1] {
             let dest = dir.path().join(format!("w{gzip}.h5"));
             let groups = [
-                WaveformGroup { name: "a".into(), electrode_rows: vec![0, 1] },
-                WaveformGroup { name: "b".into(), electrode_rows: vec![2, 3, 4] },
+                WaveformGroup { name: "a".into(), electrode_rows: vec![0, 1], uv_per_count: None },
+                WaveformGroup { name: "b".into(), electrode_rows: vec![2, 3, 4], uv_per_count: None },
             ];
             let mut w = WaveformWriter::create(&dest, &groups, 30_000.0, 3, 4, gzip).unwrap();
             let snippet = |g: usize, i: usize| -> Vec<f32> {
@@ -360,6 +469,55 @@ mod tests {
             assert_eq!(sets[1].shape, (want_b.0.len(), 7, 3));
             assert_eq!((&sets[1].spike_index, &sets[1].waveforms), (&want_b.0, &want_b.1));
             assert_eq!(sets[1].channels, vec![2, 3, 4]);
+            assert_eq!((&sets[0].uv_per_count, &sets[1].uv_per_count), (&None, &None));
         }
+    }
+
+    /// Counts: nearest with ties to even, saturating at ±32767 (and
+    /// counted), NaN as 0; read back as count × the channel's conversion,
+    /// through whole and partial chunks, with and without gzip.
+    #[test]
+    fn snippets_stored_as_counts_come_back_as_count_times_conversion() {
+        let mut q = Vec::new();
+        let n = quantize(
+            &[0.5, 1.5, -2.5, 2.49, 1e9, -1e9, f32::NAN, 0.26],
+            &[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 4.0],
+            &mut q,
+        );
+        assert_eq!(q, vec![0, 2, -2, 2, 32_767, -32_767, 0, 1]);
+        assert_eq!(n, 2);
+        let dir = tempfile::tempdir().unwrap();
+        for gzip in [0u8, 1] {
+            let dest = dir.path().join(format!("c{gzip}.h5"));
+            let steps = vec![0.5, 0.25, 2.0];
+            let groups = [
+                WaveformGroup { name: "a".into(), electrode_rows: vec![0, 1, 2], uv_per_count: Some(steps.clone()) },
+                WaveformGroup { name: "b".into(), electrode_rows: vec![3], uv_per_count: None },
+            ];
+            let mut w = WaveformWriter::create(&dest, &groups, 30_000.0, 2, 3, gzip).unwrap();
+            let mut want = Vec::new();
+            for i in 0..600u64 {
+                let s: Vec<f32> = (0..15).map(|k| (i as f32 * 0.37 + k as f32 * 1.13).sin() * 900.0).collect();
+                w.push(0, i, &s).unwrap();
+                w.push(1, i, &s[..5]).unwrap();
+                want.extend(s.iter().enumerate().map(|(k, &v)| {
+                    let step = steps[k % 3];
+                    ((f64::from(v) / step).round_ties_even().clamp(-32_767.0, 32_767.0) * step) as f32
+                }));
+            }
+            assert_eq!(w.saturated(), 0);
+            assert!(w.push(0, 600, &[1e9; 15]).is_ok());
+            assert_eq!(w.saturated(), 15);
+            w.finish().unwrap();
+            let sets = read_waveforms(&dest).unwrap();
+            assert_eq!(sets[0].uv_per_count, Some(steps.clone()));
+            assert_eq!(sets[0].shape, (601, 5, 3));
+            assert_eq!(&sets[0].waveforms[..want.len()], &want[..]);
+            assert_eq!(&sets[0].waveforms[want.len()..want.len() + 3], &[16_383.5, 8_191.75, 65_534.0]);
+            assert_eq!(sets[1].uv_per_count, None);
+        }
+        let bad = [WaveformGroup { name: "a".into(), electrode_rows: vec![0, 1], uv_per_count: Some(vec![1.0, 0.0]) }];
+        let e = WaveformWriter::create(&dir.path().join("bad.h5"), &bad, 30_000.0, 2, 3, 0).unwrap_err().to_string();
+        assert!(e.contains("uv_per_count"), "{e}");
     }
 }

@@ -38,7 +38,7 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TableFormat {
-    /// Apache Parquet (zstd), the default.
+    /// Apache Parquet (Snappy), the default.
     #[default]
     Parquet,
     /// Comma-separated values.
@@ -187,6 +187,9 @@ pub struct DetectSettings {
     pub waveforms: bool,
     /// gzip level of `waveforms.h5` (0 = none).
     pub waveforms_gzip: u8,
+    /// Store snippets as float32 µV instead of int16 counts of σ/32 (twice
+    /// the bytes).
+    pub waveforms_float32: bool,
     /// Table format.
     pub format: TableFormat,
 }
@@ -201,14 +204,15 @@ impl Default for DetectSettings {
             channels_per_group: None,
             waveforms: true,
             waveforms_gzip: 0,
+            waveforms_float32: false,
             format: TableFormat::Parquet,
         }
     }
 }
 
 /// The `detect` keys that are not detection parameters.
-const DETECT_EXTRA_KEYS: [&str; 7] =
-    ["series", "mapping", "raw", "channels_per_group", "waveforms", "waveforms_gzip", "format"];
+const DETECT_EXTRA_KEYS: [&str; 8] =
+    ["series", "mapping", "raw", "channels_per_group", "waveforms", "waveforms_gzip", "waveforms_float32", "format"];
 
 impl<'de> Deserialize<'de> for DetectSettings {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -222,6 +226,7 @@ impl<'de> Deserialize<'de> for DetectSettings {
             channels_per_group: Option<usize>,
             waveforms: Option<bool>,
             waveforms_gzip: Option<u8>,
+            waveforms_float32: Option<bool>,
             format: Option<TableFormat>,
         }
         let serde_json::Value::Object(all) = serde_json::Value::deserialize(d)? else {
@@ -241,6 +246,7 @@ impl<'de> Deserialize<'de> for DetectSettings {
             channels_per_group: extra.channels_per_group,
             waveforms: extra.waveforms.unwrap_or(d.waveforms),
             waveforms_gzip: extra.waveforms_gzip.unwrap_or(d.waveforms_gzip),
+            waveforms_float32: extra.waveforms_float32.unwrap_or(d.waveforms_float32),
             format: extra.format.unwrap_or(d.format),
         })
     }

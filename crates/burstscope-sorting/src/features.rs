@@ -106,7 +106,7 @@ pub fn channel_pca(
 }
 
 /// Features of `n_spikes` snippets stored spike × sample × channel (as
-/// `detect` writes them to `waveforms.h5`, in µV). The covariance of each
+/// `detect` writes them to `waveforms.h5`, read back in µV). The covariance of each
 /// channel's snippets is accumulated in f64 in spike order and decomposed
 /// exactly (Householder tridiagonalisation, bisection and inverse iteration,
 /// equal to LAPACK's `eigh` to rounding), so the result never depends on

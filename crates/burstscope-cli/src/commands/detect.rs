@@ -67,6 +67,9 @@ pub(crate) fn config(a: &DetectArgs) -> Result<DetectConfig> {
     if let Some(v) = a.waveforms_gzip {
         s.waveforms_gzip = v;
     }
+    if a.waveforms_float32 {
+        s.waveforms_float32 = true;
+    }
     if let Some(f) = a.format {
         s.format = table_format(f);
     }

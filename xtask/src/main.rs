@@ -18,7 +18,8 @@ commands:
   deps                          only install prerequisites (cmake >= 3.26 for the bundled HDF5)
   bench-detect [--long] [--runs N]
                                 whole-program benchmark of `burstscope detect` on generated 300 s,
-                                32-channel, 30 kHz sessions (plain and gzip), side by side with
+                                32-channel, 30 kHz sessions (plain, plain without waveforms.h5
+                                as SpikeInterface writes peaks only, and gzip), side by side with
                                 SpikeInterface when ../shared/tools/peer-env is available, with peak
                                 memory (and 1200 s with --long); results in target/bench/";
 
@@ -164,8 +165,17 @@ fn bench_detect(args: &[String]) -> Result<(), String> {
     if !have("taskset") {
         eprintln!("xtask: taskset not found (Debian: util-linux); the 1-thread runs are not pinned to one core");
     }
+    // Like for like with SpikeInterface's script, which writes the peaks only:
+    // the spikes table and the record, no waveforms.h5.
+    let peaks_only = format!(
+        "{} detect {} --out {} --no-waveforms",
+        bin.display(),
+        dir.join("session300.nwb").display(),
+        dir.join("out-peaks").display()
+    );
     let mut cmds = vec![
         detect("session300.nwb"),
+        peaks_only,
         one_core("session300.nwb"),
         detect("session300-gzip.nwb"),
         one_core("session300-gzip.nwb"),

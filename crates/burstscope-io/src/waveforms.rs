@@ -36,10 +36,16 @@ struct GroupSets {
     /// Snippets appended but not yet written: they go out a whole chunk at a
     /// time, which HDF5 writes straight from this buffer.
     pending_rows: Vec<u64>,
-    pending: Vec<f32>,
-    /// Counts per µV of each channel when stored as int16.
-    per_uv: Option<Vec<f32>>,
-    pending_counts: Vec<i16>,
+    pending: Pending,
+}
+
+/// The values of the pending snippets, as stored.
+#[derive(Debug)]
+enum Pending {
+    /// float32 µV.
+    Uv(Vec<f32>),
+    /// int16 counts, with the counts per µV of each channel.
+    Counts { per_uv: Vec<f32>, values: Vec<i16> },
 }
 
 /// Largest stored count; values beyond saturate (and are counted).
@@ -168,17 +174,13 @@ impl WaveformWriter {
                     .with_data(g.electrode_rows.as_slice())
                     .create("channels")?;
                 #[allow(clippy::cast_possible_truncation)]
-                let per_uv = steps.as_ref().map(|u| u.iter().map(|&x| (1.0 / x) as f32).collect());
-                Ok(GroupSets {
-                    waveforms,
-                    index,
-                    n: 0,
-                    n_channels: nch,
-                    pending_rows: Vec::new(),
-                    pending: Vec::new(),
-                    per_uv,
-                    pending_counts: Vec::new(),
-                })
+                let pending = match &steps {
+                    Some(u) => {
+                        Pending::Counts { per_uv: u.iter().map(|&x| (1.0 / x) as f32).collect(), values: Vec::new() }
+                    }
+                    None => Pending::Uv(Vec::new()),
+                };
+                Ok(GroupSets { waveforms, index, n: 0, n_channels: nch, pending_rows: Vec::new(), pending })
             })()
             .map_err(|e| err(&p, e))?;
             sets.push(s);
@@ -228,9 +230,9 @@ impl WaveformWriter {
             });
         }
         set.pending_rows.push(spike_row);
-        match &set.per_uv {
-            Some(per_uv) => self.saturated += quantize(waveform, per_uv, &mut set.pending_counts),
-            None => set.pending.extend_from_slice(waveform),
+        match &mut set.pending {
+            Pending::Counts { per_uv, values } => self.saturated += quantize(waveform, per_uv, values),
+            Pending::Uv(values) => values.extend_from_slice(waveform),
         }
         if set.pending_rows.len() == CHUNK_SPIKES {
             set.write_pending(n_samples, dest)?;
@@ -284,18 +286,21 @@ impl GroupSets {
             h5path: self.waveforms.name(),
             problem: e.to_string(),
         };
-        if self.per_uv.is_some() {
-            let view = ndarray::ArrayView3::from_shape(shape, &self.pending_counts).map_err(bad_shape)?;
-            self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
-        } else {
-            let view = ndarray::ArrayView3::from_shape(shape, &self.pending).map_err(bad_shape)?;
-            self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
+        match &mut self.pending {
+            Pending::Counts { values, .. } => {
+                let view = ndarray::ArrayView3::from_shape(shape, values.as_slice()).map_err(bad_shape)?;
+                self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
+                values.clear();
+            }
+            Pending::Uv(values) => {
+                let view = ndarray::ArrayView3::from_shape(shape, values.as_slice()).map_err(bad_shape)?;
+                self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
+                values.clear();
+            }
         }
         self.index.resize(b).map_err(err)?;
         self.index.write_slice(&self.pending_rows, ndarray::s![a..b]).map_err(err)?;
         self.n = b;
-        self.pending.clear();
-        self.pending_counts.clear();
         self.pending_rows.clear();
         Ok(())
     }

@@ -281,22 +281,9 @@ impl GroupSets {
         let (a, b) = (self.n, self.n + k);
         self.waveforms.resize((b, n_samples, self.n_channels)).map_err(err)?;
         let shape = (k, n_samples, self.n_channels);
-        let bad_shape = |e: ndarray::ShapeError| IoError::Invalid {
-            file: dest.to_path_buf(),
-            h5path: self.waveforms.name(),
-            problem: e.to_string(),
-        };
         match &mut self.pending {
-            Pending::Counts { values, .. } => {
-                let view = ndarray::ArrayView3::from_shape(shape, values.as_slice()).map_err(bad_shape)?;
-                self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
-                values.clear();
-            }
-            Pending::Uv(values) => {
-                let view = ndarray::ArrayView3::from_shape(shape, values.as_slice()).map_err(bad_shape)?;
-                self.waveforms.write_slice(view, ndarray::s![a..b, .., ..]).map_err(err)?;
-                values.clear();
-            }
+            Pending::Counts { values, .. } => append_rows(&self.waveforms, shape, a, values, dest)?,
+            Pending::Uv(values) => append_rows(&self.waveforms, shape, a, values, dest)?,
         }
         self.index.resize(b).map_err(err)?;
         self.index.write_slice(&self.pending_rows, ndarray::s![a..b]).map_err(err)?;
@@ -304,6 +291,28 @@ impl GroupSets {
         self.pending_rows.clear();
         Ok(())
     }
+}
+
+/// Writes `values` (`shape`, row-major) at spike `a` of `ds` and empties them.
+fn append_rows<T: hdf5::H5Type>(
+    ds: &Dataset,
+    shape: (usize, usize, usize),
+    a: usize,
+    values: &mut Vec<T>,
+    dest: &Path,
+) -> Result<()> {
+    let view = ndarray::ArrayView3::from_shape(shape, values.as_slice()).map_err(|e| IoError::Invalid {
+        file: dest.to_path_buf(),
+        h5path: ds.name(),
+        problem: e.to_string(),
+    })?;
+    ds.write_slice(view, ndarray::s![a..a + shape.0, .., ..]).map_err(|e| IoError::Hdf5 {
+        file: dest.to_path_buf(),
+        h5path: ds.name(),
+        source: e,
+    })?;
+    values.clear();
+    Ok(())
 }
 
 /// Appends `waveform` (time-major µV, one `per_uv` per channel) to `out` as
